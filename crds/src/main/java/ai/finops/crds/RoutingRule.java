@@ -1,0 +1,20 @@
+package ai.finops.crds;
+
+import io.fabric8.kubernetes.api.model.Namespaced;
+import io.fabric8.kubernetes.client.CustomResource;
+import io.fabric8.kubernetes.model.annotation.Group;
+import io.fabric8.kubernetes.model.annotation.Kind;
+import io.fabric8.kubernetes.model.annotation.ShortNames;
+import io.fabric8.kubernetes.model.annotation.Version;
+
+/** Which target a request goes to: a CEL condition, weighted targets and fallbacks. */
+@Group(Resources.GROUP)
+@Version(Resources.VERSION)
+@Kind("RoutingRule")
+@ShortNames("rr")
+public class RoutingRule extends CustomResource<RoutingRuleSpec, ResourceStatus> implements Namespaced {
+    @Override
+    protected ResourceStatus initStatus() {
+        return new ResourceStatus();
+    }
+}

@@ -1,0 +1,20 @@
+package ai.finops.crds;
+
+import io.fabric8.kubernetes.api.model.Namespaced;
+import io.fabric8.kubernetes.client.CustomResource;
+import io.fabric8.kubernetes.model.annotation.Group;
+import io.fabric8.kubernetes.model.annotation.Kind;
+import io.fabric8.kubernetes.model.annotation.ShortNames;
+import io.fabric8.kubernetes.model.annotation.Version;
+
+/** Who may call, what, and how much: one key that clients send instead of a provider key. */
+@Group(Resources.GROUP)
+@Version(Resources.VERSION)
+@Kind("VirtualKey")
+@ShortNames("vk")
+public class VirtualKey extends CustomResource<VirtualKeySpec, ResourceStatus> implements Namespaced {
+    @Override
+    protected ResourceStatus initStatus() {
+        return new ResourceStatus();
+    }
+}

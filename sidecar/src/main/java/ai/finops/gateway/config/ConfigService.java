@@ -1,0 +1,218 @@
+package ai.finops.gateway.config;
+
+import ai.finops.crds.ParsedDocument;
+import ai.finops.crds.ResourceSet;
+import ai.finops.crds.ResourceYaml;
+import ai.finops.crds.VirtualKey;
+import ai.finops.crds.validation.Problem;
+import ai.finops.crds.validation.ResourceValidator;
+import ai.finops.gateway.observability.GatewayMetrics;
+import ai.finops.gateway.upstream.TlsContexts;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Standalone configuration: folders of resource YAML (plus {@code kind: Secret} documents whose
+ * values may be {@code ${ENV_VAR}}, and one optional {@code kind: GatewaySettings}), read, validated
+ * whole by the shared validators of {@code crds/}, compiled into a {@link Snapshot} and published
+ * with one atomic set. A set with any problem is rejected whole and the last good snapshot stays.
+ */
+public final class ConfigService {
+    private static final Logger LOG = LoggerFactory.getLogger(ConfigService.class);
+
+    /** The configuration could not be loaded; every problem is listed. */
+    public static final class InvalidConfig extends Exception {
+        private final List<Problem> problems;
+
+        public InvalidConfig(List<Problem> problems) {
+            super(problems.size() + " configuration problem(s): " + problems);
+            this.problems = List.copyOf(problems);
+        }
+
+        public List<Problem> problems() {
+            return problems;
+        }
+    }
+
+    private final List<Path> dirs;
+    private final Function<String, String> env;
+    private final GatewayMetrics metrics;
+    private final SnapshotCompiler compiler;
+    private final UnaryOperator<GatewaySettings> overrides;
+    private final SnapshotHolder holder = new SnapshotHolder();
+    private final Set<String> warnedUnenforced = new HashSet<>();
+    private long generation;
+    private String lastContentHash;
+
+    public ConfigService(List<Path> dirs, Function<String, String> env, GatewayMetrics metrics, TlsContexts tls,
+            UnaryOperator<GatewaySettings> overrides) {
+        this.dirs = List.copyOf(dirs);
+        this.env = env;
+        this.metrics = metrics;
+        this.compiler = new SnapshotCompiler(tls);
+        this.overrides = overrides;
+    }
+
+    public SnapshotHolder holder() {
+        return holder;
+    }
+
+    /** Loads the first snapshot; the gateway does not start on an invalid configuration. */
+    public synchronized void loadInitial() throws InvalidConfig {
+        Loaded loaded = read(dirs, env);
+        Snapshot snapshot = compileOrProblems(loaded);
+        holder.publish(snapshot);
+        lastContentHash = loaded.contentHash();
+        LOG.atInfo().addKeyValue("generation", snapshot.generation()).addKeyValue("files", loaded.files().size())
+                .addKeyValue("deployments", snapshot.routing().deployments().size()).addKeyValue("rules", snapshot.routing().rules().size())
+                .addKeyValue("virtual_keys", snapshot.keys().size()).log("configuration loaded");
+    }
+
+    /**
+     * Re-reads the folders; publishes a new snapshot when the content changed and is valid. Called by
+     * the watcher thread, never on an event loop.
+     *
+     * @return true when a new snapshot was published
+     */
+    public synchronized boolean reload() {
+        Loaded loaded = read(dirs, env);
+        if (loaded.contentHash().equals(lastContentHash)) {
+            return false;
+        }
+        try {
+            Snapshot snapshot = compileOrProblems(loaded);
+            holder.publish(snapshot);
+            lastContentHash = loaded.contentHash();
+            metrics.configReload("accepted");
+            LOG.atInfo().addKeyValue("generation", snapshot.generation())
+                    .addKeyValue("deployments", snapshot.routing().deployments().size()).addKeyValue("rules", snapshot.routing().rules().size())
+                    .addKeyValue("virtual_keys", snapshot.keys().size()).log("configuration reloaded");
+            return true;
+        } catch (InvalidConfig e) {
+            lastContentHash = loaded.contentHash();   // report a broken edit once, not on every poll
+            metrics.configReload("rejected");
+            LOG.atError().addKeyValue("problems", e.problems().size())
+                    .addKeyValue("kept_generation", holder.current().generation())
+                    .log("configuration change rejected; the last good configuration keeps serving:\n  "
+                            + String.join("\n  ", e.problems().stream().map(Problem::toString).toList()));
+            return false;
+        }
+    }
+
+    /** What {@code validate} reports: every problem of the folders, as the gateway would see them. */
+    public static List<Problem> validate(List<Path> dirs, Function<String, String> env) {
+        Loaded loaded = read(dirs, env);
+        List<Problem> problems = new ArrayList<>(loaded.problems());
+        if (problems.isEmpty()) {
+            try {
+                new SnapshotCompiler(new TlsContexts()).compile(loaded.resources(), loaded.settings(), 0, Instant.EPOCH);
+            } catch (RuntimeException e) {
+                problems.add(new Problem("Configuration", String.join(",", dirs.stream().map(Path::toString).toList()), "-", e.getMessage()));
+            }
+        }
+        return problems;
+    }
+
+    private Snapshot compileOrProblems(Loaded loaded) throws InvalidConfig {
+        if (!loaded.problems().isEmpty()) {
+            throw new InvalidConfig(loaded.problems());
+        }
+        Snapshot snapshot;
+        try {
+            snapshot = compiler.compile(loaded.resources(), overrides.apply(loaded.settings()), ++generation, Instant.now());
+        } catch (RuntimeException e) {
+            throw new InvalidConfig(List.of(new Problem("Configuration", "-", "-", String.valueOf(e.getMessage()))));
+        }
+        warnUnenforced(loaded.resources());
+        return snapshot;
+    }
+
+    /** Budgets and rate limits are parsed and validated, not enforced yet: say so once per key. */
+    private void warnUnenforced(ResourceSet set) {
+        for (VirtualKey vk : set.keys()) {
+            if ((vk.getSpec().budget != null || vk.getSpec().rateLimits != null) && warnedUnenforced.add(vk.getMetadata().getName())) {
+                LOG.atWarn().addKeyValue("virtual_key", vk.getMetadata().getName())
+                        .log("VirtualKey sets budget or rateLimits: validated but NOT ENFORCED in this version");
+            }
+        }
+    }
+
+    /** One read of the folders: resources, settings, problems, and a hash of the content. */
+    record Loaded(ResourceSet resources, GatewaySettings settings, List<Problem> problems, List<Path> files, String contentHash) {}
+
+    static Loaded read(List<Path> dirs, Function<String, String> env) {
+        List<Problem> problems = new ArrayList<>();
+        List<Path> files = new ArrayList<>();
+        for (Path dir : dirs) {
+            if (!Files.isDirectory(dir)) {
+                problems.add(new Problem("Configuration", dir.toString(), "-", "not a directory"));
+                continue;
+            }
+            try (Stream<Path> list = Files.list(dir)) {
+                list.filter(p -> !p.getFileName().toString().startsWith("."))
+                        .filter(p -> p.toString().endsWith(".yaml") || p.toString().endsWith(".yml"))
+                        .filter(Files::isRegularFile)   // follows kubelet's symlinks into ..data
+                        .sorted()
+                        .forEach(files::add);
+            } catch (IOException e) {
+                problems.add(new Problem("Configuration", dir.toString(), "-", "cannot list: " + e.getMessage()));
+            }
+        }
+        MessageDigest digest = sha256();
+        ResourceYaml.Result docs = new ResourceYaml.Result(List.of(), List.of());
+        for (Path file : files) {
+            String text;
+            try {
+                text = Files.readString(file, StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                problems.add(new Problem("Configuration", file.toString(), "-", "cannot read: " + e.getMessage()));
+                continue;
+            }
+            digest.update(file.toString().getBytes(StandardCharsets.UTF_8));
+            digest.update(text.getBytes(StandardCharsets.UTF_8));
+            docs = docs.plus(ResourceYaml.read(text, file.toString()));
+        }
+        problems.addAll(docs.problems());
+        ResourceSet set = docs.toResourceSet(env, ResourceSet.SecretChecks.ALL, problems);
+        // The resolved Secret values count too: an environment change is a content change.
+        set.secrets().forEach((name, values) -> values.forEach((k, v) ->
+                digest.update((name + "." + k + "=" + v + "\n").getBytes(StandardCharsets.UTF_8))));
+        problems.addAll(ResourceValidator.validate(set));
+        GatewaySettings settings = settings(docs.ofKind(SettingsDocument.KIND), problems);
+        return new Loaded(set, settings, problems, files, HexFormat.of().formatHex(digest.digest()));
+    }
+
+    private static GatewaySettings settings(List<ParsedDocument> docs, List<Problem> problems) {
+        if (docs.isEmpty()) {
+            return GatewaySettings.defaults();
+        }
+        if (docs.size() > 1) {
+            problems.add(new Problem(SettingsDocument.KIND, docs.stream().map(ParsedDocument::location).toList().toString(), "-",
+                    "more than one GatewaySettings document; keep exactly one"));
+        }
+        return SettingsDocument.parse(docs.get(0).tree(), docs.get(0).location(), problems);
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,116 @@
+package ai.finops.gateway.config;
+
+import ai.finops.crds.validation.Durations;
+import ai.finops.crds.validation.Problem;
+import ai.finops.crds.validation.Quantities;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * Reads the {@code kind: GatewaySettings} document:
+ *
+ * <pre>
+ * apiVersion: finops.ai/v1alpha1
+ * kind: GatewaySettings
+ * metadata: {name: gateway}
+ * bindAddress: 0.0.0.0
+ * port: 8080
+ * adminPort: 9090
+ * cors: {allowedOrigins: ["*"], allowedHeaders: [Content-Type, Authorization, ...]}
+ * maxBodySize: 32Mi
+ * timeouts: {connect: 5s, firstByte: 600s, idle: 300s}
+ * shutdownGracePeriod: 30s
+ * </pre>
+ */
+final class SettingsDocument {
+    static final String KIND = "GatewaySettings";
+    private static final Set<String> FIELDS = Set.of("apiVersion", "kind", "metadata", "bindAddress", "port", "adminPort", "cors",
+            "maxBodySize", "timeouts", "shutdownGracePeriod");
+
+    private SettingsDocument() {}
+
+    static GatewaySettings parse(JsonNode doc, String source, List<Problem> problems) {
+        GatewaySettings d = GatewaySettings.defaults();
+        Reader r = new Reader(source, problems);
+        for (Iterator<String> it = doc.fieldNames(); it.hasNext(); ) {
+            String field = it.next();
+            if (!FIELDS.contains(field)) {
+                r.problem(field, "unknown field; known: " + new java.util.TreeSet<>(FIELDS));
+            }
+        }
+        JsonNode cors = doc.path("cors");
+        JsonNode timeouts = doc.path("timeouts");
+        return new GatewaySettings(
+                r.text(doc, "bindAddress", d.bindAddress()),
+                r.port(doc, "port", d.port()),
+                r.port(doc, "adminPort", d.adminPort()),
+                r.strings(cors, "cors.allowedOrigins", d.allowedOrigins()),
+                r.strings(cors, "cors.allowedHeaders", d.allowedHeaders()),
+                r.parse(doc.get("maxBodySize"), "maxBodySize", Quantities::parseBytes, d.maxBodyBytes()),
+                r.parse(timeouts.get("connect"), "timeouts.connect", Durations::parse, d.connectTimeout()),
+                r.parse(timeouts.get("firstByte"), "timeouts.firstByte", Durations::parse, d.firstByteTimeout()),
+                r.parse(timeouts.get("idle"), "timeouts.idle", Durations::parse, d.idleTimeout()),
+                r.parse(doc.get("shutdownGracePeriod"), "shutdownGracePeriod", Durations::parse, d.shutdownGrace()));
+    }
+
+    private record Reader(String source, List<Problem> problems) {
+        void problem(String field, String message) {
+            problems.add(new Problem(KIND, source, field, message));
+        }
+
+        String text(JsonNode doc, String field, String fallback) {
+            JsonNode n = doc.get(field);
+            if (n == null || n.isNull()) {
+                return fallback;
+            }
+            if (!n.isTextual()) {
+                problem(field, "must be a string");
+                return fallback;
+            }
+            return n.asText();
+        }
+
+        int port(JsonNode doc, String field, int fallback) {
+            JsonNode n = doc.get(field);
+            if (n == null || n.isNull()) {
+                return fallback;
+            }
+            if (!n.canConvertToInt() || n.asInt() < 0 || n.asInt() > 65535) {
+                problem(field, "must be a port number 0..65535");
+                return fallback;
+            }
+            return n.asInt();
+        }
+
+        List<String> strings(JsonNode parent, String path, List<String> fallback) {
+            JsonNode n = parent.get(path.substring(path.indexOf('.') + 1));
+            if (n == null || n.isNull()) {
+                return fallback;
+            }
+            if (!n.isArray()) {
+                problem(path, "must be a list of strings");
+                return fallback;
+            }
+            List<String> out = new ArrayList<>();
+            n.forEach(e -> out.add(e.asText()));
+            return List.copyOf(out);
+        }
+
+        <T> T parse(JsonNode n, String field, Function<String, T> parser, T fallback) {
+            if (n == null || n.isNull()) {
+                return fallback;
+            }
+            try {
+                return parser.apply(n.asText());
+            } catch (IllegalArgumentException e) {
+                problem(field, e.getMessage());
+                return fallback;
+            }
+        }
+    }
+
+}

@@ -1,0 +1,15 @@
+package ai.finops.gateway.config;
+
+import ai.finops.gateway.auth.KeyEntry;
+import ai.finops.gateway.routing.RoutingTable;
+import java.time.Instant;
+import java.util.Map;
+
+/**
+ * Everything a request reads from configuration, compiled once and immutable. A request reads the
+ * current snapshot once and keeps it to its end, so a reload never changes a request in flight.
+ *
+ * @param generation increases with every accepted reload
+ * @param keys virtual keys by lower-case hex SHA-256 of their token
+ */
+public record Snapshot(long generation, Instant loadedAt, GatewaySettings settings, Map<String, KeyEntry> keys, RoutingTable routing) {}

@@ -1,0 +1,168 @@
+package ai.finops.gateway.config;
+
+import ai.finops.crds.ProviderDeployment;
+import ai.finops.crds.ProviderDeploymentSpec;
+import ai.finops.crds.ProviderType;
+import ai.finops.crds.ResourceSet;
+import ai.finops.crds.RoutingRule;
+import ai.finops.crds.RoutingRuleSpec;
+import ai.finops.crds.VirtualKey;
+import ai.finops.crds.VirtualKeySpec;
+import ai.finops.crds.cel.RuleExpressions;
+import ai.finops.crds.validation.Durations;
+import ai.finops.crds.validation.ModelRef;
+import ai.finops.crds.validation.Money;
+import ai.finops.gateway.auth.Authenticator;
+import ai.finops.gateway.auth.KeyEntry;
+import ai.finops.gateway.observability.PriceCatalogue;
+import ai.finops.gateway.observability.Pricing;
+import ai.finops.gateway.routing.CompiledRule;
+import ai.finops.gateway.routing.Deployment;
+import ai.finops.gateway.routing.ModelEntry;
+import ai.finops.gateway.routing.RoutingTable;
+import ai.finops.gateway.upstream.TlsContexts;
+import ai.finops.gateway.upstream.UpstreamEndpoint;
+import java.math.BigDecimal;
+import java.net.URI;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Compiles a validated {@link ResourceSet} into a {@link Snapshot}: CEL programs compiled, keys
+ * hashed, deployments indexed, endpoints, credentials and prices resolved. Runs off the event loops.
+ */
+public final class SnapshotCompiler {
+    static final Duration DEFAULT_COOLDOWN = Duration.ofSeconds(10);
+    static final String DEFAULT_API_KEY = "apiKey";
+    static final String DEFAULT_TOKEN_KEY = "token";
+
+    private final TlsContexts tls;
+
+    public SnapshotCompiler(TlsContexts tls) {
+        this.tls = tls;
+    }
+
+    public Snapshot compile(ResourceSet set, GatewaySettings settings, long generation, Instant now) {
+        Map<String, KeyEntry> keys = new HashMap<>();
+        for (VirtualKey vk : set.keys()) {
+            KeyEntry entry = key(vk, set.secrets());
+            keys.put(HexFormat.of().formatHex(entry.tokenSha256()), entry);
+        }
+        Map<String, Deployment> deployments = new TreeMap<>();
+        for (ProviderDeployment pd : set.deployments()) {
+            deployments.put(pd.getMetadata().getName(), deployment(pd, set.secrets(), settings));
+        }
+        Map<ProviderType, List<Deployment>> byType = new EnumMap<>(ProviderType.class);
+        for (Deployment d : deployments.values()) {
+            byType.computeIfAbsent(d.type(), t -> new ArrayList<>()).add(d);
+        }
+        byType.replaceAll((t, list) -> List.copyOf(list));
+        List<CompiledRule> rules = set.rules().stream()
+                .map(SnapshotCompiler::rule)
+                .sorted(Comparator.comparingInt(CompiledRule::priority).thenComparing(CompiledRule::name))
+                .toList();
+        RoutingTable routing = new RoutingTable(rules, Map.copyOf(deployments), Map.copyOf(byType));
+        return new Snapshot(generation, now, settings, Map.copyOf(keys), routing);
+    }
+
+    private static KeyEntry key(VirtualKey vk, Map<String, Map<String, String>> secrets) {
+        VirtualKeySpec spec = vk.getSpec();
+        byte[] hash;
+        if (spec.tokenSha256 != null) {
+            hash = HexFormat.of().parseHex(spec.tokenSha256);
+        } else {
+            String secretKey = spec.secretRef.key != null ? spec.secretRef.key : DEFAULT_TOKEN_KEY;
+            String token = secrets.getOrDefault(spec.secretRef.name, Map.of()).get(secretKey);
+            hash = Authenticator.sha256(Objects.requireNonNull(token, "validated: token present"));
+        }
+        VirtualKeySpec.Allow allow = spec.allow != null ? spec.allow : new VirtualKeySpec.Allow();
+        return new KeyEntry(vk.getMetadata().getName(), spec.owner, spec.team, hash, Boolean.TRUE.equals(spec.disabled),
+                spec.expiresAt == null ? null : Instant.parse(spec.expiresAt),
+                List.copyOf(nonNull(allow.providers)), List.copyOf(nonNull(allow.models)));
+    }
+
+    private Deployment deployment(ProviderDeployment pd, Map<String, Map<String, String>> secrets, GatewaySettings settings) {
+        ProviderDeploymentSpec spec = pd.getSpec();
+        ProviderType type = ProviderType.fromId(spec.provider).orElseThrow();
+        String endpoint = spec.endpoint != null ? spec.endpoint : type.defaultEndpoint();
+        if (endpoint == null) {
+            throw new IllegalArgumentException("ProviderDeployment/" + pd.getMetadata().getName()
+                    + ": spec.endpoint: required for provider " + type.id() + " in this version");
+        }
+        URI uri = URI.create(endpoint);
+        UpstreamEndpoint upstream = UpstreamEndpoint.of(uri,
+                "https".equalsIgnoreCase(uri.getScheme()) ? tls.forCa(spec.tls == null ? null : spec.tls.caPem) : null);
+        String apiKey = null;
+        if (spec.credentials != null && spec.credentials.secretRef != null) {
+            String secretKey = spec.credentials.secretRef.key != null ? spec.credentials.secretRef.key : DEFAULT_API_KEY;
+            apiKey = secrets.getOrDefault(spec.credentials.secretRef.name, Map.of()).get(secretKey);
+        }
+        Map<String, ModelEntry> models = new LinkedHashMap<>();
+        for (ProviderDeploymentSpec.Model m : nonNull(spec.models)) {
+            String providerId = m.deployment != null ? m.deployment : m.name;
+            Pricing catalogue = PriceCatalogue.lookup(providerId);
+            if (catalogue == null) {
+                catalogue = PriceCatalogue.lookup(m.name);
+            }
+            models.put(m.name, new ModelEntry(m.name, providerId, pricing(m.pricing, catalogue)));
+        }
+        ProviderDeploymentSpec.Timeouts t = spec.timeouts != null ? spec.timeouts : new ProviderDeploymentSpec.Timeouts();
+        ProviderDeploymentSpec.Retries r = spec.retries != null ? spec.retries : new ProviderDeploymentSpec.Retries();
+        return new Deployment(pd.getMetadata().getName(), type, upstream, apiKey, Map.copyOf(models),
+                spec.weight != null ? spec.weight : 1,
+                duration(t.connect, settings.connectTimeout()),
+                duration(t.firstByte, settings.firstByteTimeout()),
+                duration(t.idle, settings.idleTimeout()),
+                r.attempts != null ? r.attempts : 1,
+                duration(r.cooldown, DEFAULT_COOLDOWN));
+    }
+
+    /** A model's price: the deployment's override where given, the catalogue for the rest. */
+    private static Pricing pricing(ProviderDeploymentSpec.Pricing p, Pricing catalogue) {
+        if (p == null) {
+            return catalogue;
+        }
+        BigDecimal in = money(p.inputPerMTok, catalogue == null ? null : catalogue.inputPerMTok());
+        BigDecimal out = money(p.outputPerMTok, catalogue == null ? null : catalogue.outputPerMTok());
+        if (in == null || out == null) {
+            return catalogue;
+        }
+        BigDecimal write = money(p.cacheWritePerMTok, in.multiply(new BigDecimal("1.25")));
+        BigDecimal read = money(p.cacheReadPerMTok, in.multiply(new BigDecimal("0.1")));
+        return new Pricing(in, out, write, read);
+    }
+
+    private static CompiledRule rule(RoutingRule rr) {
+        RoutingRuleSpec spec = rr.getSpec();
+        RuleExpressions.Compiled when = spec.when == null || spec.when.isBlank() ? null : RuleExpressions.compile(spec.when);
+        List<CompiledRule.WeightedRef> targets = nonNull(spec.targets).stream()
+                .map(t -> new CompiledRule.WeightedRef(ModelRef.parse(t.model), t.weight != null ? t.weight : 1))
+                .toList();
+        List<ModelRef> fallbacks = nonNull(spec.fallbacks).stream().map(ModelRef::parse).toList();
+        Set<String> scope = spec.scope == null ? Set.of() : Set.copyOf(nonNull(spec.scope.virtualKeys));
+        return new CompiledRule(rr.getMetadata().getName(), spec.priority != null ? spec.priority : 0, scope, when, targets, fallbacks);
+    }
+
+    private static Duration duration(String value, Duration fallback) {
+        return value == null ? fallback : Durations.parse(value);
+    }
+
+    private static BigDecimal money(String value, BigDecimal fallback) {
+        return value == null ? fallback : Money.parseUsd(value);
+    }
+
+    private static <T> List<T> nonNull(List<T> list) {
+        return list == null ? List.of() : list;
+    }
+}

@@ -1,0 +1,30 @@
+package ai.finops.gateway.observability;
+
+/** Meter names and tag keys, in one place. Tags are bounded: values come from configuration, never from clients. */
+public final class Metrics {
+    public static final String REQUESTS = "finops.gateway.requests";
+    public static final String REQUEST_DURATION = "finops.gateway.request.duration";
+    public static final String TIME_TO_FIRST_BYTE = "finops.gateway.time.to.first.byte";
+    public static final String UPSTREAM_ERRORS = "finops.gateway.upstream.errors";
+    public static final String CONFIG_RELOADS = "finops.gateway.config.reloads";
+    public static final String COST = "finops.gateway.cost.usd";
+    /** OpenTelemetry GenAI semantic convention. */
+    public static final String TOKEN_USAGE = "gen_ai.client.token.usage";
+
+    public static final String TAG_API = "api";
+    public static final String TAG_ROUTE = "route";
+    public static final String TAG_PROVIDER = "provider";
+    public static final String TAG_DEPLOYMENT = "deployment";
+    public static final String TAG_MODEL = "model";
+    public static final String TAG_VIRTUAL_KEY = "virtual_key";
+    public static final String TAG_OUTCOME = "outcome";
+    public static final String TAG_STATUS = "status";
+    public static final String TAG_KIND = "kind";
+    public static final String TAG_TOKEN_TYPE = "gen_ai.token.type";
+    public static final String TAG_GEN_AI_MODEL = "gen_ai.request.model";
+    public static final String TAG_GEN_AI_SYSTEM = "gen_ai.system";
+
+    public static final String NONE = "none";
+
+    private Metrics() {}
+}

@@ -1,0 +1,45 @@
+package ai.finops.gateway.routing;
+
+import ai.finops.crds.ProviderType;
+import ai.finops.gateway.observability.PriceCatalogue;
+import ai.finops.gateway.upstream.UpstreamEndpoint;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * A compiled ProviderDeployment: where to send, with which credential, what it serves.
+ *
+ * @param apiKey the provider credential, or null; never logged (see {@link #toString()})
+ * @param models the declared models by client-facing name; empty means any model passes through
+ * @param attempts tries on this deployment for connection failures and 5xx before moving on
+ * @param cooldown how long to skip this deployment after 429/529/5xx when no retry-after came
+ */
+public record Deployment(
+        String name,
+        ProviderType type,
+        UpstreamEndpoint endpoint,
+        String apiKey,
+        Map<String, ModelEntry> models,
+        int weight,
+        Duration connectTimeout,
+        Duration firstByteTimeout,
+        Duration idleTimeout,
+        int attempts,
+        Duration cooldown) {
+
+    /** True when this deployment can serve {@code model}. */
+    public boolean serves(String model) {
+        return models.isEmpty() || models.containsKey(model);
+    }
+
+    /** The entry for {@code model}; for a pass-through deployment, the model with catalogue pricing. */
+    public ModelEntry model(String model) {
+        ModelEntry entry = models.get(model);
+        return entry != null ? entry : new ModelEntry(model, model, PriceCatalogue.lookup(model));
+    }
+
+    @Override
+    public String toString() {
+        return "Deployment[" + name + " " + type.id() + " " + endpoint + "]";
+    }
+}

@@ -1,0 +1,19 @@
+package ai.finops.gateway.routing;
+
+import ai.finops.gateway.auth.KeyEntry;
+import java.util.Map;
+
+/**
+ * What routing may look at.
+ *
+ * @param headers lower-cased names, first value of each
+ * @param api {@code anthropic} or {@code openai}
+ * @param sessionKey keeps a session on one account: the Claude Code session id, else the key name
+ */
+public record RouteRequest(String model, Map<String, String> headers, KeyEntry key, String api, String path, String sessionKey) {
+
+    public static String sessionKey(Map<String, String> headers, KeyEntry key) {
+        String session = headers.get("x-claude-code-session-id");
+        return session != null && !session.isEmpty() ? session : key.name();
+    }
+}

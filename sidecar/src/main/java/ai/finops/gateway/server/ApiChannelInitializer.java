@@ -1,0 +1,47 @@
+package ai.finops.gateway.server;
+
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
+import io.netty.handler.codec.http.cors.CorsConfig;
+import io.netty.handler.codec.http.cors.CorsHandler;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.util.concurrent.TimeUnit;
+
+/** The client-facing pipeline, one concern per handler. */
+final class ApiChannelInitializer extends ChannelInitializer<SocketChannel> {
+    /** A keep-alive connection with nothing in flight for this long is closed. */
+    private static final int CLIENT_IDLE_SECONDS = 620;
+
+    private final GatewayContext gateway;
+    private final CorsConfig cors;
+    private final ChannelGroup clients;
+
+    ApiChannelInitializer(GatewayContext gateway, CorsConfig cors, ChannelGroup clients) {
+        this.gateway = gateway;
+        this.cors = cors;
+        this.clients = clients;
+    }
+
+    @Override
+    protected void initChannel(SocketChannel ch) {
+        clients.add(ch);
+        ChannelPipeline p = ch.pipeline();
+        p.addLast("idle", new IdleStateHandler(0, 0, CLIENT_IDLE_SECONDS, TimeUnit.SECONDS) {
+            @Override
+            protected void channelIdle(io.netty.channel.ChannelHandlerContext ctx, io.netty.handler.timeout.IdleStateEvent evt) {
+                ctx.close();
+            }
+        });
+        p.addLast("http", new HttpServerCodec(8192, 64 * 1024, 64 * 1024));
+        p.addLast("keep-alive", new HttpServerKeepAliveHandler());
+        if (cors != null) {
+            p.addLast("cors", new CorsHandler(cors));
+        }
+        p.addLast("body", new BodyLimit(gateway.snapshots().current().settings().maxBodyBytes()));
+        p.addLast("api", new ApiHandler(gateway));
+    }
+}

@@ -1,0 +1,217 @@
+package ai.finops.gateway.server;
+
+import ai.finops.gateway.auth.Authenticator;
+import ai.finops.gateway.auth.KeyEntry;
+import ai.finops.gateway.config.Snapshot;
+import ai.finops.gateway.routing.Deployment;
+import ai.finops.gateway.routing.ModelEntry;
+import ai.finops.gateway.routing.Resolution;
+import ai.finops.gateway.routing.RouteRequest;
+import ai.finops.gateway.translate.RequestBody;
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Anthropic surface (DESIGN §4): {@code POST [/anthropic]/v1/messages} and {@code
+ * .../v1/messages/count_tokens}, {@code GET .../v1/models}, {@code HEAD /}. Authenticates, reads the
+ * model, resolves, and hands the request to a {@link ProxyExchange}. One instance per connection;
+ * requests on a connection are served one at a time, in order.
+ */
+final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+    private static final Logger LOG = LoggerFactory.getLogger(ApiHandler.class);
+    private static final String MESSAGES = "/v1/messages";
+    private static final String COUNT_TOKENS = "/v1/messages/count_tokens";
+    private static final String MODELS = "/v1/models";
+
+    private final GatewayContext gateway;
+    private final ArrayDeque<FullHttpRequest> queued = new ArrayDeque<>(0);
+    private ProxyExchange active;
+
+    ApiHandler(GatewayContext gateway) {
+        super(false);    // requests are released by whoever finishes them
+        this.gateway = gateway;
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+        if (active != null) {
+            queued.add(request);     // a pipelined request waits for the one in flight
+            return;
+        }
+        handle(ctx, request);
+    }
+
+    private void handle(ChannelHandlerContext ctx, FullHttpRequest request) {
+        long start = System.nanoTime();
+        String requestId = gateway.nextRequestId();
+        if (!request.decoderResult().isSuccess()) {
+            reply(ctx, request, ErrorResponses.response(ctx.alloc(), 400, "malformed HTTP request", requestId));
+            return;
+        }
+        String path = path(request.uri());
+        String api = path.startsWith("/anthropic/") ? path.substring("/anthropic".length()) : path;
+        HttpMethod method = request.method();
+        if (path.equals("/") && (method.equals(HttpMethod.HEAD) || method.equals(HttpMethod.GET))) {
+            FullHttpResponse ok = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+            ok.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
+            reply(ctx, request, ok);
+            return;
+        }
+        boolean messages = api.equals(MESSAGES) || api.equals(COUNT_TOKENS);
+        if (!messages && !api.equals(MODELS)) {
+            reply(ctx, request, ErrorResponses.response(ctx.alloc(), 404, "no such endpoint: " + method + " " + path
+                    + " (the Anthropic API is served under /anthropic/v1/messages and /v1/messages)", requestId));
+            return;
+        }
+        HttpMethod expected = messages ? HttpMethod.POST : HttpMethod.GET;
+        if (!method.equals(expected)) {
+            FullHttpResponse r = ErrorResponses.response(ctx.alloc(), 405, "invalid_request_error",
+                    "method " + method + " not allowed on " + path + "; use " + expected, requestId);
+            r.headers().set(HttpHeaderNames.ALLOW, expected.name());
+            reply(ctx, request, r);
+            return;
+        }
+        Snapshot snapshot = gateway.snapshots().current();
+        Authenticator.Result auth = Authenticator.authenticate(request.headers(), snapshot.keys(), gateway.clock().instant());
+        if (!auth.ok()) {
+            reply(ctx, request, ErrorResponses.response(ctx.alloc(), auth.status(), auth.message(), requestId));
+            return;
+        }
+        if (!messages) {
+            reply(ctx, request, models(ctx, snapshot, auth.key()));
+            return;
+        }
+        RequestBody body;
+        try {
+            body = RequestBody.scan(request.content());
+        } catch (RequestBody.InvalidBody e) {
+            reply(ctx, request, ErrorResponses.response(ctx.alloc(), 400, e.getMessage(), requestId));
+            return;
+        }
+        Map<String, String> headers = lowerCased(request);
+        RouteRequest route = new RouteRequest(body.model(), headers, auth.key(), "anthropic", api,
+                RouteRequest.sessionKey(headers, auth.key()));
+        Resolution resolution = gateway.resolver().resolve(snapshot.routing(), route);
+        if (!resolution.ok()) {
+            LOG.atDebug().addKeyValue("request_id", requestId).addKeyValue("steps", resolution.steps()).log("not routed");
+            reply(ctx, request, ErrorResponses.response(ctx.alloc(), resolution.errorStatus(), resolution.errorType(),
+                    resolution.errorMessage(), requestId));
+            return;
+        }
+        gateway.inFlight().incrementAndGet();
+        active = new ProxyExchange(gateway, ctx, request, body, api, auth.key(), resolution, requestId, start, () -> exchangeDone(ctx));
+        active.start();
+    }
+
+    private void exchangeDone(ChannelHandlerContext ctx) {
+        active = null;
+        gateway.inFlight().decrementAndGet();
+        FullHttpRequest next = queued.poll();
+        if (next != null && ctx.channel().isActive()) {
+            ctx.executor().execute(() -> handle(ctx, next));
+        } else if (next != null) {
+            next.release();
+        }
+    }
+
+    /** The models this key may name: those the deployments list (pass-through deployments accept any). */
+    private static FullHttpResponse models(ChannelHandlerContext ctx, Snapshot snapshot, KeyEntry key) {
+        TreeSet<String> names = new TreeSet<>();
+        for (Deployment d : snapshot.routing().deployments().values()) {
+            if (!key.allowProviders().isEmpty() && !key.allowProviders().contains(d.name()) && !key.allowProviders().contains(d.type().id())) {
+                continue;
+            }
+            for (ModelEntry m : d.models().values()) {
+                if (key.allowModels().isEmpty() || key.allowModels().stream().anyMatch(p -> ai.finops.crds.validation.Globs.matches(p, m.name()))) {
+                    names.add(m.name());
+                }
+            }
+        }
+        StringBuilder sb = new StringBuilder("{\"data\":[");
+        String created = snapshot.loadedAt().toString();
+        boolean first = true;
+        for (String name : names) {
+            String quoted = new String(JsonStringEncoder.getInstance().quoteAsString(name));
+            sb.append(first ? "" : ",").append("{\"type\":\"model\",\"id\":\"").append(quoted)
+                    .append("\",\"display_name\":\"").append(quoted).append("\",\"created_at\":\"").append(created).append("\"}");
+            first = false;
+        }
+        sb.append("],\"has_more\":false,\"first_id\":");
+        sb.append(names.isEmpty() ? "null" : "\"" + new String(JsonStringEncoder.getInstance().quoteAsString(names.first())) + "\"");
+        sb.append(",\"last_id\":");
+        sb.append(names.isEmpty() ? "null" : "\"" + new String(JsonStringEncoder.getInstance().quoteAsString(names.last())) + "\"");
+        sb.append('}');
+        byte[] bytes = sb.toString().getBytes(StandardCharsets.UTF_8);
+        ByteBuf content = ctx.alloc().buffer(bytes.length).writeBytes(bytes);
+        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, content);
+        r.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON).setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
+        return r;
+    }
+
+    private void reply(ChannelHandlerContext ctx, FullHttpRequest request, FullHttpResponse response) {
+        request.release();
+        ctx.writeAndFlush(response);
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (active != null) {
+            active.clientWritabilityChanged(ctx.channel().isWritable());
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (active != null) {
+            active.clientClosed();
+        }
+        FullHttpRequest r;
+        while ((r = queued.poll()) != null) {
+            r.release();
+        }
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        LOG.atDebug().addKeyValue("remote", ctx.channel().remoteAddress()).setCause(cause).log("client connection failed");
+        ctx.close();
+    }
+
+    static String path(String uri) {
+        int q = uri.indexOf('?');
+        String p = q < 0 ? uri : uri.substring(0, q);
+        return p.length() > 1 && p.endsWith("/") ? p.substring(0, p.length() - 1) : p;
+    }
+
+    /** Header names lower-cased, first value of each; credentials left out, so no rule can see a key. */
+    private static Map<String, String> lowerCased(FullHttpRequest request) {
+        Map<String, String> headers = new HashMap<>();
+        for (Map.Entry<String, String> e : request.headers()) {
+            String name = e.getKey().toLowerCase(Locale.ROOT);
+            if (!Headers.isCredential(name)) {
+                headers.putIfAbsent(name, e.getValue());
+            }
+        }
+        return headers;
+    }
+}

@@ -1,0 +1,74 @@
+package ai.finops.gateway.server;
+
+import ai.finops.gateway.config.SnapshotHolder;
+import ai.finops.gateway.observability.GatewayMetrics;
+import ai.finops.gateway.routing.Cooldowns;
+import ai.finops.gateway.routing.Resolver;
+import ai.finops.gateway.upstream.UpstreamConnector;
+import java.time.Clock;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** What every connection shares: the config, the upstream pools, cooldowns, meters. */
+public final class GatewayContext {
+    private final SnapshotHolder snapshots;
+    private final UpstreamConnector connector;
+    private final Cooldowns cooldowns;
+    private final Resolver resolver;
+    private final GatewayMetrics metrics;
+    private final Clock clock;
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final AtomicLong requestCounter = new AtomicLong();
+    private final String instanceId = Long.toHexString(System.nanoTime() & 0xffffffL);
+    private volatile boolean draining;
+
+    public GatewayContext(SnapshotHolder snapshots, UpstreamConnector connector, Cooldowns cooldowns, GatewayMetrics metrics, Clock clock) {
+        this.snapshots = snapshots;
+        this.connector = connector;
+        this.cooldowns = cooldowns;
+        this.resolver = new Resolver(cooldowns);
+        this.metrics = metrics;
+        this.clock = clock;
+    }
+
+    public SnapshotHolder snapshots() {
+        return snapshots;
+    }
+
+    public UpstreamConnector connector() {
+        return connector;
+    }
+
+    public Cooldowns cooldowns() {
+        return cooldowns;
+    }
+
+    public Resolver resolver() {
+        return resolver;
+    }
+
+    public GatewayMetrics metrics() {
+        return metrics;
+    }
+
+    public Clock clock() {
+        return clock;
+    }
+
+    /** Requests being served; shutdown waits for it to reach zero. */
+    public AtomicInteger inFlight() {
+        return inFlight;
+    }
+
+    public String nextRequestId() {
+        return "fgw_" + instanceId + "_" + Long.toString(requestCounter.incrementAndGet(), 36);
+    }
+
+    public boolean draining() {
+        return draining;
+    }
+
+    public void startDraining() {
+        draining = true;
+    }
+}

@@ -1,0 +1,133 @@
+package ai.finops.gateway.server;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
+import io.netty.handler.codec.http.cors.CorsConfig;
+import io.netty.handler.codec.http.cors.CorsConfigBuilder;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import ai.finops.gateway.config.GatewaySettings;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Binds the API port and the operations port on one set of event loops, and shuts down gracefully:
+ * not ready, stop accepting, let requests in flight finish within the grace period, then close.
+ */
+public final class GatewayServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(GatewayServer.class);
+    /** A slow client holds at most this much of a response in the gateway before the upstream read pauses. */
+    static final WriteBufferWaterMark CLIENT_WATER_MARK = new WriteBufferWaterMark(32 * 1024, 64 * 1024);
+
+    private final GatewayContext gateway;
+    private final Transport transport;
+    private final EventLoopGroup boss;
+    private final EventLoopGroup workers;
+    private final ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
+    private Channel api;
+    private Channel admin;
+
+    public GatewayServer(GatewayContext gateway, Transport transport, EventLoopGroup boss, EventLoopGroup workers) {
+        this.gateway = gateway;
+        this.transport = transport;
+        this.boss = boss;
+        this.workers = workers;
+    }
+
+    /** A bootstrap template for upstream connections on the same transport. */
+    public static Bootstrap upstreamBootstrap(Transport transport) {
+        return new Bootstrap().channel(transport.clientChannel()).option(ChannelOption.SO_KEEPALIVE, true);
+    }
+
+    public GatewayServer start(GatewaySettings settings) throws InterruptedException {
+        ServerBootstrap apiBootstrap = new ServerBootstrap()
+                .group(boss, workers)
+                .channel(transport.serverChannel())
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, CLIENT_WATER_MARK)
+                .childHandler(new ApiChannelInitializer(gateway, cors(settings), clients));
+        api = apiBootstrap.bind(new InetSocketAddress(settings.bindAddress(), settings.port())).sync().channel();
+        AdminHandler adminHandler = new AdminHandler(gateway);
+        admin = new ServerBootstrap()
+                .group(boss, workers)
+                .channel(transport.serverChannel())
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast(new HttpServerCodec(), new HttpServerKeepAliveHandler(),
+                                new HttpObjectAggregator(1 << 20), adminHandler);
+                    }
+                })
+                .bind(new InetSocketAddress(settings.bindAddress(), settings.adminPort())).sync().channel();
+        LOG.atInfo().addKeyValue("api", api.localAddress()).addKeyValue("operations", admin.localAddress())
+                .addKeyValue("transport", transport.name()).log("gateway listening");
+        return this;
+    }
+
+    public int apiPort() {
+        return ((InetSocketAddress) api.localAddress()).getPort();
+    }
+
+    public int adminPort() {
+        return ((InetSocketAddress) admin.localAddress()).getPort();
+    }
+
+    static CorsConfig cors(GatewaySettings settings) {
+        if (settings.allowedOrigins().isEmpty()) {
+            return null;
+        }
+        CorsConfigBuilder b = settings.allowedOrigins().contains("*")
+                ? CorsConfigBuilder.forAnyOrigin()
+                : CorsConfigBuilder.forOrigins(settings.allowedOrigins().toArray(String[]::new));
+        return b.allowedRequestHeaders(settings.allowedHeaders().toArray(String[]::new))
+                .allowedRequestMethods(HttpMethod.GET, HttpMethod.POST, HttpMethod.HEAD, HttpMethod.OPTIONS)
+                .exposeHeaders("request-id", Headers.GATEWAY_REQUEST_ID.toString(), "retry-after")
+                .maxAge(3600)
+                .build();
+    }
+
+    /** Graceful: stops accepting, waits for requests in flight up to {@code grace}, then closes everything. */
+    public void shutdown(Duration grace) {
+        gateway.startDraining();
+        if (api != null) {
+            api.close().syncUninterruptibly();
+        }
+        long deadline = System.nanoTime() + grace.toNanos();
+        while (gateway.inFlight().get() > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        int left = gateway.inFlight().get();
+        if (left > 0) {
+            LOG.atWarn().addKeyValue("in_flight", left).log("grace period over; closing requests still in flight");
+        }
+        clients.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        if (admin != null) {
+            admin.close().syncUninterruptibly();
+        }
+    }
+
+    @Override
+    public void close() {
+        shutdown(gateway.snapshots().current().settings().shutdownGrace());
+    }
+}

@@ -1,0 +1,543 @@
+package ai.finops.gateway.server;
+
+import ai.finops.gateway.auth.KeyEntry;
+import ai.finops.gateway.observability.AccessLog;
+import ai.finops.gateway.observability.GatewayMetrics;
+import ai.finops.gateway.observability.Pricing;
+import ai.finops.gateway.routing.Attempt;
+import ai.finops.gateway.routing.Deployment;
+import ai.finops.gateway.routing.Resolution;
+import ai.finops.gateway.translate.AnthropicStreamScanner;
+import ai.finops.gateway.translate.RequestBody;
+import ai.finops.gateway.translate.SseScanner;
+import ai.finops.gateway.translate.Usage;
+import ai.finops.gateway.upstream.UpstreamListener;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.math.BigDecimal;
+import java.net.ConnectException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One proxied request, from the resolved attempts to the last byte: forward, relay, account
+ * (DESIGN §4). Lives on the client channel's event loop; every method runs there.
+ *
+ * <p>Until the first response byte reaches the client, a failure (refused, reset, no first byte in
+ * time, 429/529/5xx) moves on: another try on the same deployment for connection failures and 5xx
+ * (up to its {@code retries.attempts}), else the next attempt; 429/529/5xx also cool the deployment
+ * down. After the first byte there is no retry: a failure becomes an SSE {@code error} event and the
+ * connection closes, never a clean end. Streams are relayed event by event, each flushed when
+ * complete; a client that stops reading pauses the upstream read.
+ */
+final class ProxyExchange implements UpstreamListener {
+    /** Bodies of non-streaming responses are kept up to this size to read their usage. */
+    private static final int MAX_SCANNED_BODY = 8 << 20;
+
+    private final GatewayContext gateway;
+    private final ChannelHandlerContext client;
+    private final FullHttpRequest request;     // owned: released when the exchange ends
+    private final RequestBody body;
+    private final String apiPath;
+    private final KeyEntry key;
+    private final Resolution resolution;
+    private final List<Attempt> attempts;
+    private final String requestId;
+    private final long startNanos;
+    private final Runnable onDone;
+
+    private int attemptIndex = -1;
+    private int triesOnAttempt;
+    private boolean retrySameDeployment;
+    private final List<String> failures = new ArrayList<>(2);
+    private int finalFailureStatus = 502;
+
+    private Channel upstream;
+    private ScheduledFuture<?> timer;
+    private long lastUpstreamRead;
+    private boolean draining;          // discarding a retryable error response
+    private boolean headSent;
+    private boolean done;
+    private long firstByteNanos;
+    private int status;
+    private boolean upstreamKeepAlive;
+    private int staleRetries;
+    private boolean reusedConnection;
+    private String upstreamRequestId;
+
+    private boolean sse;
+    private SseScanner sseScanner;
+    private AnthropicStreamScanner streamScanner;
+    private ByteBuf pending;           // SSE bytes not yet forming a complete event
+    private CompositeByteBuf scannedBody;  // a non-streaming body, for its usage
+    private final Usage usage = new Usage();
+
+    ProxyExchange(GatewayContext gateway, ChannelHandlerContext client, FullHttpRequest request, RequestBody body, String apiPath,
+            KeyEntry key, Resolution resolution, String requestId, long startNanos, Runnable onDone) {
+        this.gateway = gateway;
+        this.client = client;
+        this.request = request;
+        this.body = body;
+        this.apiPath = apiPath;
+        this.key = key;
+        this.resolution = resolution;
+        this.attempts = resolution.attempts();
+        this.requestId = requestId;
+        this.startNanos = startNanos;
+        this.onDone = onDone;
+    }
+
+    void start() {
+        nextAttempt();
+    }
+
+    private Attempt attempt() {
+        return attempts.get(attemptIndex);
+    }
+
+    private void nextAttempt() {
+        if (done) {
+            return;
+        }
+        if (attemptIndex >= 0 && retrySameDeployment && triesOnAttempt < attempt().deployment().attempts()) {
+            triesOnAttempt++;
+        } else {
+            attemptIndex++;
+            triesOnAttempt = 1;
+        }
+        retrySameDeployment = false;
+        if (attemptIndex >= attempts.size()) {
+            String message = "all upstream attempts failed: " + String.join("; ", failures);
+            respondError(finalFailureStatus, message);
+            return;
+        }
+        Deployment d = attempt().deployment();
+        Future<Channel> connecting = gateway.connector().acquire(client.channel().eventLoop(), d.endpoint(), d.connectTimeout(), this);
+        connecting.addListener(f -> {
+            if (!f.isSuccess()) {
+                failAttempt(connectKind(f.cause()), describe(f.cause()), true, 502);
+                return;
+            }
+            Channel ch = connecting.getNow();
+            if (done) {
+                gateway.connector().discard(ch);
+                return;
+            }
+            upstream = ch;
+            reusedConnection = gateway.connector().reused(ch);
+            send(ch, d);
+        });
+    }
+
+    private void send(Channel ch, Deployment d) {
+        Attempt a = attempt();
+        ByteBuf content = body.withModel(request.content(), a.model().providerId(), ch.alloc());
+        String target = d.endpoint().target(apiPath) + (betaQuery() ? "?beta=true" : "");
+        FullHttpRequest out = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, target, content);
+        HttpHeaders h = out.headers();
+        Headers.copyRequestHeaders(request.headers(), h);
+        h.set(HttpHeaderNames.HOST, d.endpoint().authority());
+        h.setInt(HttpHeaderNames.CONTENT_LENGTH, content.readableBytes());
+        h.set(HttpHeaderNames.ACCEPT_ENCODING, HttpHeaderValues.IDENTITY);
+        if (d.apiKey() != null) {
+            h.set("x-api-key", d.apiKey());
+        }
+        lastUpstreamRead = System.nanoTime();
+        scheduleTimer(d.firstByteTimeout().toNanos());
+        ch.writeAndFlush(out).addListener((ChannelFutureListener) f -> {
+            if (!f.isSuccess() && upstream == f.channel()) {
+                failAttempt("reset", "could not send the request: " + describe(f.cause()), true, 502);
+            }
+        });
+    }
+
+    /** Clients may send {@code ?beta=true} (the Anthropic SDKs' beta endpoints); nothing else of the query passes. */
+    private boolean betaQuery() {
+        String uri = request.uri();
+        int q = uri.indexOf('?');
+        return q >= 0 && uri.substring(q + 1).contains("beta=true");
+    }
+
+    // ---- upstream events ----------------------------------------------------------------
+
+    @Override
+    public void onResponseHead(HttpResponse head) {
+        if (done) {
+            return;
+        }
+        status = head.status().code();
+        Deployment d = attempt().deployment();
+        if (retryable(status) && hasAnotherAttempt()) {
+            coolDown(d, head.headers().get(HttpHeaderNames.RETRY_AFTER));
+            gateway.metrics().upstreamError(d.name(), "status_" + status);
+            failures.add(d.name() + ": HTTP " + status);
+            retrySameDeployment = status >= 500 && status != 529;
+            upstreamKeepAlive = HttpUtil.isKeepAlive(head);
+            draining = true;
+            cancelTimer();
+            return;                     // the body is discarded; the next attempt starts at its end
+        }
+        if (retryable(status)) {
+            coolDown(d, head.headers().get(HttpHeaderNames.RETRY_AFTER));
+            gateway.metrics().upstreamError(d.name(), "status_" + status);
+        }
+        upstreamKeepAlive = HttpUtil.isKeepAlive(head);
+        upstreamRequestId = head.headers().get(Headers.UPSTREAM_REQUEST_ID);
+        String contentType = head.headers().get(HttpHeaderNames.CONTENT_TYPE);
+        sse = contentType != null && contentType.regionMatches(true, 0, "text/event-stream", 0, 17);
+        HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, head.status());
+        boolean lengthKnown = !sse && HttpUtil.isContentLengthSet(head);
+        Headers.copyResponseHeaders(head.headers(), response.headers(), lengthKnown);
+        if (!lengthKnown) {
+            HttpUtil.setTransferEncodingChunked(response, true);
+        }
+        response.headers().set(Headers.GATEWAY_REQUEST_ID, requestId);
+        if (sse) {
+            sseScanner = new SseScanner();
+            streamScanner = new AnthropicStreamScanner(usage);
+        } else if (status < 300) {
+            scannedBody = client.alloc().compositeBuffer();
+        }
+        headSent = true;
+        firstByteNanos = System.nanoTime() - startNanos;
+        client.writeAndFlush(response);
+        scheduleTimer(d.idleTimeout().toNanos());
+        if (!client.channel().isWritable()) {
+            upstream.config().setAutoRead(false);
+        }
+    }
+
+    @Override
+    public void onResponseContent(HttpContent content) {
+        try {
+            if (done) {
+                return;
+            }
+            lastUpstreamRead = System.nanoTime();
+            boolean last = content instanceof LastHttpContent;
+            if (draining) {
+                if (last) {
+                    draining = false;
+                    recycleUpstream();
+                    nextAttempt();
+                }
+                return;
+            }
+            if (!headSent) {
+                return;
+            }
+            if (sse) {
+                relayEvents(content.content(), last);
+            } else {
+                relayBody(content.content(), last);
+            }
+        } finally {
+            content.release();
+        }
+    }
+
+    /**
+     * Forwards the complete events of {@code chunk}. The common case (a chunk holding whole events)
+     * forwards the chunk itself; bytes of an unfinished event wait in {@link #pending}.
+     */
+    private void relayEvents(ByteBuf chunk, boolean last) {
+        if (chunk.isReadable()) {
+            boolean direct = pending == null || !pending.isReadable();
+            ByteBuf buf = direct ? chunk : pending.writeBytes(chunk);
+            int complete = sseScanner.scan(buf, streamScanner);
+            if (streamScanner.malformed() != null) {
+                failMidStream("malformed", "the provider sent a malformed stream: " + streamScanner.malformed());
+                return;
+            }
+            ByteBuf events = null;
+            if (complete > 0) {
+                events = direct ? chunk.readRetainedSlice(complete) : buf.readBytes(complete);
+            }
+            if (direct && chunk.isReadable()) {
+                if (pending == null) {
+                    pending = client.alloc().buffer(chunk.readableBytes());
+                }
+                pending.writeBytes(chunk);
+            } else if (!direct) {
+                pending.discardSomeReadBytes();
+            }
+            if (events != null) {
+                client.writeAndFlush(new DefaultHttpContent(events));
+            }
+        }
+        if (last) {
+            if (pending != null && pending.isReadable() && !SseScanner.onlyLineBreaks(pending)) {
+                failMidStream("malformed", "the provider's stream ended inside an event");
+            } else if (!streamScanner.complete() && !streamScanner.upstreamError()) {
+                failMidStream("truncated", "the provider's stream ended before message_stop");
+            } else {
+                finish(pending != null && pending.isReadable() ? new DefaultLastHttpContent(pending.readRetainedSlice(pending.readableBytes()))
+                        : LastHttpContent.EMPTY_LAST_CONTENT, "ok");
+            }
+        }
+    }
+
+    private void relayBody(ByteBuf chunk, boolean last) {
+        if (scannedBody != null && chunk.isReadable()) {
+            if (scannedBody.readableBytes() + chunk.readableBytes() <= MAX_SCANNED_BODY) {
+                scannedBody.addComponent(true, chunk.retainedDuplicate());
+            } else {
+                scannedBody.release();
+                scannedBody = null;
+            }
+        }
+        if (last) {
+            if (scannedBody != null) {
+                AnthropicStreamScanner.readResponseUsage(scannedBody, usage);
+            }
+            finish(chunk.isReadable() ? new DefaultLastHttpContent(chunk.retain()) : LastHttpContent.EMPTY_LAST_CONTENT,
+                    status < 400 ? "ok" : "upstream_error");
+        } else if (chunk.isReadable()) {
+            client.writeAndFlush(new DefaultHttpContent(chunk.retain()));
+        }
+    }
+
+    @Override
+    public void onUpstreamClosed() {
+        if (done) {
+            return;
+        }
+        upstream = null;
+        if (draining) {
+            draining = false;
+            nextAttempt();
+        } else if (!headSent) {
+            failAttempt("reset", attempt().deployment().name() + ": connection closed before the response", true, 502);
+        } else {
+            failMidStream("reset", "the provider closed the connection mid-response");
+        }
+    }
+
+    @Override
+    public void onUpstreamError(Throwable cause) {
+        if (done) {
+            return;
+        }
+        upstream = null;
+        if (!headSent) {
+            failAttempt("reset", attempt().deployment().name() + ": " + describe(cause), true, 502);
+        } else {
+            failMidStream("reset", "the provider connection failed mid-response: " + describe(cause));
+        }
+    }
+
+    // ---- client events ----------------------------------------------------------------------
+
+    /** The client went away: stop everything, never reuse the upstream connection. */
+    void clientClosed() {
+        if (done) {
+            return;
+        }
+        closeUpstream();
+        end("client_closed", 499);
+    }
+
+    void clientWritabilityChanged(boolean writable) {
+        if (upstream != null && headSent && !done) {
+            upstream.config().setAutoRead(writable);
+            if (writable) {
+                upstream.read();
+            }
+        }
+    }
+
+    // ---- failure handling ---------------------------------------------------------------
+
+    private void failAttempt(String kind, String reason, boolean retrySame, int clientStatus) {
+        if (done) {
+            return;
+        }
+        if ("reset".equals(kind) && reusedConnection && staleRetries++ < 2) {
+            // A pooled connection the provider had already closed: not the deployment's fault.
+            cancelTimer();
+            closeUpstream();
+            reusedConnection = false;
+            triesOnAttempt--;
+            retrySameDeployment = true;
+            nextAttempt();
+            return;
+        }
+        cancelTimer();
+        closeUpstream();
+        Deployment d = attempt().deployment();
+        gateway.metrics().upstreamError(d.name(), kind);
+        failures.add(reason);
+        finalFailureStatus = clientStatus;
+        retrySameDeployment = retrySame;
+        nextAttempt();
+    }
+
+    private void failMidStream(String kind, String message) {
+        if (done) {
+            return;
+        }
+        gateway.metrics().upstreamError(attempt().deployment().name(), kind);
+        closeUpstream();
+        if (sse) {
+            // The Anthropic way to end a failed stream: an error event; then the connection closes.
+            client.write(new DefaultHttpContent(ErrorResponses.sseEvent(client.alloc(), "api_error", message, requestId)));
+            client.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(ChannelFutureListener.CLOSE);
+        } else {
+            // A plain body cut short must not look complete: no terminating chunk, just close.
+            client.flush();
+            client.close();
+        }
+        end("upstream_" + kind, status);
+    }
+
+    private void respondError(int code, String message) {
+        client.writeAndFlush(ErrorResponses.response(client.alloc(), code, message, requestId));
+        status = code;
+        end("upstream_error", code);
+    }
+
+    private void finish(LastHttpContent last, String outcome) {
+        client.writeAndFlush(last);
+        recycleUpstream();
+        end(outcome, status);
+    }
+
+    private void end(String outcome, int finalStatus) {
+        done = true;
+        cancelTimer();
+        if (pending != null) {
+            pending.release();
+            pending = null;
+        }
+        if (scannedBody != null) {
+            scannedBody.release();
+            scannedBody = null;
+        }
+        request.release();
+        account(outcome, finalStatus);
+        onDone.run();
+    }
+
+    private void account(String outcome, int finalStatus) {
+        long duration = System.nanoTime() - startNanos;
+        Attempt a = attemptIndex >= 0 && attemptIndex < attempts.size() ? attempt() : null;
+        Pricing pricing = a == null ? null : a.model().pricing();
+        BigDecimal cost = pricing != null && usage.seen ? pricing.cost(usage) : null;
+        GatewayMetrics.RequestRecord record = new GatewayMetrics.RequestRecord(
+                "anthropic",
+                resolution.rule() == null ? "direct" : resolution.rule(),
+                a == null ? "none" : a.deployment().type().id(),
+                a == null ? "none" : a.deployment().name(),
+                a == null ? body.model() : a.model().name(),
+                key.name(),
+                outcome, finalStatus, duration, firstByteNanos, usage, cost);
+        gateway.metrics().request(record);
+        AccessLog.log(record, requestId, upstreamRequestId, body.model(), apiPath, attemptIndex + 1, failures);
+    }
+
+    // ---- helpers ----------------------------------------------------------------------------
+
+    private boolean hasAnotherAttempt() {
+        return attemptIndex + 1 < attempts.size()
+                || (status >= 500 && status != 529 && triesOnAttempt < attempt().deployment().attempts());
+    }
+
+    private static boolean retryable(int status) {
+        return status == 429 || status == 529 || status >= 500;
+    }
+
+    private void coolDown(Deployment d, String retryAfter) {
+        long nanos = d.cooldown().toNanos();
+        if (retryAfter != null) {
+            try {
+                nanos = TimeUnit.SECONDS.toNanos(Math.max(0, Long.parseLong(retryAfter.trim())));
+            } catch (NumberFormatException ignored) {
+                // an HTTP-date retry-after: keep the configured cooldown
+            }
+        }
+        gateway.cooldowns().coolDown(d.name(), nanos);
+    }
+
+    private void scheduleTimer(long timeoutNanos) {
+        cancelTimer();
+        timer = client.channel().eventLoop().schedule(() -> onTimer(timeoutNanos), timeoutNanos, TimeUnit.NANOSECONDS);
+    }
+
+    private void onTimer(long timeoutNanos) {
+        timer = null;
+        if (done) {
+            return;
+        }
+        if (!headSent) {
+            if (draining) {
+                draining = false;
+            }
+            failAttempt("timeout", attempt().deployment().name() + ": no response within "
+                    + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms", true, 504);
+            return;
+        }
+        long silent = System.nanoTime() - lastUpstreamRead;
+        if (silent >= timeoutNanos) {
+            failMidStream("idle", "the provider sent nothing for " + TimeUnit.NANOSECONDS.toMillis(silent) + " ms");
+        } else {
+            timer = client.channel().eventLoop().schedule(() -> onTimer(timeoutNanos), timeoutNanos - silent, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private void cancelTimer() {
+        if (timer != null) {
+            timer.cancel(false);
+            timer = null;
+        }
+    }
+
+    private void recycleUpstream() {
+        Channel ch = upstream;
+        upstream = null;
+        if (ch == null) {
+            return;
+        }
+        if (upstreamKeepAlive) {
+            gateway.connector().release(ch, attempt().deployment().endpoint());
+        } else {
+            gateway.connector().discard(ch);
+        }
+    }
+
+    private void closeUpstream() {
+        Channel ch = upstream;
+        upstream = null;
+        if (ch != null) {
+            gateway.connector().discard(ch);
+        }
+    }
+
+    private static String connectKind(Throwable cause) {
+        return cause instanceof ConnectException ? "refused" : "connect";
+    }
+
+    private static String describe(Throwable cause) {
+        String m = cause.getMessage();
+        return cause.getClass().getSimpleName() + (m == null ? "" : ": " + m);
+    }
+}

@@ -1,0 +1,127 @@
+package ai.finops.gateway.translate;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufInputStream;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
+import java.io.IOException;
+
+/**
+ * What the gateway needs from a Messages request body, found in one streaming pass that also proves
+ * the body is well-formed JSON: the top-level {@code model} (and where its bytes are) and
+ * {@code stream}. No tree is built; the body is forwarded as the client sent it, with only the model
+ * value spliced when routing changes it.
+ */
+public final class RequestBody {
+    private static final JsonFactory JSON = JsonFactory.builder().build();
+
+    private final String model;
+    private final boolean stream;
+    private final int modelStart;   // offset of the model value's opening quote
+    private final int modelEnd;     // offset just past its closing quote
+
+    private RequestBody(String model, boolean stream, int modelStart, int modelEnd) {
+        this.model = model;
+        this.stream = stream;
+        this.modelStart = modelStart;
+        this.modelEnd = modelEnd;
+    }
+
+    /** Thrown for a body that is not a JSON object or lacks a string {@code model}. */
+    public static final class InvalidBody extends Exception {
+        public InvalidBody(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    /** Scans {@code body} (readable bytes; the reader index is not moved). */
+    public static RequestBody scan(ByteBuf body) throws InvalidBody {
+        String model = null;
+        boolean stream = false;
+        int modelStart = -1, modelEnd = -1;
+        try (JsonParser p = JSON.createParser((java.io.InputStream) new ByteBufInputStream(body.duplicate()))) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                throw new InvalidBody("request body must be a JSON object");
+            }
+            JsonToken t;
+            while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+                String field = p.currentName();
+                JsonToken value = p.nextToken();
+                if ("model".equals(field)) {
+                    if (value != JsonToken.VALUE_STRING) {
+                        throw new InvalidBody("model: must be a string");
+                    }
+                    modelStart = (int) p.currentTokenLocation().getByteOffset();
+                    model = p.getText();
+                    modelEnd = (int) p.currentLocation().getByteOffset();
+                } else if ("stream".equals(field)) {
+                    if (value != JsonToken.VALUE_TRUE && value != JsonToken.VALUE_FALSE) {
+                        throw new InvalidBody("stream: must be a boolean");
+                    }
+                    stream = value == JsonToken.VALUE_TRUE;
+                } else {
+                    p.skipChildren();
+                }
+            }
+            if (t != JsonToken.END_OBJECT) {
+                throw new InvalidBody("request body is not valid JSON");
+            }
+            if (p.nextToken() != null) {
+                throw new InvalidBody("request body has content after the JSON object");
+            }
+        } catch (IOException e) {
+            throw new InvalidBody("request body is not valid JSON: " + firstLine(e.getMessage()));
+        }
+        if (model == null) {
+            throw new InvalidBody("model: field required");
+        }
+        return new RequestBody(model, stream, modelStart, modelEnd);
+    }
+
+    public String model() {
+        return model;
+    }
+
+    public boolean stream() {
+        return stream;
+    }
+
+    /**
+     * The body to send upstream: {@code body} itself (retained) when the model is unchanged, else a
+     * composite of the untouched bytes around the new model value. The caller owns the result.
+     */
+    public ByteBuf withModel(ByteBuf body, String newModel, ByteBufAllocator alloc) {
+        if (newModel.equals(model)) {
+            return body.retainedDuplicate();
+        }
+        byte[] encoded = quote(newModel);
+        int base = body.readerIndex();
+        CompositeByteBuf out = alloc.compositeBuffer(3);
+        out.addComponent(true, body.retainedSlice(base, modelStart));
+        out.addComponent(true, Unpooled.wrappedBuffer(encoded));
+        out.addComponent(true, body.retainedSlice(base + modelEnd, body.readableBytes() - modelEnd));
+        return out;
+    }
+
+    private static byte[] quote(String value) {
+        byte[] inner = JsonStringEncoder.getInstance().quoteAsUTF8(value);
+        byte[] out = new byte[inner.length + 2];
+        out[0] = '"';
+        System.arraycopy(inner, 0, out, 1, inner.length);
+        out[out.length - 1] = '"';
+        return out;
+    }
+
+    private static String firstLine(String message) {
+        if (message == null) {
+            return "unexpected end of input";
+        }
+        int nl = message.indexOf('\n');
+        return nl < 0 ? message : message.substring(0, nl);
+    }
+}

@@ -1,0 +1,63 @@
+package ai.finops.gateway.translate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+class RequestBodyTest {
+
+    private static ByteBuf buf(String s) {
+        return Unpooled.copiedBuffer(s, StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void findsModelAndStreamAndSplicesOnlyTheModelValue() throws Exception {
+        String json = "{\"max_tokens\":10,\"model\":\"sonnet-model\",\"messages\":[{\"role\":\"user\",\"content\":\"model\"}],\"stream\":true,\"x\":{\"model\":1}}";
+        ByteBuf in = buf(json);
+        RequestBody body = RequestBody.scan(in);
+        assertThat(body.model()).isEqualTo("sonnet-model");
+        assertThat(body.stream()).isTrue();
+        ByteBuf out = body.withModel(in, "claude-sonnet-4-6", ByteBufAllocator.DEFAULT);
+        assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo(json.replace("\"sonnet-model\"", "\"claude-sonnet-4-6\""));
+        out.release();
+        assertThat(in.refCnt()).isEqualTo(1);
+        in.release();
+    }
+
+    @Test
+    void escapedModelValuesAreReplacedWhole() throws Exception {
+        String json = "{\"model\" : \"a\\u0062c\\\"d\", \"stream\":false}";
+        ByteBuf in = buf(json);
+        RequestBody body = RequestBody.scan(in);
+        assertThat(body.model()).isEqualTo("abc\"d");
+        ByteBuf out = body.withModel(in, "new\"model", ByteBufAllocator.DEFAULT);
+        assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo("{\"model\" : \"new\\\"model\", \"stream\":false}");
+        out.release();
+        in.release();
+    }
+
+    @Test
+    void sameModelForwardsTheSameBytes() throws Exception {
+        ByteBuf in = buf("{\"model\":\"m\"}");
+        ByteBuf out = RequestBody.scan(in).withModel(in, "m", ByteBufAllocator.DEFAULT);
+        assertThat(ByteBufUtil.equals(in, out)).isTrue();
+        out.release();
+        in.release();
+    }
+
+    @Test
+    void rejectsMalformedBodies() {
+        for (String bad : new String[] {"", "[]", "{\"model\":\"m\"", "{\"model\":\"m\"} x", "{\"model\":5}", "{\"stream\":true}",
+                "{\"model\":\"m\",\"stream\":\"yes\"}", "{model:\"m\"}"}) {
+            ByteBuf in = buf(bad);
+            assertThatThrownBy(() -> RequestBody.scan(in)).as(bad).isInstanceOf(RequestBody.InvalidBody.class);
+            in.release();
+        }
+    }
+}
