@@ -1,0 +1,781 @@
+package ai.finops.crds.validation;
+
+import ai.finops.crds.ProviderDeployment;
+import ai.finops.crds.ProviderDeploymentSpec;
+import ai.finops.crds.ProviderType;
+import ai.finops.crds.ResourceSet;
+import ai.finops.crds.RoutingRule;
+import ai.finops.crds.RoutingRuleSpec;
+import ai.finops.crds.SecretKeyRef;
+import ai.finops.crds.VirtualKey;
+import ai.finops.crds.VirtualKeySpec;
+import ai.finops.crds.cel.RuleExpressions;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import java.io.ByteArrayInputStream;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Consumer;
+import java.util.regex.Pattern;
+
+/**
+ * Validates a {@link ResourceSet}: the same rules for the operator (which writes the result into
+ * status conditions) and the gateway (which rejects a whole bundle that has any problem).
+ *
+ * <p>{@link #validate} returns every problem, never only the first, in a deterministic order: kinds
+ * in the order ProviderDeployment, RoutingRule, VirtualKey; resources by name within a kind; problems
+ * in field order within a resource. Messages never contain a Secret value.
+ *
+ * <p>Defaults shared with the gateway are public constants here ({@link #DEFAULT_WEIGHT}, ...).
+ */
+public final class ResourceValidator {
+    public static final String PROVIDER_DEPLOYMENT = "ProviderDeployment";
+    public static final String ROUTING_RULE = "RoutingRule";
+    public static final String VIRTUAL_KEY = "VirtualKey";
+
+    /** Weight of a ProviderDeployment or a RoutingRule target when not given; 0 means drained. */
+    public static final int DEFAULT_WEIGHT = 1;
+    /** Default {@code spec.retries.attempts}: one attempt, no retry. */
+    public static final int DEFAULT_RETRY_ATTEMPTS = 1;
+    public static final int MAX_RETRY_ATTEMPTS = 10;
+    /** Default {@code spec.retries.cooldown}. */
+    public static final String DEFAULT_COOLDOWN = "10s";
+    /** Default RoutingRule {@code spec.priority}. */
+    public static final int DEFAULT_PRIORITY = 0;
+    /** Default Secret key of provider API keys ({@code credentials.secretRef.key}). */
+    public static final String DEFAULT_API_KEY_KEY = "apiKey";
+    /** Default Secret key of VirtualKey tokens ({@code secretRef.key}). */
+    public static final String DEFAULT_TOKEN_KEY = "token";
+    /** Shortest VirtualKey token accepted. */
+    public static final int MIN_TOKEN_LENGTH = 16;
+    /** Budget periods ({@code VirtualKey.spec.budget.period}); the default is Monthly. */
+    public static final List<String> BUDGET_PERIODS = List.of("Daily", "Weekly", "Monthly");
+    public static final String DEFAULT_BUDGET_PERIOD = "Monthly";
+    /** Secret keys read for Bedrock credentials; the session token is optional. */
+    public static final List<String> BEDROCK_SECRET_KEYS = List.of("accessKeyId", "secretAccessKey");
+    public static final String BEDROCK_SESSION_TOKEN_KEY = "sessionToken";
+    /** Secret key read for Vertex credentials (a service account JSON key). */
+    public static final String VERTEX_SECRET_KEY = "serviceAccountJson";
+
+    private static final int MAX_LABEL = 63;
+    private static final int MAX_SUBDOMAIN = 253;
+    private static final Pattern DNS_LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
+    private static final Pattern DNS_SUBDOMAIN = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
+    private static final Pattern SECRET_KEY = Pattern.compile("[-._a-zA-Z0-9]+");
+    private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-f]{64}");
+    private static final Pattern REGION = Pattern.compile("[a-z0-9]+(-[a-z0-9]+)*");
+    private static final Pattern AZURE_RESOURCE = Pattern.compile("[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?");
+    private static final Pattern GCP_PROJECT = Pattern.compile("([a-z0-9][-a-z0-9.]*[a-z0-9]:)?[a-z][-a-z0-9]{4,28}[a-z0-9]");
+    private static final Pattern BEDROCK_ARN = Pattern.compile("arn:aws[-a-z]*:bedrock:[a-z0-9-]+:[0-9]{12}:[a-z-]+/[A-Za-z0-9._:-]+");
+    private static final Set<ProviderType> API_KEY_PROVIDERS = Set.of(ProviderType.ANTHROPIC, ProviderType.OPENAI,
+            ProviderType.OPENAI_COMPATIBLE, ProviderType.AZURE, ProviderType.AZURE_OPENAI);
+
+    private ResourceValidator() {}
+
+    /** Every problem of {@code set}; empty when the set is valid. */
+    public static List<Problem> validate(ResourceSet set) {
+        Context ctx = new Context(set);
+        List<Problem> problems = new ArrayList<>();
+        for (ProviderDeployment pd : sorted(set.deployments())) {
+            validateDeployment(pd, ctx, problems::add);
+        }
+        for (RoutingRule rr : sorted(set.rules())) {
+            validateRule(rr, ctx, problems::add);
+        }
+        Map<String, String> tokenOwners = new HashMap<>();
+        for (VirtualKey vk : sorted(set.keys())) {
+            validateKey(vk, ctx, tokenOwners, problems::add);
+        }
+        return List.copyOf(problems);
+    }
+
+    /** The problems of one resource of {@code set} (for the operator's per-resource status). */
+    public static List<Problem> validate(ResourceSet set, HasMetadata resource) {
+        String kind = kindOf(resource);
+        String name = resource.getMetadata() == null ? null : resource.getMetadata().getName();
+        return validate(set).stream()
+                .filter(p -> Objects.equals(p.kind(), kind) && Objects.equals(p.name(), name))
+                .toList();
+    }
+
+    // ---------------------------------------------------------------- helpers the gateway reuses
+
+    /** The effective weight: {@code weight} or {@link #DEFAULT_WEIGHT}. */
+    public static int defaultWeight(Integer weight) {
+        return weight != null ? weight : DEFAULT_WEIGHT;
+    }
+
+    /** Whether a deployment with this spec serves {@code model}: its models list is empty or names it. */
+    public static boolean serves(ProviderDeploymentSpec spec, String model) {
+        if (spec == null) {
+            return false;
+        }
+        List<ProviderDeploymentSpec.Model> models = spec.models;
+        if (models == null || models.isEmpty()) {
+            return true;
+        }
+        return models.stream().anyMatch(m -> m != null && model.equals(m.name));
+    }
+
+    /** Parses an RFC 3339 instant such as {@code 2027-01-01T00:00:00Z}; throws with a clear message. */
+    public static Instant parseInstant(String value) {
+        try {
+            return Instant.parse(value);
+        } catch (DateTimeParseException | NullPointerException e) {
+            throw new IllegalArgumentException(Messages.quote(value)
+                    + " is not an RFC 3339 timestamp (expected e.g. 2027-01-01T00:00:00Z)");
+        }
+    }
+
+    /** Lower-case hex SHA-256 of {@code token} (UTF-8): what a VirtualKey's {@code tokenSha256} holds. */
+    public static String sha256Hex(String token) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * Checks a Kubernetes DNS-1123 subdomain ({@code label=false}: at most 253 characters, dots
+     * allowed) or label ({@code label=true}: at most 63, no dots); returns the problem or null.
+     */
+    public static String checkName(String name, boolean label) {
+        if (name == null || name.isEmpty()) {
+            return "is required";
+        }
+        int max = label ? MAX_LABEL : MAX_SUBDOMAIN;
+        if (name.length() > max) {
+            return Messages.quote(name) + " is longer than " + max + " characters";
+        }
+        if (!(label ? DNS_LABEL : DNS_SUBDOMAIN).matcher(name).matches()) {
+            return Messages.quote(name) + " is not a valid name: " + (label
+                    ? "use lower-case letters, digits and '-', starting and ending with a letter or digit (a DNS-1123 label)"
+                    : "use lower-case letters, digits, '-' and '.', starting and ending with a letter or digit (a DNS-1123 subdomain)");
+        }
+        return null;
+    }
+
+    /** The valid provider type ids, in declaration order. */
+    public static List<String> providerTypeIds() {
+        return Arrays.stream(ProviderType.values()).map(ProviderType::id).toList();
+    }
+
+    // ---------------------------------------------------------------- ProviderDeployment
+
+    private static void validateDeployment(ProviderDeployment pd, Context ctx, Consumer<Problem> out) {
+        Reporter r = new Reporter(PROVIDER_DEPLOYMENT, nameOf(pd), out);
+        // Deployment names are used as model reference prefixes: a DNS label (no dots).
+        checkMetadata(pd, true, ctx.deploymentNames, r);
+        ProviderDeploymentSpec spec = pd.getSpec();
+        if (spec == null) {
+            r.add("spec", "is required");
+            return;
+        }
+        ProviderType type = null;
+        if (spec.provider == null || spec.provider.isEmpty()) {
+            r.add("spec.provider", "is required (one of " + providerTypeIds() + ")");
+        } else {
+            type = ProviderType.fromId(spec.provider).filter(t -> t.id().equals(spec.provider)).orElse(null);
+            if (type == null) {
+                r.add("spec.provider", "unknown provider " + Messages.quote(spec.provider) + " (one of " + providerTypeIds() + ")");
+            }
+        }
+        if (spec.endpoint != null) {
+            String problem = checkEndpoint(spec.endpoint);
+            if (problem != null) {
+                r.add("spec.endpoint", problem);
+            }
+        }
+        if (type != null) {
+            checkProviderBlock(type, spec, r);
+        }
+        if (spec.weight != null && spec.weight < 0) {
+            r.add("spec.weight", "must be >= 0 (0 = drained), got " + spec.weight);
+        }
+        if (spec.timeouts != null) {
+            duration(spec.timeouts.connect, "spec.timeouts.connect", r);
+            duration(spec.timeouts.firstByte, "spec.timeouts.firstByte", r);
+            duration(spec.timeouts.idle, "spec.timeouts.idle", r);
+        }
+        if (spec.retries != null) {
+            if (spec.retries.attempts != null && (spec.retries.attempts < 1 || spec.retries.attempts > MAX_RETRY_ATTEMPTS)) {
+                r.add("spec.retries.attempts", "must be between 1 and " + MAX_RETRY_ATTEMPTS + ", got " + spec.retries.attempts);
+            }
+            duration(spec.retries.cooldown, "spec.retries.cooldown", r);
+        }
+        checkModels(spec, type, r);
+        checkCredentials(spec, type, ctx, r);
+        if (spec.tls != null && spec.tls.caPem != null) {
+            String problem = checkCaPem(spec.tls.caPem);
+            if (problem != null) {
+                r.add("spec.tls.caPem", problem);
+            }
+        }
+    }
+
+    /** Checks an endpoint URL; returns the problem or null. */
+    public static String checkEndpoint(String endpoint) {
+        if (endpoint.isEmpty()) {
+            return "is empty (omit it to use the provider's default endpoint)";
+        }
+        for (int i = 0; i < endpoint.length(); i++) {
+            char c = endpoint.charAt(i);
+            if (c <= 0x20 || c >= 0x7f) {
+                return "character " + Messages.describe(c) + " at position " + i + " is not allowed in a URL";
+            }
+        }
+        URI uri;
+        try {
+            uri = new URI(endpoint);
+        } catch (URISyntaxException e) {
+            return Messages.quote(endpoint) + " is not a valid URL: " + e.getReason();
+        }
+        String scheme = uri.getScheme();
+        if (!uri.isAbsolute() || scheme == null) {
+            return Messages.quote(endpoint) + " is not an absolute URL (expected e.g. https://llm.example.com/v1)";
+        }
+        if (!scheme.equalsIgnoreCase("http") && !scheme.equalsIgnoreCase("https")) {
+            return "scheme " + Messages.quote(scheme) + " is not allowed: use http or https";
+        }
+        if (uri.getRawUserInfo() != null) {
+            return "must not contain user info (user:password@): put credentials in a Secret";
+        }
+        if (uri.getHost() == null || uri.getHost().isEmpty()) {
+            return Messages.quote(endpoint) + " has no valid host";
+        }
+        if (uri.getRawQuery() != null) {
+            return "must not have a query string ('?...')";
+        }
+        if (uri.getRawFragment() != null) {
+            return "must not have a fragment ('#...')";
+        }
+        return null;
+    }
+
+    private static void checkProviderBlock(ProviderType type, ProviderDeploymentSpec spec, Reporter r) {
+        switch (type) {
+            case OPENAI_COMPATIBLE -> {
+                if (spec.endpoint == null) {
+                    r.add("spec.endpoint", "is required for provider openai-compatible");
+                }
+            }
+            case AZURE, AZURE_OPENAI -> {
+                String resource = spec.azure == null ? null : spec.azure.get("resource");
+                if (resource != null) {
+                    if (resource.length() > MAX_LABEL || !AZURE_RESOURCE.matcher(resource).matches()) {
+                        r.add("spec.azure.resource", Messages.quote(resource)
+                                + " is not a valid Azure resource name (letters, digits and '-', at most 63)");
+                    }
+                } else if (spec.endpoint == null) {
+                    r.add("spec.endpoint", "is required for provider " + type.id() + " unless spec.azure.resource is set");
+                }
+            }
+            case BEDROCK -> region(spec.bedrock, "spec.bedrock", true, r);
+            case VERTEX -> {
+                region(spec.vertex, "spec.vertex", true, r);
+                String project = spec.vertex == null ? null : spec.vertex.get("projectId");
+                if (project == null || project.isEmpty()) {
+                    r.add("spec.vertex.projectId", "is required for provider vertex");
+                } else if (!GCP_PROJECT.matcher(project).matches()) {
+                    r.add("spec.vertex.projectId", Messages.quote(project)
+                            + " is not a valid Google Cloud project id (6-30 lower-case letters, digits and '-', starting with a letter)");
+                }
+            }
+            default -> { }
+        }
+    }
+
+    private static void region(Map<String, String> block, String path, boolean required, Reporter r) {
+        String region = block == null ? null : block.get("region");
+        if (region == null || region.isEmpty()) {
+            if (required) {
+                r.add(path + ".region", "is required");
+            }
+        } else if (region.length() > MAX_LABEL || !REGION.matcher(region).matches()) {
+            r.add(path + ".region", Messages.quote(region) + " is not a valid region (lower-case letters, digits and '-', e.g. us-east-1)");
+        }
+    }
+
+    private static void checkModels(ProviderDeploymentSpec spec, ProviderType type, Reporter r) {
+        if (spec.models == null) {
+            return;
+        }
+        Set<String> seen = new HashSet<>();
+        for (int i = 0; i < spec.models.size(); i++) {
+            String path = "spec.models[" + i + "]";
+            ProviderDeploymentSpec.Model m = spec.models.get(i);
+            if (m == null) {
+                r.add(path, "is empty");
+                continue;
+            }
+            if (m.name == null || m.name.isEmpty()) {
+                r.add(path + ".name", "is required");
+            } else {
+                try {
+                    ModelRef.checkModel(m.name);
+                    if (!seen.add(m.name)) {
+                        r.add(path + ".name", "model " + Messages.quote(m.name) + " is listed twice");
+                    }
+                } catch (IllegalArgumentException e) {
+                    r.add(path + ".name", e.getMessage() + (m.name.contains("/") ? " (a deployment's model names take no prefix)" : ""));
+                }
+            }
+            if (m.deployment != null) {
+                boolean arn = type == ProviderType.BEDROCK && BEDROCK_ARN.matcher(m.deployment).matches();
+                if (!arn) {
+                    try {
+                        ModelRef.checkModel(m.deployment);
+                    } catch (IllegalArgumentException e) {
+                        r.add(path + ".deployment", e.getMessage().replace("model name", "provider-side model id")
+                                + (type == ProviderType.BEDROCK ? " (or a Bedrock ARN)" : ""));
+                    }
+                }
+            }
+            if (m.pricing != null) {
+                money(m.pricing.inputPerMTok, path + ".pricing.inputPerMTok", r);
+                money(m.pricing.outputPerMTok, path + ".pricing.outputPerMTok", r);
+                money(m.pricing.cacheWritePerMTok, path + ".pricing.cacheWritePerMTok", r);
+                money(m.pricing.cacheReadPerMTok, path + ".pricing.cacheReadPerMTok", r);
+            }
+        }
+    }
+
+    private static void checkCredentials(ProviderDeploymentSpec spec, ProviderType type, Context ctx, Reporter r) {
+        if (spec.credentials == null) {
+            return;
+        }
+        SecretKeyRef ref = spec.credentials.secretRef;
+        if (ref == null) {
+            r.add("spec.credentials.secretRef", "is required when spec.credentials is given (omit credentials to use the platform identity)");
+            return;
+        }
+        if (!checkSecretRef(ref, "spec.credentials.secretRef", r)) {
+            return;
+        }
+        if (!ctx.set.resolvesProviderSecrets()) {
+            return;
+        }
+        Map<String, String> secret = ctx.set.secrets().get(ref.name);
+        if (secret == null) {
+            r.add("spec.credentials.secretRef.name", "Secret " + Messages.quote(ref.name) + " not found");
+            return;
+        }
+        if (type == null) {
+            return;
+        }
+        List<String> required;
+        String keyField;
+        if (API_KEY_PROVIDERS.contains(type)) {
+            required = List.of(ref.key != null ? ref.key : DEFAULT_API_KEY_KEY);
+            keyField = "spec.credentials.secretRef.key";
+        } else if (type == ProviderType.BEDROCK) {
+            required = BEDROCK_SECRET_KEYS;
+            keyField = "spec.credentials.secretRef";
+        } else if (type == ProviderType.VERTEX) {
+            required = List.of(ref.key != null ? ref.key : VERTEX_SECRET_KEY);
+            keyField = "spec.credentials.secretRef.key";
+        } else {
+            return;
+        }
+        for (String key : required) {
+            String value = secret.get(key);
+            if (value == null) {
+                r.add(keyField, "Secret " + Messages.quote(ref.name) + " has no key " + Messages.quote(key)
+                        + " (keys: " + new TreeSet<>(secret.keySet()) + ")");
+            } else if (value.isBlank()) {
+                r.add(keyField, "key " + Messages.quote(key) + " of Secret " + Messages.quote(ref.name) + " is empty");
+            }
+        }
+    }
+
+    /** Checks a CA bundle: one or more PEM X.509 certificates, no private key; returns the problem or null. */
+    public static String checkCaPem(String pem) {
+        if (pem.contains("PRIVATE KEY")) {
+            return "contains a private key: caPem takes certificates only (and a private key never belongs in a spec)";
+        }
+        if (!pem.contains("-----BEGIN CERTIFICATE-----")) {
+            return "contains no PEM certificate (-----BEGIN CERTIFICATE-----)";
+        }
+        try {
+            Collection<? extends Certificate> certs = CertificateFactory.getInstance("X.509")
+                    .generateCertificates(new ByteArrayInputStream(pem.getBytes(StandardCharsets.US_ASCII)));
+            if (certs.isEmpty()) {
+                return "contains no X.509 certificate";
+            }
+            return null;
+        } catch (CertificateException | RuntimeException e) {
+            return "is not a valid PEM X.509 certificate bundle: " + e.getMessage();
+        }
+    }
+
+    // ---------------------------------------------------------------- RoutingRule
+
+    private static void validateRule(RoutingRule rr, Context ctx, Consumer<Problem> out) {
+        Reporter r = new Reporter(ROUTING_RULE, nameOf(rr), out);
+        checkMetadata(rr, false, ctx.ruleNames, r);
+        RoutingRuleSpec spec = rr.getSpec();
+        if (spec == null) {
+            r.add("spec", "is required");
+            return;
+        }
+        if (spec.scope != null && spec.scope.virtualKeys != null) {
+            for (int i = 0; i < spec.scope.virtualKeys.size(); i++) {
+                String key = spec.scope.virtualKeys.get(i);
+                if (key == null || key.isEmpty()) {
+                    r.add("spec.scope.virtualKeys[" + i + "]", "is empty");
+                } else if (!ctx.keyNames.containsKey(key)) {
+                    r.add("spec.scope.virtualKeys[" + i + "]", "VirtualKey " + Messages.quote(key) + " not found (VirtualKeys: "
+                            + new TreeSet<>(ctx.keyNames.keySet()) + ")");
+                }
+            }
+        }
+        if (spec.when != null && !spec.when.isBlank()) {
+            RuleExpressions.check(spec.when).ifPresent(error -> r.add("spec.when", error));
+        }
+        if (spec.targets == null || spec.targets.isEmpty()) {
+            r.add("spec.targets", "at least one target is required");
+        } else {
+            boolean positive = false;
+            for (int i = 0; i < spec.targets.size(); i++) {
+                String path = "spec.targets[" + i + "]";
+                RoutingRuleSpec.Target t = spec.targets.get(i);
+                if (t == null) {
+                    r.add(path, "is empty");
+                    continue;
+                }
+                if (t.model == null || t.model.isEmpty()) {
+                    r.add(path + ".model", "is required");
+                } else {
+                    resolve(t.model, ctx).ifPresent(p -> r.add(path + ".model", p));
+                }
+                if (t.weight != null && t.weight < 0) {
+                    r.add(path + ".weight", "must be >= 0, got " + t.weight);
+                }
+                positive |= defaultWeight(t.weight) > 0;
+            }
+            if (!positive) {
+                r.add("spec.targets", "at least one target needs a weight > 0");
+            }
+        }
+        if (spec.fallbacks != null) {
+            for (int i = 0; i < spec.fallbacks.size(); i++) {
+                String f = spec.fallbacks.get(i);
+                String path = "spec.fallbacks[" + i + "]";
+                if (f == null || f.isEmpty()) {
+                    r.add(path, "is empty");
+                } else {
+                    resolve(f, ctx).ifPresent(p -> r.add(path, p));
+                }
+            }
+        }
+    }
+
+    /**
+     * Checks that a model reference resolves against the set's deployments: returns the problem, or
+     * empty when some deployment can serve it.
+     */
+    public static Optional<String> resolve(String reference, ResourceSet set) {
+        return resolve(reference, new Context(set));
+    }
+
+    private static Optional<String> resolve(String reference, Context ctx) {
+        ModelRef ref;
+        try {
+            ref = ModelRef.parse(reference);
+        } catch (IllegalArgumentException e) {
+            return Optional.of(e.getMessage());
+        }
+        String model = ref.model();
+        if (ref.prefix() != null) {
+            ProviderDeployment named = ctx.deploymentNames.get(ref.prefix());
+            if (named != null) {
+                if (serves(named.getSpec(), model)) {
+                    return Optional.empty();
+                }
+                return Optional.of("ProviderDeployment " + Messages.quote(ref.prefix()) + " does not list model "
+                        + Messages.quote(model) + " (models: " + modelNames(named.getSpec()) + ")");
+            }
+            ProviderType type = ProviderType.fromId(ref.prefix()).orElse(null);
+            List<ProviderDeployment> ofType = type == null ? List.of() : ctx.byType.getOrDefault(type, List.of());
+            if (type != null && ofType.isEmpty()) {
+                return Optional.of("no ProviderDeployment named " + Messages.quote(ref.prefix())
+                        + " and no deployment of provider type " + type.id() + " (ProviderDeployment names: "
+                        + new TreeSet<>(ctx.deploymentNames.keySet()) + "; provider types: " + new TreeSet<>(ctx.typesPresent()) + ")");
+            }
+            if (ofType.isEmpty()) {
+                return Optional.of("unknown provider or deployment " + Messages.quote(ref.prefix())
+                        + " (ProviderDeployment names: " + new TreeSet<>(ctx.deploymentNames.keySet())
+                        + "; provider types: " + new TreeSet<>(ctx.typesPresent()) + ")");
+            }
+            if (ofType.stream().noneMatch(d -> serves(d.getSpec(), model))) {
+                return Optional.of("no " + type.id() + " ProviderDeployment serves model " + Messages.quote(model)
+                        + " (" + type.id() + " deployments: " + ofType.stream().map(ResourceValidator::nameOf).sorted().toList() + ")");
+            }
+            return Optional.empty();
+        }
+        boolean listed = ctx.set.deployments().stream().anyMatch(d -> d.getSpec() != null && d.getSpec().models != null
+                && d.getSpec().models.stream().anyMatch(m -> m != null && model.equals(m.name)));
+        if (listed) {
+            return Optional.empty();
+        }
+        if (model.startsWith("claude-")) {
+            List<ProviderDeployment> anthropic = ctx.byType.getOrDefault(ProviderType.ANTHROPIC, List.of());
+            if (anthropic.stream().anyMatch(d -> serves(d.getSpec(), model))) {
+                return Optional.empty();
+            }
+            return Optional.of("no ProviderDeployment lists model " + Messages.quote(model)
+                    + " and no anthropic deployment can serve it (use prefix/model to pin a deployment or provider type)");
+        }
+        return Optional.of("no ProviderDeployment lists model " + Messages.quote(model)
+                + " (use prefix/model with a deployment name or provider type, or list it in a deployment's spec.models)");
+    }
+
+    private static List<String> modelNames(ProviderDeploymentSpec spec) {
+        return spec.models.stream().filter(Objects::nonNull).map(m -> m.name).filter(Objects::nonNull).sorted().toList();
+    }
+
+    // ---------------------------------------------------------------- VirtualKey
+
+    private static void validateKey(VirtualKey vk, Context ctx, Map<String, String> tokenOwners, Consumer<Problem> out) {
+        Reporter r = new Reporter(VIRTUAL_KEY, nameOf(vk), out);
+        checkMetadata(vk, false, ctx.keyNames, r);
+        VirtualKeySpec spec = vk.getSpec();
+        if (spec == null) {
+            r.add("spec", "is required");
+            return;
+        }
+        String hash = null;
+        if (spec.secretRef != null && spec.tokenSha256 != null) {
+            r.add("spec", "give exactly one of secretRef and tokenSha256, not both");
+        } else if (spec.secretRef == null && spec.tokenSha256 == null) {
+            r.add("spec", "one of secretRef and tokenSha256 is required");
+        } else if (spec.tokenSha256 != null) {
+            if (!SHA256_HEX.matcher(spec.tokenSha256).matches()) {
+                r.add("spec.tokenSha256", "must be 64 lower-case hex digits (the SHA-256 of the token)");
+            } else {
+                hash = spec.tokenSha256;
+            }
+        } else if (checkSecretRef(spec.secretRef, "spec.secretRef", r) && ctx.set.resolvesKeySecrets()) {
+            Map<String, String> secret = ctx.set.secrets().get(spec.secretRef.name);
+            String key = spec.secretRef.key != null ? spec.secretRef.key : DEFAULT_TOKEN_KEY;
+            if (secret == null) {
+                r.add("spec.secretRef.name", "Secret " + Messages.quote(spec.secretRef.name) + " not found");
+            } else if (!secret.containsKey(key)) {
+                r.add("spec.secretRef.key", "Secret " + Messages.quote(spec.secretRef.name) + " has no key " + Messages.quote(key)
+                        + " (keys: " + new TreeSet<>(secret.keySet()) + ")");
+            } else {
+                String token = secret.get(key);
+                if (token == null || token.length() < MIN_TOKEN_LENGTH) {
+                    r.add("spec.secretRef", "the token in Secret " + Messages.quote(spec.secretRef.name) + " key "
+                            + Messages.quote(key) + " is shorter than " + MIN_TOKEN_LENGTH + " characters");
+                } else if (token.chars().anyMatch(c -> c <= 0x20 || c >= 0x7f)) {
+                    r.add("spec.secretRef", "the token in Secret " + Messages.quote(spec.secretRef.name) + " key "
+                            + Messages.quote(key) + " contains whitespace, control or non-ASCII characters");
+                } else {
+                    hash = sha256Hex(token);
+                }
+            }
+        }
+        if (hash != null && r.name != null) {
+            String other = tokenOwners.putIfAbsent(hash, r.name);
+            if (other != null && !other.equals(r.name)) {
+                r.add(spec.tokenSha256 != null ? "spec.tokenSha256" : "spec.secretRef",
+                        "the same token as VirtualKey " + Messages.quote(other) + ": every key needs its own token");
+            }
+        }
+        if (spec.allow != null) {
+            if (spec.allow.providers != null) {
+                for (int i = 0; i < spec.allow.providers.size(); i++) {
+                    String p = spec.allow.providers.get(i);
+                    if (p == null || p.isEmpty()) {
+                        r.add("spec.allow.providers[" + i + "]", "is empty");
+                    } else if (!ctx.deploymentNames.containsKey(p) && ProviderType.fromId(p).filter(t -> t.id().equals(p)).isEmpty()) {
+                        r.add("spec.allow.providers[" + i + "]", "unknown provider or deployment " + Messages.quote(p)
+                                + " (ProviderDeployment names: " + new TreeSet<>(ctx.deploymentNames.keySet())
+                                + "; provider types: " + providerTypeIds() + ")");
+                    }
+                }
+            }
+            if (spec.allow.models != null) {
+                for (int i = 0; i < spec.allow.models.size(); i++) {
+                    String m = spec.allow.models.get(i);
+                    if (m == null || m.isBlank()) {
+                        r.add("spec.allow.models[" + i + "]", "is empty (use \"*\" to allow every model, or omit the list)");
+                    }
+                }
+            }
+        }
+        if (spec.budget != null) {
+            if (spec.budget.limitUsd == null) {
+                r.add("spec.budget.limitUsd", "is required when spec.budget is given");
+            } else {
+                money(spec.budget.limitUsd, "spec.budget.limitUsd", r);
+            }
+            if (spec.budget.period != null && !BUDGET_PERIODS.contains(spec.budget.period)) {
+                r.add("spec.budget.period", "unknown period " + Messages.quote(spec.budget.period) + " (one of " + BUDGET_PERIODS + ")");
+            }
+        }
+        if (spec.rateLimits != null) {
+            if (spec.rateLimits.requestsPerMinute != null && spec.rateLimits.requestsPerMinute <= 0) {
+                r.add("spec.rateLimits.requestsPerMinute", "must be > 0, got " + spec.rateLimits.requestsPerMinute);
+            }
+            if (spec.rateLimits.tokensPerMinute != null && spec.rateLimits.tokensPerMinute <= 0) {
+                r.add("spec.rateLimits.tokensPerMinute", "must be > 0, got " + spec.rateLimits.tokensPerMinute);
+            }
+        }
+        if (spec.expiresAt != null) {
+            try {
+                parseInstant(spec.expiresAt);
+            } catch (IllegalArgumentException e) {
+                r.add("spec.expiresAt", e.getMessage());
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- shared checks
+
+    private static void checkMetadata(HasMetadata resource, boolean label, Map<String, ?> byName, Reporter r) {
+        String name = nameOf(resource);
+        String problem = checkName(name, label);
+        if (problem != null) {
+            r.add("metadata.name", problem + (label && name != null && name.contains(".")
+                    ? " (ProviderDeployment names are model reference prefixes: no dots)" : ""));
+        } else if (byName.get(name) != resource) {
+            r.add("metadata.name", "another " + r.kind + " has the same name");
+        }
+    }
+
+    private static boolean checkSecretRef(SecretKeyRef ref, String path, Reporter r) {
+        boolean ok = true;
+        String problem = checkName(ref.name, false);
+        if (problem != null) {
+            r.add(path + ".name", problem);
+            ok = false;
+        }
+        if (ref.key != null && (ref.key.isEmpty() || ref.key.length() > MAX_SUBDOMAIN || !SECRET_KEY.matcher(ref.key).matches())) {
+            r.add(path + ".key", Messages.quote(ref.key) + " is not a valid Secret key (letters, digits, '-', '_', '.')");
+            ok = false;
+        }
+        return ok;
+    }
+
+    private static void duration(String value, String path, Reporter r) {
+        if (value != null) {
+            try {
+                Durations.parse(value);
+            } catch (IllegalArgumentException e) {
+                r.add(path, e.getMessage());
+            }
+        }
+    }
+
+    private static void money(String value, String path, Reporter r) {
+        if (value != null) {
+            try {
+                Money.parseUsd(value);
+            } catch (IllegalArgumentException e) {
+                r.add(path, e.getMessage());
+            }
+        }
+    }
+
+    private static String nameOf(HasMetadata resource) {
+        return resource == null || resource.getMetadata() == null ? null : resource.getMetadata().getName();
+    }
+
+    private static String kindOf(HasMetadata resource) {
+        if (resource instanceof ProviderDeployment) {
+            return PROVIDER_DEPLOYMENT;
+        }
+        if (resource instanceof RoutingRule) {
+            return ROUTING_RULE;
+        }
+        if (resource instanceof VirtualKey) {
+            return VIRTUAL_KEY;
+        }
+        return resource.getKind();
+    }
+
+    private static <T extends HasMetadata> List<T> sorted(List<T> resources) {
+        List<T> copy = new ArrayList<>(resources);
+        copy.removeIf(Objects::isNull);
+        copy.sort(Comparator.comparing(ResourceValidator::nameOf, Comparator.nullsFirst(Comparator.naturalOrder())));
+        return copy;
+    }
+
+    /** Indexes built once per validation. The first resource of a name (in input order) owns it. */
+    private static final class Context {
+        final ResourceSet set;
+        final Map<String, ProviderDeployment> deploymentNames = new LinkedHashMap<>();
+        final Map<String, RoutingRule> ruleNames = new LinkedHashMap<>();
+        final Map<String, VirtualKey> keyNames = new LinkedHashMap<>();
+        final Map<ProviderType, List<ProviderDeployment>> byType = new LinkedHashMap<>();
+
+        Context(ResourceSet set) {
+            this.set = set;
+            for (ProviderDeployment pd : set.deployments()) {
+                if (pd != null && nameOf(pd) != null) {
+                    deploymentNames.putIfAbsent(nameOf(pd), pd);
+                }
+                if (pd != null && pd.getSpec() != null && pd.getSpec().provider != null) {
+                    ProviderType.fromId(pd.getSpec().provider).filter(t -> t.id().equals(pd.getSpec().provider))
+                            .ifPresent(t -> byType.computeIfAbsent(t, k -> new ArrayList<>()).add(pd));
+                }
+            }
+            for (RoutingRule rr : set.rules()) {
+                if (rr != null && nameOf(rr) != null) {
+                    ruleNames.putIfAbsent(nameOf(rr), rr);
+                }
+            }
+            for (VirtualKey vk : set.keys()) {
+                if (vk != null && nameOf(vk) != null) {
+                    keyNames.putIfAbsent(nameOf(vk), vk);
+                }
+            }
+        }
+
+        Set<String> typesPresent() {
+            Set<String> ids = new TreeSet<>();
+            byType.keySet().forEach(t -> ids.add(t.id()));
+            return ids;
+        }
+    }
+
+    private static final class Reporter {
+        final String kind;
+        final String name;
+        final Consumer<Problem> out;
+
+        Reporter(String kind, String name, Consumer<Problem> out) {
+            this.kind = kind;
+            this.name = name;
+            this.out = out;
+        }
+
+        void add(String field, String message) {
+            out.accept(new Problem(kind, name, field, message));
+        }
+    }
+}
