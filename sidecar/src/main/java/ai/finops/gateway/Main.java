@@ -80,7 +80,7 @@ public final class Main implements Callable<Integer> {
 
         @Override
         public Integer call() {
-            List<Problem> problems = ConfigService.validate(dirs, noEnv ? name -> "" : System::getenv);
+            List<Problem> problems = ConfigService.validate(dirs, noEnv ? name -> "unset-" + name + "-placeholder" : System::getenv);
             if (problems.isEmpty()) {
                 System.out.println("ok: " + dirs);
                 return 0;
@@ -118,8 +118,8 @@ public final class Main implements Callable<Integer> {
             configService.loadInitial();
             GatewaySettings settings = configService.holder().current().settings();
             Transport transport = Transport.best();
-            EventLoopGroup boss = transport.newGroup(1);
-            EventLoopGroup workers = transport.newGroup(0);
+            EventLoopGroup boss = transport.newGroup(1, "finops-accept");
+            EventLoopGroup workers = transport.newGroup(0, "finops-io");
             UpstreamConnector connector = new UpstreamConnector(() -> GatewayServer.upstreamBootstrap(transport));
             GatewayContext context = new GatewayContext(configService.holder(), connector, new Cooldowns(), metrics, Clock.systemUTC());
             GatewayServer server = new GatewayServer(context, transport, boss, workers).start(settings);

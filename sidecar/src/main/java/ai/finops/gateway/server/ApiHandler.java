@@ -10,6 +10,7 @@ import ai.finops.gateway.routing.RouteRequest;
 import ai.finops.gateway.translate.RequestBody;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -63,7 +64,9 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         long start = System.nanoTime();
         String requestId = gateway.nextRequestId();
         if (!request.decoderResult().isSuccess()) {
-            reply(ctx, request, ErrorResponses.response(ctx.alloc(), 400, "malformed HTTP request", requestId));
+            FullHttpResponse bad = ErrorResponses.response(ctx.alloc(), 400, "malformed HTTP request", requestId);
+            request.release();
+            ctx.writeAndFlush(bad).addListener(ChannelFutureListener.CLOSE);
             return;
         }
         String path = path(request.uri());

@@ -135,7 +135,7 @@ final class ProxyExchange implements UpstreamListener {
         Future<Channel> connecting = gateway.connector().acquire(client.channel().eventLoop(), d.endpoint(), d.connectTimeout(), this);
         connecting.addListener(f -> {
             if (!f.isSuccess()) {
-                failAttempt(connectKind(f.cause()), describe(f.cause()), true, 502);
+                failAttempt(connectKind(f.cause()), d.name() + ": cannot connect to " + d.endpoint() + ": " + describe(f.cause()), true, 502);
                 return;
             }
             Channel ch = connecting.getNow();

@@ -11,6 +11,7 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
 
 /** Native epoll where the platform has it, NIO elsewhere. */
 public record Transport(String name, Class<? extends ServerChannel> serverChannel, Class<? extends SocketChannel> clientChannel) {
@@ -22,7 +23,9 @@ public record Transport(String name, Class<? extends ServerChannel> serverChanne
         return new Transport("nio", NioServerSocketChannel.class, NioSocketChannel.class);
     }
 
-    public EventLoopGroup newGroup(int threads) {
-        return new MultiThreadIoEventLoopGroup(threads, "epoll".equals(name) ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+    /** @param threads 0 for Netty's default (twice the cores) */
+    public EventLoopGroup newGroup(int threads, String threadName) {
+        return new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(threadName),
+                "epoll".equals(name) ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
     }
 }

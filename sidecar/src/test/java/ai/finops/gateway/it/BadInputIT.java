@@ -1,0 +1,179 @@
+package ai.finops.gateway.it;
+
+import static ai.finops.gateway.it.GatewayHarness.KEY;
+import static ai.finops.gateway.it.GatewayHarness.PROVIDER_KEY;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.finops.testkit.NettyLeakDetector;
+import ai.finops.testkit.Simulator;
+import ai.finops.testkit.SimulatorOptions;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Every bad input gets a clear error in Anthropic JSON, and nothing reaches the provider that should not. */
+@ExtendWith(NettyLeakDetector.class)
+class BadInputIT {
+    static Simulator simulator;
+    static GatewayHarness harness;
+
+    @BeforeAll
+    static void start() throws Exception {
+        simulator = Simulator.start(SimulatorOptions.builder().requiredApiKey(PROVIDER_KEY).build());
+        harness = new GatewayHarness();
+        harness.write("gateway.yaml", """
+                apiVersion: finops.ai/v1alpha1
+                kind: GatewaySettings
+                metadata: {name: gateway}
+                maxBodySize: 64Ki
+                shutdownGracePeriod: 1s
+                """)
+                .write("providers.yaml", GatewayHarness.anthropicDeployment("anthropic-sim", simulator.baseUrl(), null))
+                .write("keys.yaml", GatewayHarness.keyAndSecrets() + """
+                        ---
+                        apiVersion: finops.ai/v1alpha1
+                        kind: VirtualKey
+                        metadata: {name: disabled}
+                        spec: {secretRef: {name: vk-disabled}, disabled: true}
+                        ---
+                        apiVersion: v1
+                        kind: Secret
+                        metadata: {name: vk-disabled}
+                        stringData: {token: vk-disabled-0123456789}
+                        ---
+                        apiVersion: finops.ai/v1alpha1
+                        kind: VirtualKey
+                        metadata: {name: expired}
+                        spec: {secretRef: {name: vk-expired}, expiresAt: "2020-01-01T00:00:00Z"}
+                        ---
+                        apiVersion: v1
+                        kind: Secret
+                        metadata: {name: vk-expired}
+                        stringData: {token: vk-expired-0123456789}
+                        ---
+                        apiVersion: finops.ai/v1alpha1
+                        kind: VirtualKey
+                        metadata: {name: haiku-only}
+                        spec: {secretRef: {name: vk-haiku}, allow: {models: ["claude-haiku-*"]}}
+                        ---
+                        apiVersion: v1
+                        kind: Secret
+                        metadata: {name: vk-haiku}
+                        stringData: {token: vk-haiku-only-0123456789}
+                        """)
+                .start();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        harness.close();
+        simulator.close();
+    }
+
+    @BeforeEach
+    void clear() {
+        simulator.clearRequests();
+    }
+
+    private static final String GOOD = "{\"model\":\"claude-sonnet-4-6\",\"max_tokens\":8,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+
+    private static void assertAnthropicError(HttpResponse<String> r, int status, String type, String messagePart) {
+        assertThat(r.statusCode()).isEqualTo(status);
+        assertThat(r.headers().firstValue("content-type")).hasValue("application/json");
+        assertThat(r.body()).startsWith("{\"type\":\"error\",\"error\":{\"type\":\"" + type + "\",\"message\":\"");
+        assertThat(r.body()).contains(messagePart);
+    }
+
+    @Test
+    void malformedJson() throws Exception {
+        assertAnthropicError(harness.post("/v1/messages", "{\"model\":\"claude-sonnet-4-6\",", "x-api-key", KEY), 400,
+                "invalid_request_error", "not valid JSON");
+        assertAnthropicError(harness.post("/v1/messages", "{\"max_tokens\":1}", "x-api-key", KEY), 400, "invalid_request_error", "model");
+        assertThat(simulator.requests()).isEmpty();
+    }
+
+    @Test
+    void missingUnknownDisabledExpiredKeys() throws Exception {
+        assertAnthropicError(harness.post("/v1/messages", GOOD), 401, "authentication_error", "missing virtual key");
+        assertAnthropicError(harness.post("/v1/messages", GOOD, "x-api-key", "vk-nope-0123456789"), 401, "authentication_error",
+                "invalid virtual key");
+        assertAnthropicError(harness.post("/v1/messages", GOOD, "authorization", "Bearer vk-disabled-0123456789"), 403, "permission_error",
+                "disabled");
+        assertAnthropicError(harness.post("/v1/messages", GOOD, "x-bf-vk", "vk-expired-0123456789"), 403, "permission_error", "expired");
+        assertThat(harness.post("/v1/messages", GOOD, "x-api-key", "vk-nope-0123456789").body()).doesNotContain("vk-nope");
+        assertThat(simulator.requests()).isEmpty();
+    }
+
+    @Test
+    void modelsOutsideTheAllowListAreForbidden() throws Exception {
+        assertAnthropicError(harness.post("/v1/messages", GOOD, "x-api-key", "vk-haiku-only-0123456789"), 403, "permission_error",
+                "claude-sonnet-4-6");
+        assertThat(harness.post("/v1/messages", GOOD.replace("claude-sonnet-4-6", "claude-haiku-4-6"), "x-api-key", "vk-haiku-only-0123456789")
+                .statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void oversizeBody() throws Exception {
+        String big = "{\"model\":\"claude-sonnet-4-6\",\"max_tokens\":8,\"messages\":[{\"role\":\"user\",\"content\":\"" + "x".repeat(70_000) + "\"}]}";
+        assertAnthropicError(harness.post("/v1/messages", big, "x-api-key", KEY), 413, "request_too_large", "65536");
+        assertThat(simulator.requests()).isEmpty();
+    }
+
+    @Test
+    void unknownModelSaysWhatToAdd() throws Exception {
+        HttpResponse<String> r = harness.post("/v1/messages", GOOD.replace("claude-sonnet-4-6", "gpt-4o"), "x-api-key", KEY);
+        assertAnthropicError(r, 404, "not_found_error", "gpt-4o");
+        assertThat(r.body()).contains("RoutingRule").contains("ProviderDeployment");
+        assertAnthropicError(harness.post("/v1/messages", GOOD.replace("claude-sonnet-4-6", "vertex/claude-sonnet-4-6"), "x-api-key", KEY),
+                404, "not_found_error", "vertex");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"../../admin/claude-x", "anthropic-sim/../x", "anthropic-sim%2F..%2Fx", "@evil.example.com/claude-x",
+            "anthropic-sim/@evil.example.com", "http://evil.example.com/claude-x", "claude-x\r\nHost: evil", "anthropic-sim/claude x"})
+    void modelNamesCannotSteerTheRequest(String model) throws Exception {
+        String body = "{\"model\":" + com.fasterxml.jackson.databind.node.TextNode.valueOf(model) + ",\"max_tokens\":8,\"messages\":[]}";
+        HttpResponse<String> r = harness.post("/v1/messages", body, "x-api-key", KEY);
+        assertThat(r.statusCode()).isIn(400, 404);
+        assertThat(r.body()).startsWith("{\"type\":\"error\"");
+        assertThat(simulator.requests()).isEmpty();
+    }
+
+    @Test
+    void unknownEndpointsAndMethods() throws Exception {
+        assertAnthropicError(harness.post("/v1/complete", GOOD, "x-api-key", KEY), 404, "not_found_error", "/v1/complete");
+        assertAnthropicError(harness.get(harness.baseUrl() + "/v1/messages"), 405, "invalid_request_error", "POST");
+    }
+
+    @Test
+    void headAndModels() throws Exception {
+        HttpResponse<String> head = harness.http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(harness.baseUrl() + "/"))
+                .method("HEAD", java.net.http.HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(head.statusCode()).isEqualTo(200);
+        HttpResponse<String> models = harness.http.send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create(harness.baseUrl() + "/anthropic/v1/models")).header("x-api-key", KEY).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(models.statusCode()).isEqualTo(200);
+        assertThat(models.body()).startsWith("{\"data\":[").contains("\"has_more\":false");
+    }
+
+    @Test
+    void garbageOnTheSocketGetsA400AndTheConnectionCloses() throws Exception {
+        try (Socket s = new Socket("127.0.0.1", harness.gateway.apiPort())) {
+            OutputStream out = s.getOutputStream();
+            out.write("THIS IS NOT HTTP\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            InputStream in = s.getInputStream();
+            String response = new String(in.readAllBytes(), StandardCharsets.US_ASCII);
+            assertThat(response).startsWith("HTTP/1.1 400").contains("\"type\":\"error\"");
+        }
+    }
+}

@@ -1,0 +1,132 @@
+package ai.finops.gateway.it;
+
+import ai.finops.gateway.Main;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/** A gateway started in-process from a temporary config folder, on free loopback ports. */
+final class GatewayHarness implements AutoCloseable {
+    static final String KEY = "vk-test-0123456789abcdef";
+    static final String PROVIDER_KEY = "sk-provider-secret-42";
+
+    final Path dir;
+    final Map<String, String> env = new HashMap<>();
+    final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+    Main.Gateway gateway;
+
+    GatewayHarness() throws IOException {
+        dir = Files.createTempDirectory("finops-it");
+        write("gateway.yaml", """
+                apiVersion: finops.ai/v1alpha1
+                kind: GatewaySettings
+                metadata: {name: gateway}
+                shutdownGracePeriod: 1s
+                """);
+    }
+
+    /** Writes (atomically, as a deploy tool would) a file of the config folder. */
+    GatewayHarness write(String name, String yaml) throws IOException {
+        Path tmp = dir.resolve("." + name + ".tmp");
+        Files.writeString(tmp, yaml, StandardCharsets.UTF_8);
+        Files.move(tmp, dir.resolve(name), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        return this;
+    }
+
+    GatewayHarness start() throws Exception {
+        gateway = Main.Gateway.start(List.of(dir), env::get, "127.0.0.1", 0, 0);
+        return this;
+    }
+
+    String baseUrl() {
+        return "http://127.0.0.1:" + gateway.apiPort();
+    }
+
+    String adminUrl() {
+        return "http://127.0.0.1:" + gateway.adminPort();
+    }
+
+    /** The usual key and one anthropic deployment pointing at {@code endpoint}. */
+    static String anthropicDeployment(String name, String endpoint, String extraSpec) {
+        return """
+                apiVersion: finops.ai/v1alpha1
+                kind: ProviderDeployment
+                metadata: {name: %s}
+                spec:
+                  provider: anthropic
+                  endpoint: %s
+                  credentials: {secretRef: {name: provider-key}}
+                  timeouts: {connect: 1s, firstByte: 2s, idle: 2s}
+                %s
+                """.formatted(name, endpoint, extraSpec == null ? "" : extraSpec.indent(2));
+    }
+
+    static String keyAndSecrets() {
+        return """
+                apiVersion: finops.ai/v1alpha1
+                kind: VirtualKey
+                metadata: {name: dev}
+                spec:
+                  secretRef: {name: vk-dev}
+                  owner: dev@example.com
+                  team: platform
+                ---
+                apiVersion: v1
+                kind: Secret
+                metadata: {name: vk-dev}
+                stringData: {token: "%s"}
+                ---
+                apiVersion: v1
+                kind: Secret
+                metadata: {name: provider-key}
+                stringData: {apiKey: "%s"}
+                """.formatted(KEY, PROVIDER_KEY);
+    }
+
+    static final String SONNET_ALIAS_RULE = """
+            apiVersion: finops.ai/v1alpha1
+            kind: RoutingRule
+            metadata: {name: claude-code-sonnet}
+            spec:
+              priority: 10
+              when: 'model == "sonnet-model" && headers["user-agent"].startsWith("claude-cli")'
+              targets: [{model: anthropic/claude-sonnet-4-6}]
+            """;
+
+    HttpResponse<String> post(String path, String body, String... headers) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl() + path)).timeout(Duration.ofSeconds(20))
+                .POST(HttpRequest.BodyPublishers.ofString(body));
+        if (headers.length > 0) {
+            b.headers(headers);
+        }
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    HttpResponse<String> get(String url) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    String metrics() throws Exception {
+        return get(adminUrl() + "/metrics").body();
+    }
+
+    @Override
+    public void close() throws IOException {
+        if (gateway != null) {
+            gateway.close();
+        }
+        try (var files = Files.walk(dir)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+}
