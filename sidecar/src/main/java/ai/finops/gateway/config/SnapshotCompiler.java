@@ -47,6 +47,9 @@ public final class SnapshotCompiler {
     static final String DEFAULT_API_KEY = "apiKey";
     static final String DEFAULT_TOKEN_KEY = "token";
 
+    /** Provider types this version has an adapter for. */
+    static final Set<ProviderType> SUPPORTED = Set.of(ProviderType.ANTHROPIC);
+
     private final TlsContexts tls;
 
     public SnapshotCompiler(TlsContexts tls) {
@@ -95,11 +98,11 @@ public final class SnapshotCompiler {
     private Deployment deployment(ProviderDeployment pd, Map<String, Map<String, String>> secrets, GatewaySettings settings) {
         ProviderDeploymentSpec spec = pd.getSpec();
         ProviderType type = ProviderType.fromId(spec.provider).orElseThrow();
-        String endpoint = spec.endpoint != null ? spec.endpoint : type.defaultEndpoint();
-        if (endpoint == null) {
-            throw new IllegalArgumentException("ProviderDeployment/" + pd.getMetadata().getName()
-                    + ": spec.endpoint: required for provider " + type.id() + " in this version");
+        if (!SUPPORTED.contains(type)) {
+            throw new IllegalArgumentException("ProviderDeployment/" + pd.getMetadata().getName() + ": spec.provider: '" + type.id()
+                    + "' is valid but this gateway version serves only " + SUPPORTED.stream().map(ProviderType::id).toList());
         }
+        String endpoint = spec.endpoint != null ? spec.endpoint : type.defaultEndpoint();
         URI uri = URI.create(endpoint);
         UpstreamEndpoint upstream = UpstreamEndpoint.of(uri,
                 "https".equalsIgnoreCase(uri.getScheme()) ? tls.forCa(spec.tls == null ? null : spec.tls.caPem) : null);

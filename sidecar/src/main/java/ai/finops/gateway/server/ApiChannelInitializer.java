@@ -3,7 +3,7 @@ package ai.finops.gateway.server;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.group.ChannelGroup;
-import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.Channel;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
 import io.netty.handler.codec.http.cors.CorsConfig;
@@ -12,7 +12,7 @@ import io.netty.handler.timeout.IdleStateHandler;
 import java.util.concurrent.TimeUnit;
 
 /** The client-facing pipeline, one concern per handler. */
-final class ApiChannelInitializer extends ChannelInitializer<SocketChannel> {
+final class ApiChannelInitializer extends ChannelInitializer<Channel> {
     /** A keep-alive connection with nothing in flight for this long is closed. */
     private static final int CLIENT_IDLE_SECONDS = 620;
 
@@ -27,7 +27,7 @@ final class ApiChannelInitializer extends ChannelInitializer<SocketChannel> {
     }
 
     @Override
-    protected void initChannel(SocketChannel ch) {
+    protected void initChannel(Channel ch) {
         clients.add(ch);
         ChannelPipeline p = ch.pipeline();
         p.addLast("idle", new IdleStateHandler(0, 0, CLIENT_IDLE_SECONDS, TimeUnit.SECONDS) {
