@@ -289,7 +289,7 @@ final class ProxyExchange implements UpstreamListener {
             if (pending != null && pending.isReadable() && !SseScanner.onlyLineBreaks(pending)) {
                 failMidStream("malformed", "the provider's stream ended inside an event");
             } else if (!streamScanner.complete() && !streamScanner.upstreamError()) {
-                failMidStream("truncated", "the provider's stream ended before message_stop");
+                failMidStream("truncated", "the provider's stream ended before the message was complete");
             } else {
                 finish(pending != null && pending.isReadable() ? new DefaultLastHttpContent(pending.readRetainedSlice(pending.readableBytes()))
                         : LastHttpContent.EMPTY_LAST_CONTENT, "ok");

@@ -199,7 +199,7 @@ class FaultsIT {
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(r.body()).contains("event: message_start");
         assertThat(r.body()).contains("event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"api_error\"");
-        assertThat(r.body()).doesNotContain("message_stop");
+        assertThat(r.body()).doesNotContain("event: message_stop");
         assertThat(r.body()).endsWith("\n\n");
         assertThat(secondary.requests()).as("no fallback after the first byte").isEmpty();
     }

@@ -56,8 +56,13 @@ final class GatewayHarness implements AutoCloseable {
         return "http://127.0.0.1:" + gateway.adminPort();
     }
 
-    /** The usual key and one anthropic deployment pointing at {@code endpoint}. */
+    /**
+     * An anthropic deployment pointing at {@code endpoint}, with short timeouts for tests unless
+     * {@code extraSpec} (more lines of its spec) sets its own.
+     */
     static String anthropicDeployment(String name, String endpoint, String extraSpec) {
+        String extra = extraSpec == null ? "" : extraSpec;
+        String timeouts = extra.contains("timeouts:") ? "" : "timeouts: {connect: 1s, firstByte: 2s, idle: 2s}\n";
         return """
                 apiVersion: finops.ai/v1alpha1
                 kind: ProviderDeployment
@@ -66,9 +71,7 @@ final class GatewayHarness implements AutoCloseable {
                   provider: anthropic
                   endpoint: %s
                   credentials: {secretRef: {name: provider-key}}
-                  timeouts: {connect: 1s, firstByte: 2s, idle: 2s}
-                %s
-                """.formatted(name, endpoint, extraSpec == null ? "" : extraSpec.indent(2));
+                %s""".formatted(name, endpoint, (timeouts + extra).indent(2));
     }
 
     static String keyAndSecrets() {

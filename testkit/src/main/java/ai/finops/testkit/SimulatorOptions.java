@@ -1,0 +1,65 @@
+package ai.finops.testkit;
+
+import java.time.Duration;
+
+/** How a {@link Simulator} listens and behaves. Build with {@link #builder()}. */
+public record SimulatorOptions(String host, int port, Duration latency, int tokensPerSecond, String requiredApiKey,
+        String certificatePem, String privateKeyPem) {
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public boolean tls() {
+        return certificatePem != null;
+    }
+
+    public static final class Builder {
+        private String host = "127.0.0.1";
+        private int port;
+        private Duration latency = Duration.ZERO;
+        private int tokensPerSecond;
+        private String requiredApiKey;
+        private String certificatePem;
+        private String privateKeyPem;
+
+        public Builder host(String host) {
+            this.host = host;
+            return this;
+        }
+
+        /** 0 (the default) picks a free port. */
+        public Builder port(int port) {
+            this.port = port;
+            return this;
+        }
+
+        /** Time before the response head of every reply. */
+        public Builder latency(Duration latency) {
+            this.latency = latency;
+            return this;
+        }
+
+        /** Spaces streamed deltas by 1/rate seconds; 0 (the default) streams as fast as the client reads. */
+        public Builder tokensPerSecond(int tokensPerSecond) {
+            this.tokensPerSecond = tokensPerSecond;
+            return this;
+        }
+
+        /** Requests whose {@code x-api-key} (or Bearer token) differs get 401 {@code authentication_error}. */
+        public Builder requiredApiKey(String key) {
+            this.requiredApiKey = key;
+            return this;
+        }
+
+        public Builder tls(String certificatePem, String privateKeyPem) {
+            this.certificatePem = certificatePem;
+            this.privateKeyPem = privateKeyPem;
+            return this;
+        }
+
+        public SimulatorOptions build() {
+            return new SimulatorOptions(host, port, latency, tokensPerSecond, requiredApiKey, certificatePem, privateKeyPem);
+        }
+    }
+}
