@@ -57,8 +57,8 @@ class BackpressureIT {
 
     @Test
     void aClientThatStopsReadingPausesTheUpstream() throws Exception {
-        int deltas = 20_000;
-        int bytesPerDelta = 1_000;     // about 22 MB of events in all
+        int deltas = 4_000;
+        int bytesPerDelta = 5_000;     // about 20 MB of events in all
         simulator.enqueue(Reply.largeText(deltas, bytesPerDelta));
         try (Socket s = request(true)) {
             InputStream in = s.getInputStream();
@@ -73,7 +73,9 @@ class BackpressureIT {
                 return stalled;
             });
             long total = (long) deltas * bytesPerDelta;
-            assertThat(simulator.bytesWritten()).as("bounded buffering in the gateway and the socket buffers").isLessThan(total / 4);
+            // What was written sits in the socket buffers of three connections and in the gateway's
+            // bounded write queue; had the gateway kept reading, the simulator would have written it all.
+            assertThat(simulator.bytesWritten()).as("the upstream is paused long before the end").isLessThan(total / 2);
 
             // read everything: the stream completes
             byte[] buf = new byte[64 * 1024];
