@@ -31,8 +31,13 @@ class ApiPipelineTest {
     static final String TOKEN = "vk-unit-0123456789abcdef";
 
     private static EmbeddedChannel channel(long maxBody) {
+        return channel(maxBody, null);
+    }
+
+    private static EmbeddedChannel channel(long maxBody, List<String> origins) {
         GatewaySettings defaults = GatewaySettings.defaults();
-        GatewaySettings settings = new GatewaySettings(defaults.bindAddress(), 0, 0, List.of(), defaults.allowedHeaders(), maxBody,
+        GatewaySettings settings = new GatewaySettings(defaults.bindAddress(), 0, 0, origins == null ? List.of() : origins,
+                defaults.allowedHeaders(), maxBody,
                 defaults.connectTimeout(), defaults.firstByteTimeout(), defaults.idleTimeout(), Duration.ofSeconds(1));
         KeyEntry key = new KeyEntry("unit", null, null, Authenticator.sha256(TOKEN), false, null, List.of(), List.of());
         SnapshotHolder holder = new SnapshotHolder();
@@ -40,7 +45,8 @@ class ApiPipelineTest {
                 new RoutingTable(List.of(), Map.of(), Map.of())));
         GatewayContext context = new GatewayContext(holder, new UpstreamConnector(Bootstrap::new), new Cooldowns(), new GatewayMetrics(),
                 Clock.systemUTC());
-        return new EmbeddedChannel(new ApiChannelInitializer(context, null, new DefaultChannelGroup(GlobalEventExecutor.INSTANCE)));
+        return new EmbeddedChannel(new ApiChannelInitializer(context, GatewayServer.cors(settings),
+                new DefaultChannelGroup(GlobalEventExecutor.INSTANCE)));
     }
 
     private static String exchange(EmbeddedChannel ch, String rawRequest) {
@@ -89,6 +95,19 @@ class ApiPipelineTest {
         String response = exchange(ch, post("/v1/messages", "{\"model\":\"" + "x".repeat(2000) + "\"}", "x-api-key: " + TOKEN));
         assertThat(response).startsWith("HTTP/1.1 413").contains("request_too_large").contains("1024");
         assertThat(ch.isActive()).isFalse();
+        assertThat(ch.finishAndReleaseAll()).isFalse();
+    }
+
+    @Test
+    void corsPreflightAllowsTheConfiguredOriginsAndDefaultHeaders() {
+        EmbeddedChannel ch = channel(1024, List.of("https://app.example.com"));
+        String preflight = exchange(ch, "OPTIONS /v1/messages HTTP/1.1\r\nhost: x\r\norigin: https://app.example.com\r\n"
+                + "access-control-request-method: POST\r\naccess-control-request-headers: x-api-key, content-type\r\n\r\n");
+        assertThat(preflight).startsWith("HTTP/1.1 200").containsIgnoringCase("access-control-allow-origin: https://app.example.com")
+                .containsIgnoringCase("access-control-allow-headers: Content-Type,Authorization,X-Requested-With,X-Stainless-Timeout,X-Api-Key");
+        String other = exchange(ch, "OPTIONS /v1/messages HTTP/1.1\r\nhost: x\r\norigin: https://evil.example.com\r\n"
+                + "access-control-request-method: POST\r\n\r\n");
+        assertThat(other).doesNotContainIgnoringCase("access-control-allow-origin");
         assertThat(ch.finishAndReleaseAll()).isFalse();
     }
 

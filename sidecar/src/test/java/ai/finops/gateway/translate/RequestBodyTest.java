@@ -52,6 +52,22 @@ class RequestBodyTest {
     }
 
     @Test
+    void claudeCodeBodiesKeepEveryByteButTheModel() throws Exception {
+        for (String name : new String[] {"turn1-request.json", "turn2-request.json"}) {
+            byte[] sent = ai.finops.testkit.ClaudeCodeFixtures.load(name).body();
+            ByteBuf in = Unpooled.wrappedBuffer(sent);
+            RequestBody body = RequestBody.scan(in);
+            assertThat(body.model()).isEqualTo("sonnet-model");
+            assertThat(body.stream()).isTrue();
+            ByteBuf out = body.withModel(in, "claude-sonnet-4-6", ByteBufAllocator.DEFAULT);
+            String expected = new String(sent, StandardCharsets.UTF_8).replaceFirst("\"model\":\"sonnet-model\"", "\"model\":\"claude-sonnet-4-6\"");
+            assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo(expected);
+            out.release();
+            in.release();
+        }
+    }
+
+    @Test
     void rejectsMalformedBodies() {
         for (String bad : new String[] {"", "[]", "{\"model\":\"m\"", "{\"model\":\"m\"} x", "{\"model\":5}", "{\"stream\":true}",
                 "{\"model\":\"m\",\"stream\":\"yes\"}", "{model:\"m\"}"}) {

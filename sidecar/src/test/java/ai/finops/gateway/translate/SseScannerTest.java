@@ -131,6 +131,28 @@ class SseScannerTest {
         }
     }
 
+    /** An event as large as a Claude Code request (one 88 KB data line), split at seeded random offsets. */
+    @Test
+    void fixtureSizedEventsSplitAtRandomOffsets() {
+        byte[] fixture = ai.finops.testkit.ClaudeCodeFixtures.load("turn2-request.json").body();
+        String data = new String(fixture, StandardCharsets.UTF_8);
+        String stream = "event: big\ndata: " + data + "\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
+        byte[] bytes = stream.getBytes(StandardCharsets.UTF_8);
+        Random random = new Random(7);
+        for (int round = 0; round < 30; round++) {
+            Relay relay = new Relay();
+            int at = 0;
+            while (at < bytes.length) {
+                int n = Math.min(bytes.length - at, 1 + random.nextInt(9000));
+                relay.feed(java.util.Arrays.copyOfRange(bytes, at, at + n));
+                at += n;
+            }
+            assertThat(relay.events).containsExactly("big|" + data, "message_stop|{\"type\":\"message_stop\"}");
+            assertThat(relay.forwarded.toString()).isEqualTo(stream);
+            relay.release();
+        }
+    }
+
     private static void assertWholeEvents(String forwarded, String eol) {
         if (!forwarded.isEmpty()) {
             // a CRLF blank line split after its CR: the event is complete, its LF follows with the next
