@@ -9,7 +9,9 @@ import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.math.BigDecimal;
-import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 
 /** The gateway's meters, registered in one Prometheus registry served on the operations port. */
 public final class GatewayMetrics {
@@ -23,38 +25,59 @@ public final class GatewayMetrics {
         return registry.scrape();
     }
 
+    /** The meters of one combination of request dimensions, looked up once and reused. */
+    private record Meters(Counter requests, Timer duration, Timer firstByte, DistributionSummary input, DistributionSummary output,
+            DistributionSummary cacheCreation, DistributionSummary cacheRead, Counter cost) {}
+
+    /** The dimensions that select a {@link Meters}; every value comes from configuration. */
+    private record Key(String api, String route, String provider, String deployment, String model, String virtualKey, String outcome,
+            int status) {}
+
+    private final Map<Key, Meters> meters = new ConcurrentHashMap<>();
+
     /** One finished request, with the dimensions of where it went. */
     public void request(RequestRecord r) {
-        Counter.builder(REQUESTS).description("Requests by route, target and outcome")
-                .tags(TAG_API, r.api(), TAG_ROUTE, r.route(), TAG_PROVIDER, r.provider(), TAG_DEPLOYMENT, r.deployment(),
-                        TAG_MODEL, r.model(), TAG_VIRTUAL_KEY, r.virtualKey(), TAG_OUTCOME, r.outcome(), TAG_STATUS, Integer.toString(r.status()))
-                .register(registry).increment();
-        Timer.builder(REQUEST_DURATION).description("Whole request duration, streaming included")
-                .tags(TAG_PROVIDER, r.provider(), TAG_DEPLOYMENT, r.deployment(), TAG_OUTCOME, r.outcome())
-                .publishPercentileHistogram().register(registry).record(Duration.ofNanos(r.durationNanos()));
+        Meters m = meters.computeIfAbsent(new Key(r.api(), r.route(), r.provider(), r.deployment(), r.model(), r.virtualKey(),
+                r.outcome(), r.status()), this::register);
+        m.requests().increment();
+        m.duration().record(r.durationNanos(), TimeUnit.NANOSECONDS);
         if (r.firstByteNanos() > 0) {
-            Timer.builder(TIME_TO_FIRST_BYTE).description("Request received to first response byte sent to the client")
-                    .tags(TAG_PROVIDER, r.provider(), TAG_DEPLOYMENT, r.deployment())
-                    .publishPercentileHistogram().register(registry).record(Duration.ofNanos(r.firstByteNanos()));
+            m.firstByte().record(r.firstByteNanos(), TimeUnit.NANOSECONDS);
         }
         Usage u = r.usage();
         if (u != null && u.seen) {
-            tokens(r, "input", u.inputTokens);
-            tokens(r, "output", u.outputTokens);
-            tokens(r, "cache_creation_input", u.cacheCreationInputTokens);
-            tokens(r, "cache_read_input", u.cacheReadInputTokens);
+            m.input().record(u.inputTokens);
+            m.output().record(u.outputTokens);
+            m.cacheCreation().record(u.cacheCreationInputTokens);
+            m.cacheRead().record(u.cacheReadInputTokens);
         }
         if (r.costUsd() != null) {
-            Counter.builder(COST).description("Cost of requests in USD from the deployment's or the built-in prices")
-                    .tags(TAG_MODEL, r.model(), TAG_DEPLOYMENT, r.deployment(), TAG_VIRTUAL_KEY, r.virtualKey())
-                    .register(registry).increment(r.costUsd().doubleValue());
+            m.cost().increment(r.costUsd().doubleValue());
         }
     }
 
-    private void tokens(RequestRecord r, String type, long count) {
-        DistributionSummary.builder(TOKEN_USAGE).description("Tokens used per request").baseUnit("tokens")
-                .tags(TAG_TOKEN_TYPE, type, TAG_GEN_AI_MODEL, r.model(), TAG_GEN_AI_SYSTEM, r.provider(), TAG_VIRTUAL_KEY, r.virtualKey())
-                .register(registry).record(count);
+    private Meters register(Key k) {
+        return new Meters(
+                Counter.builder(REQUESTS).description("Requests by route, target and outcome")
+                        .tags(TAG_API, k.api(), TAG_ROUTE, k.route(), TAG_PROVIDER, k.provider(), TAG_DEPLOYMENT, k.deployment(),
+                                TAG_MODEL, k.model(), TAG_VIRTUAL_KEY, k.virtualKey(), TAG_OUTCOME, k.outcome(), TAG_STATUS, Integer.toString(k.status()))
+                        .register(registry),
+                Timer.builder(REQUEST_DURATION).description("Whole request duration, streaming included")
+                        .tags(TAG_PROVIDER, k.provider(), TAG_DEPLOYMENT, k.deployment(), TAG_OUTCOME, k.outcome())
+                        .publishPercentileHistogram().register(registry),
+                Timer.builder(TIME_TO_FIRST_BYTE).description("Request received to first response byte sent to the client")
+                        .tags(TAG_PROVIDER, k.provider(), TAG_DEPLOYMENT, k.deployment())
+                        .publishPercentileHistogram().register(registry),
+                tokens(k, "input"), tokens(k, "output"), tokens(k, "cache_creation_input"), tokens(k, "cache_read_input"),
+                Counter.builder(COST).description("Cost of requests in USD from the deployment's or the built-in prices")
+                        .tags(TAG_MODEL, k.model(), TAG_DEPLOYMENT, k.deployment(), TAG_VIRTUAL_KEY, k.virtualKey())
+                        .register(registry));
+    }
+
+    private DistributionSummary tokens(Key k, String type) {
+        return DistributionSummary.builder(TOKEN_USAGE).description("Tokens used per request").baseUnit("tokens")
+                .tags(TAG_TOKEN_TYPE, type, TAG_GEN_AI_MODEL, k.model(), TAG_GEN_AI_SYSTEM, k.provider(), TAG_VIRTUAL_KEY, k.virtualKey())
+                .register(registry);
     }
 
     public void upstreamError(String deployment, String kind) {
