@@ -43,6 +43,7 @@ public final class Simulator implements AutoCloseable {
     final AtomicLong closed = new AtomicLong();
     final AtomicLong bytesWritten = new AtomicLong();
     final AtomicLong requestIds = new AtomicLong();
+    private final java.util.Set<Channel> channels = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private Simulator(SimulatorOptions options) throws Exception {
         this.options = options;
@@ -62,9 +63,11 @@ public final class Simulator implements AutoCloseable {
                     protected void initChannel(SocketChannel ch) {
                         accepted.incrementAndGet();
                         open.incrementAndGet();
+                        channels.add(ch);
                         ch.closeFuture().addListener(f -> {
                             open.decrementAndGet();
                             closed.incrementAndGet();
+                            channels.remove(ch);
                         });
                         if (ssl != null) {
                             ch.pipeline().addLast(ssl.newHandler(ch.alloc()));
@@ -136,6 +139,11 @@ public final class Simulator implements AutoCloseable {
 
     public int openConnections() {
         return open.get();
+    }
+
+    /** The peers of the open connections, for messages. */
+    public String describeOpenConnections() {
+        return channels.stream().map(c -> c.remoteAddress() + (c.isActive() ? " active" : " inactive")).toList().toString();
     }
 
     public long connectionsAccepted() {

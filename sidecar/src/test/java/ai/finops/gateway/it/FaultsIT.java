@@ -93,7 +93,10 @@ class FaultsIT {
     void stop() throws Exception {
         harness.close();
         // no connection is left half-open after a fault: at most the pooled keep-alive ones remain
-        await().atMost(Duration.ofSeconds(3)).untilAsserted(() -> assertThat(primary.openConnections()).isLessThanOrEqualTo(0));
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(primary.openConnections())
+                .as("open connections (accepted %d, closed %d): %s", primary.connectionsAccepted(), primary.connectionsClosed(),
+                        primary.describeOpenConnections())
+                .isLessThanOrEqualTo(0));
     }
 
     private HttpResponse<String> send(String model, boolean stream) throws Exception {
