@@ -62,6 +62,11 @@ class BadInputIT {
                         ---
                         apiVersion: finops.ai/v1alpha1
                         kind: VirtualKey
+                        metadata: {name: hashed}
+                        spec: {tokenSha256: f45d7cfa5e12b6186340b8a8308ab80a063f18fa15d691c4b3b0896d27276162}
+                        ---
+                        apiVersion: finops.ai/v1alpha1
+                        kind: VirtualKey
                         metadata: {name: haiku-only}
                         spec: {secretRef: {name: vk-haiku}, allow: {models: ["claude-haiku-*"]}}
                         ---
@@ -111,6 +116,11 @@ class BadInputIT {
         assertAnthropicError(harness.post("/v1/messages", GOOD, "x-bf-vk", "vk-expired-0123456789"), 403, "permission_error", "expired");
         assertThat(harness.post("/v1/messages", GOOD, "x-api-key", "vk-nope-0123456789").body()).doesNotContain("vk-nope");
         assertThat(simulator.requests()).isEmpty();
+    }
+
+    @Test
+    void aKeyGivenOnlyAsItsSha256Works() throws Exception {
+        assertThat(harness.post("/v1/messages", GOOD, "x-api-key", "vk-hashed-only-0123456789").statusCode()).isEqualTo(200);
     }
 
     @Test
