@@ -22,7 +22,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -37,7 +36,7 @@ public final class Simulator implements AutoCloseable {
     private final Channel server;
     final ConcurrentLinkedQueue<Reply> script = new ConcurrentLinkedQueue<>();
     volatile Reply defaultReply;
-    final List<RecordedRequest> requests = new CopyOnWriteArrayList<>();
+    final List<RecordedRequest> requests = java.util.Collections.synchronizedList(new ArrayList<>());
     final AtomicInteger open = new AtomicInteger();
     final AtomicLong accepted = new AtomicLong();
     final AtomicLong closed = new AtomicLong();
@@ -117,7 +116,15 @@ public final class Simulator implements AutoCloseable {
     }
 
     public List<RecordedRequest> requests() {
-        return new ArrayList<>(requests);
+        synchronized (requests) {
+            return new ArrayList<>(requests);
+        }
+    }
+
+    void record(RecordedRequest request) {
+        if (options.record()) {
+            requests.add(request);
+        }
     }
 
     public void clearRequests() {

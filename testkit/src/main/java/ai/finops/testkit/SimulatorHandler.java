@@ -49,7 +49,7 @@ final class SimulatorHandler extends SimpleChannelInboundHandler<FullHttpRequest
         String path = uri.contains("?") ? uri.substring(0, uri.indexOf('?')) : uri;
         String requestId = "req_sim_" + sim.requestIds.incrementAndGet();
         if (!authorized(headers)) {
-            sim.requests.add(new RecordedRequest(request.method().name(), uri, headers, body));
+            sim.record(new RecordedRequest(request.method().name(), uri, headers, body));
             json(ctx, 401, MessageScript.error("authentication_error", "invalid x-api-key"), requestId, null);
             return;
         }
@@ -63,7 +63,7 @@ final class SimulatorHandler extends SimpleChannelInboundHandler<FullHttpRequest
             json(ctx, 404, MessageScript.error("not_found_error", "Not found: " + request.method() + " " + path), requestId, null);
             return;
         }
-        sim.requests.add(new RecordedRequest(request.method().name(), uri, headers, body));
+        sim.record(new RecordedRequest(request.method().name(), uri, headers, body));
         JsonNode parsed;
         try {
             parsed = JSON.readTree(body);

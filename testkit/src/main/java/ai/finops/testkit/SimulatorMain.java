@@ -13,7 +13,7 @@ public final class SimulatorMain {
     private SimulatorMain() {}
 
     public static void main(String[] args) throws Exception {
-        SimulatorOptions.Builder b = SimulatorOptions.builder().port(9999);
+        SimulatorOptions.Builder b = SimulatorOptions.builder().port(9999).record(false);
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             switch (a) {

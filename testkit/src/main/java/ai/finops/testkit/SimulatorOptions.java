@@ -4,7 +4,7 @@ import java.time.Duration;
 
 /** How a {@link Simulator} listens and behaves. Build with {@link #builder()}. */
 public record SimulatorOptions(String host, int port, Duration latency, int tokensPerSecond, String requiredApiKey,
-        String certificatePem, String privateKeyPem) {
+        String certificatePem, String privateKeyPem, boolean record) {
 
     public static Builder builder() {
         return new Builder();
@@ -22,6 +22,7 @@ public record SimulatorOptions(String host, int port, Duration latency, int toke
         private String requiredApiKey;
         private String certificatePem;
         private String privateKeyPem;
+        private boolean record = true;
 
         public Builder host(String host) {
             this.host = host;
@@ -58,8 +59,14 @@ public record SimulatorOptions(String host, int port, Duration latency, int toke
             return this;
         }
 
+        /** Whether to keep every request received (tests: yes; benchmarks and demos: no). */
+        public Builder record(boolean record) {
+            this.record = record;
+            return this;
+        }
+
         public SimulatorOptions build() {
-            return new SimulatorOptions(host, port, latency, tokensPerSecond, requiredApiKey, certificatePem, privateKeyPem);
+            return new SimulatorOptions(host, port, latency, tokensPerSecond, requiredApiKey, certificatePem, privateKeyPem, record);
         }
     }
 }

@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# Load benchmark: the same Claude Code requests (the ~88 KB fixture body) sent directly to the
+# simulator, through nginx proxy_pass, and through the gateway, side by side in one run.
+#   bash bench/run.sh           full run (a few minutes)
+#   bash bench/run.sh --smoke   a few seconds per measurement, for CI; non-zero exit on any error
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SMOKE=0; [ "${1:-}" = "--smoke" ] && SMOKE=1
+
+GATEWAY_JAR=sidecar/target/finops-gateway.jar
+SIM_JAR=testkit/target/finops-testkit.jar
+BENCH_JAR=bench/target/finops-bench.jar
+if [ ! -f "$GATEWAY_JAR" ] || [ ! -f "$SIM_JAR" ] || [ ! -f "$BENCH_JAR" ]; then
+  ./mvnw -B -q -DskipTests package
+fi
+command -v nginx >/dev/null || { echo "nginx is needed: apt-get install -y nginx-light" >&2; exit 1; }
+
+SIM_PORT=${SIM_PORT:-19991}; NGINX_PORT=${NGINX_PORT:-19992}; GW_PORT=${GW_PORT:-19993}; GW_ADMIN=${GW_ADMIN:-19994}
+KEY=vk-bench-0123456789abcdef
+WORK=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT INT TERM
+
+JAVA_OPTS=(-Xms512m -Xmx512m -XX:+UseParallelGC -Dio.netty.leakDetection.level=disabled)
+
+java "${JAVA_OPTS[@]}" -jar "$SIM_JAR" --port "$SIM_PORT" > "$WORK/simulator.log" 2>&1 & pids+=($!)
+
+cat > "$WORK/nginx.conf" <<NGINX
+daemon off;
+worker_processes 1;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx-error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $WORK/body; proxy_temp_path $WORK/proxy;
+  fastcgi_temp_path $WORK/fcgi; uwsgi_temp_path $WORK/uwsgi; scgi_temp_path $WORK/scgi;
+  upstream simulator { server 127.0.0.1:$SIM_PORT; keepalive 128; keepalive_requests 1000000; }
+  keepalive_requests 1000000;
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    client_max_body_size 64m;
+    client_body_buffer_size 1m;
+    location / {
+      proxy_pass http://simulator;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering off;
+      proxy_request_buffering on;
+    }
+  }
+}
+NGINX
+nginx -c "$WORK/nginx.conf" -p "$WORK" > "$WORK/nginx.log" 2>&1 & pids+=($!)
+
+mkdir -p "$WORK/config"
+cat > "$WORK/config/bench.yaml" <<YAML
+apiVersion: finops.ai/v1alpha1
+kind: GatewaySettings
+metadata: {name: gateway}
+bindAddress: 127.0.0.1
+---
+apiVersion: finops.ai/v1alpha1
+kind: ProviderDeployment
+metadata: {name: sim}
+spec:
+  provider: anthropic
+  endpoint: http://127.0.0.1:$SIM_PORT
+  credentials: {secretRef: {name: sim-key}}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: sim-key}
+stringData: {apiKey: bench-provider-key}
+---
+apiVersion: finops.ai/v1alpha1
+kind: RoutingRule
+metadata: {name: claude-code-sonnet}
+spec:
+  when: 'model == "sonnet-model" && headers["user-agent"].startsWith("claude-cli")'
+  targets: [{model: sim/claude-sonnet-4-6}]
+---
+apiVersion: finops.ai/v1alpha1
+kind: VirtualKey
+metadata: {name: bench}
+spec: {secretRef: {name: vk-bench}}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: vk-bench}
+stringData: {token: $KEY}
+YAML
+FINOPS_LOG_LEVEL=WARN java "${JAVA_OPTS[@]}" -jar "$GATEWAY_JAR" --config "$WORK/config" --port "$GW_PORT" --admin-port "$GW_ADMIN" \
+  > "$WORK/gateway.log" 2>&1 & pids+=($!)
+
+wait_port() {
+  for _ in $(seq 1 150); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "$2 did not start; its log:" >&2; cat "$WORK/$2.log" >&2; exit 1
+}
+wait_port "$SIM_PORT" simulator; wait_port "$NGINX_PORT" nginx; wait_port "$GW_PORT" gateway
+
+DIRECT=http://127.0.0.1:$SIM_PORT/v1/messages?beta=true
+NGINX=http://127.0.0.1:$NGINX_PORT/v1/messages?beta=true
+GATEWAY=http://127.0.0.1:$GW_PORT/anthropic/v1/messages?beta=true
+
+if [ $SMOKE = 1 ]; then SECONDS_EACH=2; WARMUP=1; RATE=200; STREAM_RATE=100; CONNS=8
+else SECONDS_EACH=${BENCH_SECONDS:-15}; WARMUP=${BENCH_WARMUP:-5}; RATE=2000; STREAM_RATE=500; CONNS=32; fi
+
+RESULTS=$WORK/results.jsonl
+# Warm every target (JIT, pools) before anything is measured.
+for url in "$DIRECT" "$NGINX" "$GATEWAY"; do
+  java "${JAVA_OPTS[@]}" -jar "$BENCH_JAR" --url "$url" --name warmup --key "$KEY" --connections 8 --seconds "$WARMUP" --warmup 0 > /dev/null
+  java "${JAVA_OPTS[@]}" -jar "$BENCH_JAR" --url "$url" --name warmup --key "$KEY" --connections 8 --seconds "$WARMUP" --warmup 0 --stream > /dev/null
+done
+load() {   # name url args...
+  local name=$1 url=$2; shift 2
+  java "${JAVA_OPTS[@]}" -jar "$BENCH_JAR" --url "$url" --name "$name" --key "$KEY" --seconds "$SECONDS_EACH" --warmup "$WARMUP" "$@" \
+    | tee -a "$RESULTS"
+}
+for scenario in "rate:$RATE:" "rate:$STREAM_RATE:--stream" "closed:$CONNS:"; do
+  IFS=: read -r mode n extra <<< "$scenario"
+  for target in direct nginx gateway; do
+    case $target in direct) url=$DIRECT ;; nginx) url=$NGINX ;; gateway) url=$GATEWAY ;; esac
+    if [ "$mode" = rate ]; then load "$target" "$url" --rate "$n" $extra; else load "$target" "$url" --connections "$n" $extra; fi
+  done
+done
+
+python3 - "$RESULTS" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+errors = sum(r["errors"] for r in rows)
+print()
+print(f'{"scenario":34} {"target":8} {"req/s":>9} {"p50 ms":>8} {"p99 ms":>8} {"ttfb p50":>9} {"errors":>7}')
+by = {}
+for r in rows:
+    key = r["mode"] + (" stream" if r["streaming"] else "")
+    by.setdefault(key, {})[r["target"]] = r
+    print(f'{key:34} {r["target"]:8} {r["throughput"]:9.1f} {r["p50_ms"]:8.3f} {r["p99_ms"]:8.3f} {r["ttfb_p50_ms"]:9.3f} {r["errors"]:7d}')
+print()
+for key, t in by.items():
+    if {"direct", "nginx", "gateway"} <= t.keys():
+        d, n, g = t["direct"], t["nginx"], t["gateway"]
+        if key.startswith("rate"):
+            print(f'{key}: added p50/p99 vs direct: nginx {n["p50_ms"]-d["p50_ms"]:+.3f}/{n["p99_ms"]-d["p99_ms"]:+.3f} ms, '
+                  f'gateway {g["p50_ms"]-d["p50_ms"]:+.3f}/{g["p99_ms"]-d["p99_ms"]:+.3f} ms (targets: gateway +0.1/+1 ms)')
+        else:
+            print(f'{key}: peak throughput gateway/nginx {g["throughput"]/max(n["throughput"],1e-9):.2f}x, '
+                  f'gateway/direct {g["throughput"]/max(d["throughput"],1e-9):.2f}x (target: >= 0.8x nginx)')
+print(f'errors: {errors}')
+sys.exit(1 if errors else 0)
+PY
