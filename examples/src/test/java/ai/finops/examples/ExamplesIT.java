@@ -3,7 +3,7 @@ package ai.finops.examples;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.finops.crds.validation.Problem;
-import ai.finops.gateway.Main;
+import ai.finops.gateway.Gateway;
 import ai.finops.gateway.config.ConfigService;
 import ai.finops.testkit.Simulator;
 import ai.finops.testkit.SimulatorOptions;
@@ -56,7 +56,7 @@ class ExamplesIT {
                     Files.writeString(config.resolve(f.getFileName()), Files.readString(f).replace("http://127.0.0.1:9999", simulator.baseUrl()));
                 }
             }
-            Main.Gateway gateway = Main.Gateway.start(List.of(config), name -> null, "127.0.0.1", 0, 0);
+            Gateway gateway = Gateway.start(List.of(config), name -> null, "127.0.0.1", 0, 0);
             try {
                 AnthropicClient client = AnthropicOkHttpClient.builder()
                         .baseUrl("http://127.0.0.1:" + gateway.apiPort() + "/anthropic")

@@ -2,17 +2,7 @@ package ai.finops.gateway;
 
 import ai.finops.crds.validation.Problem;
 import ai.finops.gateway.config.ConfigService;
-import ai.finops.gateway.config.ConfigWatcher;
-import ai.finops.gateway.config.GatewaySettings;
-import ai.finops.gateway.observability.GatewayMetrics;
-import ai.finops.gateway.routing.Cooldowns;
-import ai.finops.gateway.server.GatewayContext;
-import ai.finops.gateway.server.GatewayServer;
-import ai.finops.gateway.server.Transport;
-import ai.finops.gateway.upstream.UpstreamConnector;
-import io.netty.channel.EventLoopGroup;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -88,72 +78,6 @@ public final class Main implements Callable<Integer> {
             problems.forEach(p -> System.out.println(p));
             System.out.println(problems.size() + " problem(s)");
             return 1;
-        }
-    }
-
-    /** A running gateway: config loaded and watched, ports bound. Used by main and by tests. */
-    public static final class Gateway implements AutoCloseable {
-        private final ConfigService configService;
-        private final ConfigWatcher watcher;
-        private final GatewayServer server;
-        private final EventLoopGroup boss;
-        private final EventLoopGroup workers;
-        private final GatewayMetrics metrics;
-
-        private Gateway(ConfigService configService, ConfigWatcher watcher, GatewayServer server, EventLoopGroup boss,
-                EventLoopGroup workers, GatewayMetrics metrics) {
-            this.configService = configService;
-            this.watcher = watcher;
-            this.server = server;
-            this.boss = boss;
-            this.workers = workers;
-            this.metrics = metrics;
-        }
-
-        public static Gateway start(List<Path> dirs, java.util.function.Function<String, String> env, String bind, Integer port,
-                Integer adminPort) throws Exception {
-            GatewayMetrics metrics = new GatewayMetrics();
-            ConfigService configService = new ConfigService(dirs, env, metrics, new ai.finops.gateway.upstream.TlsContexts(),
-                    settings -> settings.withListen(bind, port, adminPort));
-            configService.loadInitial();
-            GatewaySettings settings = configService.holder().current().settings();
-            Transport transport = Transport.best();
-            EventLoopGroup boss = transport.newGroup(1, "finops-accept");
-            // one event loop per core: fewer threads than Netty's default of two per core measured faster
-            EventLoopGroup workers = transport.newGroup(Runtime.getRuntime().availableProcessors(), "finops-io");
-            UpstreamConnector connector = new UpstreamConnector(() -> GatewayServer.upstreamBootstrap(transport));
-            GatewayContext context = new GatewayContext(configService.holder(), connector, new Cooldowns(), metrics, Clock.systemUTC());
-            GatewayServer server = new GatewayServer(context, transport, boss, workers).start(settings);
-            ConfigWatcher watcher = new ConfigWatcher(dirs, configService::reload).start();
-            return new Gateway(configService, watcher, server, boss, workers, metrics);
-        }
-
-        public int apiPort() {
-            return server.apiPort();
-        }
-
-        public int adminPort() {
-            return server.adminPort();
-        }
-
-        public ConfigService config() {
-            return configService;
-        }
-
-        public GatewayMetrics metrics() {
-            return metrics;
-        }
-
-        @Override
-        public void close() {
-            try {
-                watcher.close();
-            } catch (Exception ignored) {
-                // closing
-            }
-            server.close();
-            boss.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
-            workers.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
         }
     }
 }

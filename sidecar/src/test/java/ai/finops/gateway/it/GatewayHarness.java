@@ -1,6 +1,6 @@
 package ai.finops.gateway.it;
 
-import ai.finops.gateway.Main;
+import ai.finops.gateway.Gateway;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -23,7 +23,7 @@ final class GatewayHarness implements AutoCloseable {
     final Path dir;
     final Map<String, String> env = new HashMap<>();
     final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
-    Main.Gateway gateway;
+    Gateway gateway;
 
     GatewayHarness() throws IOException {
         dir = Files.createTempDirectory("finops-it");
@@ -44,7 +44,7 @@ final class GatewayHarness implements AutoCloseable {
     }
 
     GatewayHarness start() throws Exception {
-        gateway = Main.Gateway.start(List.of(dir), env::get, "127.0.0.1", 0, 0);
+        gateway = Gateway.start(List.of(dir), env::get, "127.0.0.1", 0, 0);
         return this;
     }
 
