@@ -7,7 +7,6 @@ import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.CompositeByteBuf;
-import io.netty.buffer.Unpooled;
 import java.io.IOException;
 
 /**
@@ -112,7 +111,9 @@ public final class RequestBody {
         int base = body.readerIndex();
         CompositeByteBuf out = alloc.compositeBuffer(3);
         out.addComponent(true, body.retainedSlice(base, modelStart));
-        out.addComponent(true, Unpooled.wrappedBuffer(encoded));
+        // from the allocator (direct), never a heap wrapper: one heap component makes the native
+        // transport copy the whole composite into a new buffer instead of writing it with writev
+        out.addComponent(true, alloc.buffer(encoded.length).writeBytes(encoded));
         out.addComponent(true, body.retainedSlice(base + modelEnd, body.readableBytes() - modelEnd));
         return out;
     }
