@@ -90,10 +90,11 @@ public final class ConfigService {
      * @return true when a new snapshot was published
      */
     public synchronized boolean reload() {
-        Loaded loaded = read(dirs, env);
-        if (loaded.contentHash().equals(lastContentHash)) {
+        Sources sources = sources(dirs);
+        if (sources.contentHash().equals(lastContentHash)) {
             return false;
         }
+        Loaded loaded = parse(sources, env);
         try {
             Snapshot snapshot = compileOrProblems(loaded);
             holder.publish(snapshot);
@@ -152,10 +153,21 @@ public final class ConfigService {
         }
     }
 
-    /** One read of the folders: resources, settings, problems, and a hash of the content. */
+    /** The files of the folders as read, with a hash of names and contents. */
+    record Sources(List<Path> files, List<String> texts, List<Problem> problems, String contentHash) {}
+
+    /** The resources, settings and problems compiled from {@link Sources}. */
     record Loaded(ResourceSet resources, GatewaySettings settings, List<Problem> problems, List<Path> files, String contentHash) {}
 
     static Loaded read(List<Path> dirs, Function<String, String> env) {
+        return parse(sources(dirs), env);
+    }
+
+    /**
+     * Lists and reads the {@code *.yaml}/{@code *.yml} files (names starting with {@code .} skipped;
+     * kubelet's symlinks followed). Cheap enough to run on every poll: nothing is parsed.
+     */
+    static Sources sources(List<Path> dirs) {
         List<Problem> problems = new ArrayList<>();
         List<Path> files = new ArrayList<>();
         for (Path dir : dirs) {
@@ -174,27 +186,36 @@ public final class ConfigService {
             }
         }
         MessageDigest digest = sha256();
-        ResourceYaml.Result docs = new ResourceYaml.Result(List.of(), List.of());
+        List<Path> read = new ArrayList<>();
+        List<String> texts = new ArrayList<>();
         for (Path file : files) {
-            String text;
             try {
-                text = Files.readString(file, StandardCharsets.UTF_8);
+                String text = Files.readString(file, StandardCharsets.UTF_8);
+                digest.update(file.toString().getBytes(StandardCharsets.UTF_8));
+                digest.update(text.getBytes(StandardCharsets.UTF_8));
+                read.add(file);
+                texts.add(text);
             } catch (IOException e) {
                 problems.add(new Problem("Configuration", file.toString(), "-", "cannot read: " + e.getMessage()));
-                continue;
+                digest.update(("unreadable " + file).getBytes(StandardCharsets.UTF_8));
             }
-            digest.update(file.toString().getBytes(StandardCharsets.UTF_8));
-            digest.update(text.getBytes(StandardCharsets.UTF_8));
-            docs = docs.plus(ResourceYaml.read(text, file.toString()));
+        }
+        problems.forEach(p -> digest.update(p.toString().getBytes(StandardCharsets.UTF_8)));
+        return new Sources(read, texts, problems, HexFormat.of().formatHex(digest.digest()));
+    }
+
+    /** Parses, expands {@code ${ENV}} in Secrets (the environment is fixed for the process) and validates. */
+    static Loaded parse(Sources sources, Function<String, String> env) {
+        List<Problem> problems = new ArrayList<>(sources.problems());
+        ResourceYaml.Result docs = new ResourceYaml.Result(List.of(), List.of());
+        for (int i = 0; i < sources.files().size(); i++) {
+            docs = docs.plus(ResourceYaml.read(sources.texts().get(i), sources.files().get(i).toString()));
         }
         problems.addAll(docs.problems());
         ResourceSet set = docs.toResourceSet(env, ResourceSet.SecretChecks.ALL, problems);
-        // The resolved Secret values count too: an environment change is a content change.
-        set.secrets().forEach((name, values) -> values.forEach((k, v) ->
-                digest.update((name + "." + k + "=" + v + "\n").getBytes(StandardCharsets.UTF_8))));
         problems.addAll(ResourceValidator.validate(set));
         GatewaySettings settings = settings(docs.ofKind(SettingsDocument.KIND), problems);
-        return new Loaded(set, settings, problems, files, HexFormat.of().formatHex(digest.digest()));
+        return new Loaded(set, settings, problems, sources.files(), sources.contentHash());
     }
 
     private static GatewaySettings settings(List<ParsedDocument> docs, List<Problem> problems) {
