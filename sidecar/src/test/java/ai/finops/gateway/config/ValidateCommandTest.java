@@ -99,6 +99,33 @@ class ValidateCommandTest {
     }
 
     @Test
+    void severalFoldersAreOneConfiguration(@TempDir Path dir) throws Exception {
+        Path providers = Files.createDirectories(dir.resolve("providers"));
+        Path keys = Files.createDirectories(dir.resolve("keys"));
+        Files.writeString(providers.resolve("anthropic.yaml"), """
+                apiVersion: finops.ai/v1alpha1
+                kind: ProviderDeployment
+                metadata: {name: anthropic}
+                spec: {provider: anthropic, endpoint: "http://127.0.0.1:9"}
+                """);
+        Files.writeString(keys.resolve("alice.yaml"), """
+                apiVersion: finops.ai/v1alpha1
+                kind: VirtualKey
+                metadata: {name: alice}
+                spec: {secretRef: {name: vk-alice}, allow: {providers: [anthropic]}}
+                ---
+                apiVersion: v1
+                kind: Secret
+                metadata: {name: vk-alice}
+                stringData: {token: vk-alice-0123456789abcdef}
+                """);
+        assertThat(run("validate", keys.toString()).code()).as("alone, the key names a provider that is not there").isEqualTo(1);
+        Result both = run("validate", providers.toString(), keys.toString());
+        assertThat(both.output()).startsWith("ok");
+        assertThat(both.code()).isZero();
+    }
+
+    @Test
     void aYamlSyntaxErrorNamesTheFile(@TempDir Path dir) throws Exception {
         Files.writeString(dir.resolve("syntax.yaml"), "kind: RoutingRule\nspec: [unclosed\n");
         Result r = run("validate", dir.toString());
