@@ -105,14 +105,14 @@ class ValidateCommandTest {
         Files.writeString(providers.resolve("anthropic.yaml"), """
                 apiVersion: finops.ai/v1alpha1
                 kind: ProviderDeployment
-                metadata: {name: anthropic}
+                metadata: {name: anthropic-main}
                 spec: {provider: anthropic, endpoint: "http://127.0.0.1:9"}
                 """);
         Files.writeString(keys.resolve("alice.yaml"), """
                 apiVersion: finops.ai/v1alpha1
                 kind: VirtualKey
                 metadata: {name: alice}
-                spec: {secretRef: {name: vk-alice}, allow: {providers: [anthropic]}}
+                spec: {secretRef: {name: vk-alice}, allow: {providers: [anthropic-main]}}
                 ---
                 apiVersion: v1
                 kind: Secret
