@@ -38,11 +38,7 @@ class AnthropicSdkIT {
     @BeforeAll
     static void start() throws Exception {
         simulator = Simulator.start(SimulatorOptions.builder().requiredApiKey(PROVIDER_KEY).build());
-        harness = new GatewayHarness()
-                .write("providers.yaml", GatewayHarness.anthropicDeployment("anthropic-sim", simulator.baseUrl(), null))
-                .write("keys.yaml", GatewayHarness.keyAndSecrets())
-                .write("rules.yaml", GatewayHarness.SONNET_ALIAS_RULE)
-                .start();
+        harness = GatewayHarness.claudeCodeSetup(simulator);
         client = AnthropicOkHttpClient.builder()
                 .baseUrl(harness.baseUrl() + "/anthropic")
                 .authToken(KEY)

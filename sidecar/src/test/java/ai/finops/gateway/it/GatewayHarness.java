@@ -96,6 +96,18 @@ final class GatewayHarness implements AutoCloseable {
                 """.formatted(KEY, PROVIDER_KEY);
     }
 
+    /**
+     * The setup most tests share: one anthropic deployment ({@code anthropic-sim}) at the
+     * simulator, the {@code dev} key, and Claude Code's {@code sonnet-model} alias rule; started.
+     */
+    static GatewayHarness claudeCodeSetup(ai.finops.testkit.Simulator simulator) throws Exception {
+        return new GatewayHarness()
+                .write("providers.yaml", anthropicDeployment("anthropic-sim", simulator.baseUrl(), null))
+                .write("keys.yaml", keyAndSecrets())
+                .write("rules.yaml", SONNET_ALIAS_RULE)
+                .start();
+    }
+
     static final String SONNET_ALIAS_RULE = """
             apiVersion: finops.ai/v1alpha1
             kind: RoutingRule
