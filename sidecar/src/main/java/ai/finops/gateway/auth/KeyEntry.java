@@ -1,5 +1,6 @@
 package ai.finops.gateway.auth;
 
+import ai.finops.crds.validation.Globs;
 import java.time.Instant;
 import java.util.List;
 
@@ -17,6 +18,26 @@ public record KeyEntry(
         Instant expiresAt,
         List<String> allowProviders,
         List<String> allowModels) {
+
+    /** Whether the key may use a deployment, named by its ProviderDeployment name or its provider type. */
+    public boolean allowsProvider(String deploymentName, String providerType) {
+        return allowProviders.isEmpty() || allowProviders.contains(deploymentName) || allowProviders.contains(providerType);
+    }
+
+    /** Whether any of {@code names} (the model as requested, as resolved, ...) matches the key's model globs. */
+    public boolean allowsModel(String... names) {
+        if (allowModels.isEmpty()) {
+            return true;
+        }
+        for (String pattern : allowModels) {
+            for (String name : names) {
+                if (Globs.matches(pattern, name)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
 
     @Override
     public String toString() {

@@ -1,7 +1,6 @@
 package ai.finops.gateway.routing;
 
 import ai.finops.crds.ProviderType;
-import ai.finops.crds.validation.Globs;
 import ai.finops.crds.validation.ModelRef;
 import ai.finops.gateway.auth.KeyEntry;
 import java.util.ArrayList;
@@ -183,12 +182,8 @@ public final class Resolver {
     /** Allowed when the provider (type or deployment name) and the model (as requested, or as resolved) match. */
     private static boolean allowed(KeyEntry key, String requested, Attempt attempt) {
         Deployment d = attempt.deployment();
-        boolean provider = key.allowProviders().isEmpty()
-                || key.allowProviders().contains(d.name())
-                || key.allowProviders().contains(d.type().id());
-        boolean model = key.allowModels().isEmpty() || key.allowModels().stream().anyMatch(p ->
-                Globs.matches(p, requested) || Globs.matches(p, attempt.model().name()) || Globs.matches(p, attempt.model().providerId()));
-        return provider && model;
+        return key.allowsProvider(d.name(), d.type().id())
+                && key.allowsModel(requested, attempt.model().name(), attempt.model().providerId());
     }
 
     private static Map<String, Object> variables(RouteRequest request) {

@@ -4,11 +4,12 @@ import ai.finops.gateway.auth.Authenticator;
 import ai.finops.gateway.auth.KeyEntry;
 import ai.finops.gateway.config.Snapshot;
 import ai.finops.gateway.routing.Deployment;
-import ai.finops.gateway.routing.ModelEntry;
 import ai.finops.gateway.routing.Resolution;
 import ai.finops.gateway.routing.RouteRequest;
 import ai.finops.gateway.translate.RequestBody;
-import com.fasterxml.jackson.core.io.JsonStringEncoder;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -41,6 +42,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private static final String MESSAGES = "/v1/messages";
     private static final String COUNT_TOKENS = "/v1/messages/count_tokens";
     private static final String MODELS = "/v1/models";
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final GatewayContext gateway;
     private final ArrayDeque<FullHttpRequest> queued = new ArrayDeque<>(0);
@@ -139,30 +141,18 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private static FullHttpResponse models(ChannelHandlerContext ctx, Snapshot snapshot, KeyEntry key) {
         TreeSet<String> names = new TreeSet<>();
         for (Deployment d : snapshot.routing().deployments().values()) {
-            if (!key.allowProviders().isEmpty() && !key.allowProviders().contains(d.name()) && !key.allowProviders().contains(d.type().id())) {
-                continue;
-            }
-            for (ModelEntry m : d.models().values()) {
-                if (key.allowModels().isEmpty() || key.allowModels().stream().anyMatch(p -> ai.finops.crds.validation.Globs.matches(p, m.name()))) {
-                    names.add(m.name());
-                }
+            if (key.allowsProvider(d.name(), d.type().id())) {
+                d.models().keySet().stream().filter(key::allowsModel).forEach(names::add);
             }
         }
-        StringBuilder sb = new StringBuilder("{\"data\":[");
+        ObjectNode list = JSON.createObjectNode();
+        ArrayNode data = list.putArray("data");
         String created = snapshot.loadedAt().toString();
-        boolean first = true;
-        for (String name : names) {
-            String quoted = new String(JsonStringEncoder.getInstance().quoteAsString(name));
-            sb.append(first ? "" : ",").append("{\"type\":\"model\",\"id\":\"").append(quoted)
-                    .append("\",\"display_name\":\"").append(quoted).append("\",\"created_at\":\"").append(created).append("\"}");
-            first = false;
-        }
-        sb.append("],\"has_more\":false,\"first_id\":");
-        sb.append(names.isEmpty() ? "null" : "\"" + new String(JsonStringEncoder.getInstance().quoteAsString(names.first())) + "\"");
-        sb.append(",\"last_id\":");
-        sb.append(names.isEmpty() ? "null" : "\"" + new String(JsonStringEncoder.getInstance().quoteAsString(names.last())) + "\"");
-        sb.append('}');
-        byte[] bytes = sb.toString().getBytes(StandardCharsets.UTF_8);
+        names.forEach(name -> data.addObject().put("type", "model").put("id", name).put("display_name", name).put("created_at", created));
+        list.put("has_more", false);
+        list.put("first_id", names.isEmpty() ? null : names.first());
+        list.put("last_id", names.isEmpty() ? null : names.last());
+        byte[] bytes = list.toString().getBytes(StandardCharsets.UTF_8);
         ByteBuf content = ctx.alloc().buffer(bytes.length).writeBytes(bytes);
         FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, content);
         r.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON).setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
