@@ -2,16 +2,36 @@ package ai.finops.crds;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.crd.generator.annotation.SchemaFrom;
+import io.fabric8.generator.annotation.Max;
+import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.ValidationRule;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+/**
+ * The schema annotations here are what {@code kubectl apply} checks before the operator sees a
+ * resource: types, the provider enum, bounds and a few cross-field rules. The full validation, with
+ * references and precise messages, is {@link ai.finops.crds.validation.ResourceValidator}.
+ */
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@ValidationRule(value = "self.provider != 'bedrock' || (has(self.bedrock) && has(self.bedrock.region))",
+        message = "provider bedrock needs bedrock.region")
+@ValidationRule(value = "self.provider != 'vertex' || (has(self.vertex) && has(self.vertex.projectId) && has(self.vertex.region))",
+        message = "provider vertex needs vertex.projectId and vertex.region")
+@ValidationRule(value = "self.provider != 'openai-compatible' || has(self.endpoint)",
+        message = "provider openai-compatible needs an endpoint")
 public class ProviderDeploymentSpec {
     @JsonPropertyDescription("anthropic | bedrock | vertex | azure | azure-openai | openai | openai-compatible")
+    @Required
+    @SchemaFrom(type = ProviderType.class)
     public String provider;
 
     @JsonPropertyDescription("Base URL that the provider's official SDK takes (private endpoints, tests); default per provider.")
+    @Pattern("^https?://")
     public String endpoint;
 
     @JsonPropertyDescription("Provider-specific settings, e.g. bedrock: {region}, vertex: {projectId, region}, azure: {resource}.")
@@ -23,9 +43,11 @@ public class ProviderDeploymentSpec {
     public Credentials credentials;
 
     @JsonPropertyDescription("Models this deployment serves; empty = pass any model name through unchanged.")
+    @ValidationRule(value = "self.all(m, self.exists_one(n, n.name == m.name))", message = "model names must be unique")
     public List<Model> models = new ArrayList<>();
 
     @JsonPropertyDescription("Relative share of traffic among deployments that can serve the same request (default 1).")
+    @Min(0)
     public Integer weight;
 
     public Timeouts timeouts;
@@ -34,12 +56,14 @@ public class ProviderDeploymentSpec {
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class Credentials {
+        @Required
         public SecretKeyRef secretRef;
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class Model {
         @JsonPropertyDescription("The name clients and rules use.")
+        @Required
         public String name;
         @JsonPropertyDescription("The provider-side id; default: the name.")
         public String deployment;
@@ -66,6 +90,8 @@ public class ProviderDeploymentSpec {
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class Retries {
         @JsonPropertyDescription("Attempts on this deployment before moving to the next target (default 1: no retry).")
+        @Min(1)
+        @Max(10)
         public Integer attempts;
         @JsonPropertyDescription("How long a deployment that answered 429/529/5xx is skipped when it sent no retry-after (default 10s).")
         public String cooldown;

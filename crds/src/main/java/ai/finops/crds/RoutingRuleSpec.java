@@ -2,6 +2,10 @@ package ai.finops.crds;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.Size;
+import io.fabric8.generator.annotation.ValidationRule;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -16,6 +20,9 @@ public class RoutingRuleSpec {
     public String when;
 
     @JsonPropertyDescription("Model references (prefix/model or bare model) with weights; one is chosen per session.")
+    @Required
+    @Size(min = 1)
+    @ValidationRule(value = "self.exists(t, !has(t.weight) || t.weight > 0)", message = "at least one target needs a weight > 0")
     public List<Target> targets = new ArrayList<>();
 
     @JsonPropertyDescription("Model references tried in order when every target failed before the first byte.")
@@ -29,7 +36,9 @@ public class RoutingRuleSpec {
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class Target {
+        @Required
         public String model;
+        @Min(0)
         public Integer weight;
 
         public Target() {}

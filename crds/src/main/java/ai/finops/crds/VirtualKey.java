@@ -1,5 +1,6 @@
 package ai.finops.crds;
 
+import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.model.annotation.Group;
@@ -11,6 +12,11 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @Group(Resources.GROUP)
 @Version(Resources.VERSION)
 @Kind("VirtualKey")
+@AdditionalPrinterColumn(name = "Owner", jsonPath = ".spec.owner", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(name = "Team", jsonPath = ".spec.team", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(name = "Budget", jsonPath = ".spec.budget.limitUsd", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(name = "Ready", jsonPath = ".status.conditions[?(@.type==\"Ready\")].status", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE)
 @ShortNames("vk")
 public class VirtualKey extends CustomResource<VirtualKeySpec, ResourceStatus> implements Namespaced {
     @Override

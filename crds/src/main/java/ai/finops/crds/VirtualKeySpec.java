@@ -2,15 +2,20 @@ package ai.finops.crds;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.ValidationRule;
 import java.util.ArrayList;
 import java.util.List;
 
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@ValidationRule(value = "has(self.secretRef) != has(self.tokenSha256)", message = "give exactly one of secretRef and tokenSha256")
 public class VirtualKeySpec {
     @JsonPropertyDescription("Secret holding the token under the key `token` (key overridable).")
     public SecretKeyRef secretRef;
 
     @JsonPropertyDescription("Lower-case hex SHA-256 of the token, instead of secretRef (what the operator's bundle carries).")
+    @Pattern("^[0-9a-f]{64}$")
     public String tokenSha256;
 
     public String owner;
@@ -38,14 +43,18 @@ public class VirtualKeySpec {
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class Budget {
+        @Pattern("^[0-9]{1,15}([.][0-9]+)?$")
         public String limitUsd;
         @JsonPropertyDescription("Daily | Weekly | Monthly")
+        @Pattern("^(Daily|Weekly|Monthly)$")
         public String period;
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class RateLimits {
+        @Min(1)
         public Integer requestsPerMinute;
+        @Min(1)
         public Integer tokensPerMinute;
     }
 }

@@ -44,7 +44,7 @@ class ExamplesIT {
     @ParameterizedTest
     @MethodSource("folders")
     void everyExampleIsValid(Path folder) {
-        List<Problem> problems = ConfigService.validate(List.of(folder), ENV::get);
+        List<Problem> problems = ConfigService.validate(List.of(folder), null, ENV::get);
         assertThat(problems).as(folder.toString()).isEmpty();
     }
 

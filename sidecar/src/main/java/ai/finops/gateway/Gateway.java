@@ -38,8 +38,17 @@ public final class Gateway implements AutoCloseable {
 
     public static Gateway start(List<Path> dirs, Function<String, String> env, String bind, Integer port,
             Integer adminPort) throws Exception {
+        return start(dirs, null, env, bind, port, adminPort);
+    }
+
+    /**
+     * Starts a gateway on config folders and, in Kubernetes, the mounted credentials Secret
+     * ({@code credentials}, null in standalone mode).
+     */
+    public static Gateway start(List<Path> dirs, Path credentials, Function<String, String> env, String bind, Integer port,
+            Integer adminPort) throws Exception {
         GatewayMetrics metrics = new GatewayMetrics();
-        ConfigService configService = new ConfigService(dirs, env, metrics, new TlsContexts(),
+        ConfigService configService = new ConfigService(dirs, credentials, env, metrics, new TlsContexts(),
                 settings -> settings.withListen(bind, port, adminPort));
         configService.loadInitial();
         GatewaySettings settings = configService.holder().current().settings();
@@ -50,7 +59,11 @@ public final class Gateway implements AutoCloseable {
         UpstreamConnector connector = new UpstreamConnector(() -> GatewayServer.upstreamBootstrap(transport));
         GatewayContext context = new GatewayContext(configService.holder(), connector, new Cooldowns(), metrics, Clock.systemUTC());
         GatewayServer server = new GatewayServer(context, transport, boss, workers).start(settings);
-        ConfigWatcher watcher = new ConfigWatcher(dirs, configService::reload).start();
+        List<Path> watched = new java.util.ArrayList<>(dirs);
+        if (credentials != null) {
+            watched.add(credentials);
+        }
+        ConfigWatcher watcher = new ConfigWatcher(watched, configService::reload).start();
         return new Gateway(configService, watcher, server, boss, workers, metrics);
     }
 

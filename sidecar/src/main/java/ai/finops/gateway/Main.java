@@ -21,6 +21,10 @@ public final class Main implements Callable<Integer> {
             description = "Folder of resource YAML; repeatable or comma-separated (env FINOPS_CONFIG).")
     List<Path> config;
 
+    @Option(names = "--credentials", defaultValue = "${env:FINOPS_CREDENTIALS}",
+            description = "Folder of the mounted credentials Secret, files named <Secret name>.<key>, as the operator writes them (env FINOPS_CREDENTIALS).")
+    Path credentials;
+
     @Option(names = "--port", defaultValue = "${env:FINOPS_PORT}", description = "API port (env FINOPS_PORT; settings default 8080).")
     Integer port;
 
@@ -43,7 +47,7 @@ public final class Main implements Callable<Integer> {
         }
         Gateway gateway;
         try {
-            gateway = Gateway.start(config, System::getenv, bind, port, adminPort);
+            gateway = Gateway.start(config, credentials, System::getenv, bind, port, adminPort);
         } catch (ConfigService.InvalidConfig e) {
             System.err.println("configuration rejected:");
             e.problems().forEach(p -> System.err.println("  " + p));
@@ -65,12 +69,15 @@ public final class Main implements Callable<Integer> {
         @Parameters(arity = "1..*", paramLabel = "DIR")
         List<Path> dirs;
 
+        @Option(names = "--credentials", description = "Folder of credential files named <Secret name>.<key>.")
+        Path credentials;
+
         @Option(names = "--no-env", description = "Do not require the environment variables that Secret values reference.")
         boolean noEnv;
 
         @Override
         public Integer call() {
-            List<Problem> problems = ConfigService.validate(dirs, noEnv ? name -> "unset-" + name + "-placeholder" : System::getenv);
+            List<Problem> problems = ConfigService.validate(dirs, credentials, noEnv ? name -> "unset-" + name + "-placeholder" : System::getenv);
             if (problems.isEmpty()) {
                 System.out.println("ok: " + dirs);
                 return 0;

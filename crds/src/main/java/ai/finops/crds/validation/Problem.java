@@ -18,10 +18,18 @@ import java.util.Objects;
  * @param field the field path ({@code spec.timeouts.connect}, {@code spec.targets[1].weight},
  *     {@code metadata.name}), or null for the whole resource or file
  * @param message what is wrong, and where useful what would be right; never null
+ * @param unresolvedReference true when the resource itself is well-formed but names something that
+ *     does not exist (a Secret, a ProviderDeployment, a VirtualKey): the operator reports these as
+ *     {@code ResolvedRefs=False} rather than {@code Accepted=False}
  */
-public record Problem(String kind, String name, String field, String message) {
+public record Problem(String kind, String name, String field, String message, boolean unresolvedReference) {
     public Problem {
         Objects.requireNonNull(message, "message");
+    }
+
+    /** A problem with the resource itself ({@code Accepted=False}). */
+    public Problem(String kind, String name, String field, String message) {
+        this(kind, name, field, message, false);
     }
 
     /** The {@code Kind/name} part of {@link #toString()}, or the one of them that is known, or "". */

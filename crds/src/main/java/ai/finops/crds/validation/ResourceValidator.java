@@ -379,7 +379,7 @@ public final class ResourceValidator {
         }
         Map<String, String> secret = ctx.set.secrets().get(ref.name);
         if (secret == null) {
-            r.add("spec.credentials.secretRef.name", "Secret " + Messages.quote(ref.name) + " not found");
+            r.unresolved("spec.credentials.secretRef.name", "Secret " + Messages.quote(ref.name) + " not found");
             return;
         }
         if (type == null) {
@@ -402,7 +402,7 @@ public final class ResourceValidator {
         for (String key : required) {
             String value = secret.get(key);
             if (value == null) {
-                r.add(keyField, "Secret " + Messages.quote(ref.name) + " has no key " + Messages.quote(key)
+                r.unresolved(keyField, "Secret " + Messages.quote(ref.name) + " has no key " + Messages.quote(key)
                         + " (keys: " + new TreeSet<>(secret.keySet()) + ")");
             } else if (value.isBlank()) {
                 r.add(keyField, "key " + Messages.quote(key) + " of Secret " + Messages.quote(ref.name) + " is empty");
@@ -446,7 +446,7 @@ public final class ResourceValidator {
                 if (key == null || key.isEmpty()) {
                     r.add("spec.scope.virtualKeys[" + i + "]", "is empty");
                 } else if (!ctx.keyNames.containsKey(key)) {
-                    r.add("spec.scope.virtualKeys[" + i + "]", "VirtualKey " + Messages.quote(key) + " not found (VirtualKeys: "
+                    r.unresolved("spec.scope.virtualKeys[" + i + "]", "VirtualKey " + Messages.quote(key) + " not found (VirtualKeys: "
                             + new TreeSet<>(ctx.keyNames.keySet()) + ")");
                 }
             }
@@ -468,7 +468,7 @@ public final class ResourceValidator {
                 if (t.model == null || t.model.isEmpty()) {
                     r.add(path + ".model", "is required");
                 } else {
-                    resolve(t.model, ctx).ifPresent(p -> r.add(path + ".model", p));
+                    checkReference(t.model, path + ".model", ctx, r);
                 }
                 if (t.weight != null && t.weight < 0) {
                     r.add(path + ".weight", "must be >= 0, got " + t.weight);
@@ -486,10 +486,21 @@ public final class ResourceValidator {
                 if (f == null || f.isEmpty()) {
                     r.add(path, "is empty");
                 } else {
-                    resolve(f, ctx).ifPresent(p -> r.add(path, p));
+                    checkReference(f, path, ctx, r);
                 }
             }
         }
+    }
+
+    /** A malformed reference is a problem of the rule; one that names nothing that exists is unresolved. */
+    private static void checkReference(String reference, String path, Context ctx, Reporter r) {
+        try {
+            ModelRef.parse(reference);
+        } catch (IllegalArgumentException e) {
+            r.add(path, e.getMessage());
+            return;
+        }
+        resolve(reference, ctx).ifPresent(p -> r.unresolved(path, p));
     }
 
     /**
@@ -581,9 +592,9 @@ public final class ResourceValidator {
             Map<String, String> secret = ctx.set.secrets().get(spec.secretRef.name);
             String key = spec.secretRef.key != null ? spec.secretRef.key : DEFAULT_TOKEN_KEY;
             if (secret == null) {
-                r.add("spec.secretRef.name", "Secret " + Messages.quote(spec.secretRef.name) + " not found");
+                r.unresolved("spec.secretRef.name", "Secret " + Messages.quote(spec.secretRef.name) + " not found");
             } else if (!secret.containsKey(key)) {
-                r.add("spec.secretRef.key", "Secret " + Messages.quote(spec.secretRef.name) + " has no key " + Messages.quote(key)
+                r.unresolved("spec.secretRef.key", "Secret " + Messages.quote(spec.secretRef.name) + " has no key " + Messages.quote(key)
                         + " (keys: " + new TreeSet<>(secret.keySet()) + ")");
             } else {
                 String token = secret.get(key);
@@ -776,6 +787,11 @@ public final class ResourceValidator {
 
         void add(String field, String message) {
             out.accept(new Problem(kind, name, field, message));
+        }
+
+        /** The resource names something that does not exist. */
+        void unresolved(String field, String message) {
+            out.accept(new Problem(kind, name, field, message, true));
         }
     }
 }

@@ -31,6 +31,10 @@ import org.slf4j.LoggerFactory;
  * values may be {@code ${ENV_VAR}}, and one optional {@code kind: GatewaySettings}), read, validated
  * whole by the shared validators of {@code crds/}, compiled into a {@link Snapshot} and published
  * with one atomic set. A set with any problem is rejected whole and the last good snapshot stays.
+ *
+ * <p>In Kubernetes the folder is the operator's mounted bundle ConfigMap and {@code credentials} the
+ * mounted credentials Secret: one file per value, named {@code <Secret name>.<key>} (see {@link
+ * CredentialFiles}), standing in for the {@code kind: Secret} documents of standalone mode.
  */
 public final class ConfigService {
     private static final Logger LOG = LoggerFactory.getLogger(ConfigService.class);
@@ -50,6 +54,7 @@ public final class ConfigService {
     }
 
     private final List<Path> dirs;
+    private final Path credentials;
     private final Function<String, String> env;
     private final GatewayMetrics metrics;
     private final SnapshotCompiler compiler;
@@ -59,9 +64,10 @@ public final class ConfigService {
     private long generation;
     private String lastContentHash;
 
-    public ConfigService(List<Path> dirs, Function<String, String> env, GatewayMetrics metrics, TlsContexts tls,
+    public ConfigService(List<Path> dirs, Path credentials, Function<String, String> env, GatewayMetrics metrics, TlsContexts tls,
             UnaryOperator<GatewaySettings> overrides) {
         this.dirs = List.copyOf(dirs);
+        this.credentials = credentials;
         this.env = env;
         this.metrics = metrics;
         this.compiler = new SnapshotCompiler(tls);
@@ -74,7 +80,7 @@ public final class ConfigService {
 
     /** Loads the first snapshot; the gateway does not start on an invalid configuration. */
     public synchronized void loadInitial() throws InvalidConfig {
-        Loaded loaded = read(dirs, env);
+        Loaded loaded = read(dirs, credentials, env);
         Snapshot snapshot = compileOrProblems(loaded);
         holder.publish(snapshot);
         lastContentHash = loaded.contentHash();
@@ -90,7 +96,7 @@ public final class ConfigService {
      * @return true when a new snapshot was published
      */
     public synchronized boolean reload() {
-        Sources sources = sources(dirs);
+        Sources sources = sources(dirs, credentials);
         if (sources.contentHash().equals(lastContentHash)) {
             return false;
         }
@@ -116,8 +122,8 @@ public final class ConfigService {
     }
 
     /** What {@code validate} reports: every problem of the folders, as the gateway would see them. */
-    public static List<Problem> validate(List<Path> dirs, Function<String, String> env) {
-        Loaded loaded = read(dirs, env);
+    public static List<Problem> validate(List<Path> dirs, Path credentials, Function<String, String> env) {
+        Loaded loaded = read(dirs, credentials, env);
         List<Problem> problems = new ArrayList<>(loaded.problems());
         if (problems.isEmpty()) {
             try {
@@ -153,21 +159,24 @@ public final class ConfigService {
         }
     }
 
-    /** The files of the folders as read, with a hash of names and contents. */
-    record Sources(List<Path> files, List<String> texts, List<Problem> problems, String contentHash) {}
+    /**
+     * The files of the folders as read, the mounted credentials (null in standalone mode), and a hash
+     * of names and contents.
+     */
+    record Sources(List<Path> files, List<String> texts, CredentialFiles credentials, List<Problem> problems, String contentHash) {}
 
     /** The resources, settings and problems compiled from {@link Sources}. */
     record Loaded(ResourceSet resources, GatewaySettings settings, List<Problem> problems, List<Path> files, String contentHash) {}
 
-    static Loaded read(List<Path> dirs, Function<String, String> env) {
-        return parse(sources(dirs), env);
+    static Loaded read(List<Path> dirs, Path credentials, Function<String, String> env) {
+        return parse(sources(dirs, credentials), env);
     }
 
     /**
      * Lists and reads the {@code *.yaml}/{@code *.yml} files (names starting with {@code .} skipped;
      * kubelet's symlinks followed). Cheap enough to run on every poll: nothing is parsed.
      */
-    static Sources sources(List<Path> dirs) {
+    static Sources sources(List<Path> dirs, Path credentialsDir) {
         List<Problem> problems = new ArrayList<>();
         List<Path> files = new ArrayList<>();
         for (Path dir : dirs) {
@@ -200,8 +209,9 @@ public final class ConfigService {
                 digest.update(("unreadable " + file).getBytes(StandardCharsets.UTF_8));
             }
         }
+        CredentialFiles credentials = credentialsDir == null ? null : CredentialFiles.read(credentialsDir, digest, problems);
         problems.forEach(p -> digest.update(p.toString().getBytes(StandardCharsets.UTF_8)));
-        return new Sources(read, texts, problems, HexFormat.of().formatHex(digest.digest()));
+        return new Sources(read, texts, credentials, problems, HexFormat.of().formatHex(digest.digest()));
     }
 
     /** Parses, expands {@code ${ENV}} in Secrets (the environment is fixed for the process) and validates. */
@@ -213,6 +223,9 @@ public final class ConfigService {
         }
         problems.addAll(docs.problems());
         ResourceSet set = docs.toResourceSet(env, ResourceSet.SecretChecks.ALL, problems);
+        if (sources.credentials() != null) {
+            set = sources.credentials().addTo(set, problems);
+        }
         problems.addAll(ResourceValidator.validate(set));
         GatewaySettings settings = settings(docs.ofKind(SettingsDocument.KIND), problems);
         return new Loaded(set, settings, problems, sources.files(), sources.contentHash());

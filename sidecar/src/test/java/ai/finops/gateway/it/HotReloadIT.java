@@ -156,7 +156,7 @@ class HotReloadIT {
         await().atMost(Duration.ofSeconds(3)).until(() -> harness.metrics().contains("finops_gateway_config_reloads_total{outcome=\"rejected\"} 1.0"));
         assertThat(send(KEY, false).statusCode()).isEqualTo(200);
         assertThat(blue.requests()).isNotEmpty();
-        List<ai.finops.crds.validation.Problem> problems = ai.finops.gateway.config.ConfigService.validate(List.of(harness.dir), harness.env::get);
+        List<ai.finops.crds.validation.Problem> problems = ai.finops.gateway.config.ConfigService.validate(List.of(harness.dir), null, harness.env::get);
         assertThat(problems).anySatisfy(p -> assertThat(p.toString()).contains("RoutingRule/switch").contains("purple"));
     }
 }
