@@ -7,6 +7,7 @@ import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
 import java.util.ArrayList;
 import java.util.List;
@@ -43,6 +44,7 @@ public class ProviderDeploymentSpec {
     public Credentials credentials;
 
     @JsonPropertyDescription("Models this deployment serves; empty = pass any model name through unchanged.")
+    @Size(max = 256)   // bounds the cost of the uniqueness rule, which the API server estimates from the largest possible list
     @ValidationRule(value = "self.all(m, self.exists_one(n, n.name == m.name))", message = "model names must be unique")
     public List<Model> models = new ArrayList<>();
 
@@ -64,6 +66,7 @@ public class ProviderDeploymentSpec {
     public static class Model {
         @JsonPropertyDescription("The name clients and rules use.")
         @Required
+        @Size(min = 1, max = 253)
         public String name;
         @JsonPropertyDescription("The provider-side id; default: the name.")
         public String deployment;

@@ -21,7 +21,7 @@ public class RoutingRuleSpec {
 
     @JsonPropertyDescription("Model references (prefix/model or bare model) with weights; one is chosen per session.")
     @Required
-    @Size(min = 1)
+    @Size(min = 1, max = 64)
     @ValidationRule(value = "self.exists(t, !has(t.weight) || t.weight > 0)", message = "at least one target needs a weight > 0")
     public List<Target> targets = new ArrayList<>();
 

@@ -410,6 +410,34 @@ public final class ResourceValidator {
         }
     }
 
+    /**
+     * The keys of {@code spec.credentials.secretRef} a deployment reads, required ones first, then
+     * optional ones ({@code sessionToken} for bedrock); empty without credentials or for an unknown
+     * provider. The operator copies exactly these into the gateway's credentials Secret.
+     */
+    public static List<String> credentialKeys(ProviderDeploymentSpec spec) {
+        if (spec == null || spec.credentials == null || spec.credentials.secretRef == null) {
+            return List.of();
+        }
+        SecretKeyRef ref = spec.credentials.secretRef;
+        ProviderType type = ProviderType.fromId(spec.provider).orElse(null);
+        if (type == null) {
+            return List.of();
+        }
+        if (API_KEY_PROVIDERS.contains(type)) {
+            return List.of(ref.key != null ? ref.key : DEFAULT_API_KEY_KEY);
+        }
+        if (type == ProviderType.BEDROCK) {
+            List<String> keys = new ArrayList<>(BEDROCK_SECRET_KEYS);
+            keys.add(BEDROCK_SESSION_TOKEN_KEY);
+            return List.copyOf(keys);
+        }
+        if (type == ProviderType.VERTEX) {
+            return List.of(ref.key != null ? ref.key : VERTEX_SECRET_KEY);
+        }
+        return List.of();
+    }
+
     /** Checks a CA bundle: one or more PEM X.509 certificates, no private key; returns the problem or null. */
     public static String checkCaPem(String pem) {
         if (pem.contains("PRIVATE KEY")) {

@@ -1,0 +1,289 @@
+package ai.finops.operator;
+
+import ai.finops.crds.ProviderDeployment;
+import ai.finops.crds.ResourceStatus;
+import ai.finops.crds.RoutingRule;
+import ai.finops.crds.VirtualKey;
+import ai.finops.crds.validation.ResourceValidator;
+import ai.finops.operator.bundle.Bundle;
+import ai.finops.operator.bundle.BundleBuilder;
+import ai.finops.operator.bundle.Names;
+import ai.finops.operator.bundle.ResourceKey;
+import ai.finops.operator.bundle.Statuses;
+import ai.finops.operator.bundle.Verdict;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.client.CustomResource;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.SecondaryToPrimaryMapper;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reconciles one namespace's VirtualKeys, RoutingRules and ProviderDeployments into its gateway
+ * bundle: the ConfigMap {@value Names#BUNDLE_CONFIG_MAP}, the Secret {@value Names#CREDENTIALS_SECRET}
+ * and the {@code .status} of every resource.
+ *
+ * <p>The primary resource is the {@link Namespace}: the bundle is a function of everything in it, so
+ * one reconciliation per namespace sees the whole state, JOSDK never runs two for the same namespace
+ * at once, and a delete (which leaves no primary of its own to reconcile) still rebuilds the bundle.
+ * Every kind is a secondary mapped to its namespace: a ProviderDeployment edit re-bundles the rules
+ * that use it because everything in the namespace is re-derived. Secrets map only when a resource
+ * references them. Updates that change only {@code .status} (our own writes) are filtered out.
+ *
+ * <p>The operator never writes a custom resource outside {@code /status} and adds no finalizer, so
+ * nothing it does shows as drift in Argo CD. Nothing is written when the derived state is unchanged.
+ */
+public final class BundleReconciler implements Reconciler<Namespace> {
+    private static final Logger LOG = LoggerFactory.getLogger(BundleReconciler.class);
+
+    private final Set<String> namespaces;
+    private final Clock clock;
+    private final OperatorMetrics metrics;
+    private final Supplier<String> tokens;
+    private InformerEventSource<ProviderDeployment, Namespace> deployments;
+    private InformerEventSource<RoutingRule, Namespace> rules;
+    private InformerEventSource<VirtualKey, Namespace> keys;
+    private InformerEventSource<Secret, Namespace> secrets;
+    private InformerEventSource<ConfigMap, Namespace> configMaps;
+
+    /**
+     * @param namespaces the namespaces to serve; empty = all
+     * @param tokens new VirtualKey tokens
+     */
+    public BundleReconciler(Set<String> namespaces, Clock clock, OperatorMetrics metrics, Supplier<String> tokens) {
+        this.namespaces = Set.copyOf(namespaces);
+        this.clock = clock;
+        this.metrics = metrics;
+        this.tokens = tokens;
+    }
+
+    /** Whether this operator serves {@code namespace}. */
+    public boolean serves(String namespace) {
+        return namespaces.isEmpty() || namespaces.contains(namespace);
+    }
+
+    @Override
+    public List<EventSource<?, Namespace>> prepareEventSources(EventSourceContext<Namespace> context) {
+        deployments = new InformerEventSource<>(watched(InformerEventSourceConfiguration.from(ProviderDeployment.class, Namespace.class)
+                .withName("deployments").withSecondaryToPrimaryMapper(toNamespace()).withOnUpdateFilter(BundleReconciler::specChanged))
+                .build(), context);
+        rules = new InformerEventSource<>(watched(InformerEventSourceConfiguration.from(RoutingRule.class, Namespace.class)
+                .withName("rules").withSecondaryToPrimaryMapper(toNamespace()).withOnUpdateFilter(BundleReconciler::specChanged))
+                .build(), context);
+        keys = new InformerEventSource<>(watched(InformerEventSourceConfiguration.from(VirtualKey.class, Namespace.class)
+                .withName("keys").withSecondaryToPrimaryMapper(toNamespace()).withOnUpdateFilter(BundleReconciler::specChanged))
+                .build(), context);
+        secrets = new InformerEventSource<>(watched(InformerEventSourceConfiguration.from(Secret.class, Namespace.class)
+                .withName("secrets").withSecondaryToPrimaryMapper(this::referencedSecretToNamespace)
+                .withOnUpdateFilter((now, before) -> !Objects.equals(now.getData(), before.getData())
+                        || !Objects.equals(now.getStringData(), before.getStringData())))
+                .build(), context);
+        configMaps = new InformerEventSource<>(watched(InformerEventSourceConfiguration.from(ConfigMap.class, Namespace.class)
+                .withName("bundles").withLabelSelector(Names.MANAGED_BY_LABEL + "=" + Names.MANAGED_BY)
+                .withSecondaryToPrimaryMapper(toNamespace()))
+                .build(), context);
+        return List.of(deployments, rules, keys, secrets, configMaps);
+    }
+
+    private <R extends HasMetadata> InformerEventSourceConfiguration.Builder<R> watched(InformerEventSourceConfiguration.Builder<R> builder) {
+        return namespaces.isEmpty() ? builder.withWatchAllNamespaces() : builder.withNamespaces(namespaces);
+    }
+
+    private static <R extends HasMetadata> SecondaryToPrimaryMapper<R> toNamespace() {
+        return resource -> Set.of(new ResourceID(resource.getMetadata().getNamespace()));
+    }
+
+    /** Spec, labels or annotations changed; not our own {@code .status} writes. */
+    private static boolean specChanged(CustomResource<?, ?> now, CustomResource<?, ?> before) {
+        return !Objects.equals(now.getMetadata().getGeneration(), before.getMetadata().getGeneration());
+    }
+
+    /** A Secret matters when a resource of its namespace references it, or when it is our output. */
+    private Set<ResourceID> referencedSecretToNamespace(Secret secret) {
+        String ns = secret.getMetadata().getNamespace();
+        String name = secret.getMetadata().getName();
+        boolean referenced = Names.CREDENTIALS_SECRET.equals(name)
+                || deployments.list(ns, pd -> pd.getSpec() != null && pd.getSpec().credentials != null
+                        && pd.getSpec().credentials.secretRef != null && name.equals(pd.getSpec().credentials.secretRef.name)).findAny().isPresent()
+                || keys.list(ns, vk -> vk.getSpec() != null && vk.getSpec().secretRef != null && name.equals(vk.getSpec().secretRef.name))
+                        .findAny().isPresent();
+        return referenced ? Set.of(new ResourceID(ns)) : Set.of();
+    }
+
+    @Override
+    public UpdateControl<Namespace> reconcile(Namespace namespace, Context<Namespace> context) {
+        String ns = namespace.getMetadata().getName();
+        if (!serves(ns) || namespace.getMetadata().getDeletionTimestamp() != null) {
+            return UpdateControl.noUpdate();
+        }
+        List<ProviderDeployment> pds = deployments.list(ns, r -> true).toList();
+        List<RoutingRule> rrs = rules.list(ns, r -> true).toList();
+        List<VirtualKey> vks = keys.list(ns, r -> true).toList();
+        ConfigMap currentBundle = configMaps.get(new ResourceID(Names.BUNDLE_CONFIG_MAP, ns)).orElse(null);
+        if (pds.isEmpty() && rrs.isEmpty() && vks.isEmpty() && currentBundle == null) {
+            return UpdateControl.noUpdate();   // nothing of ours here: write nothing into this namespace
+        }
+        KubernetesClient client = context.getClient();
+        Map<String, Secret> secretsByName = new HashMap<>();
+        secrets.list(ns, s -> true).forEach(s -> secretsByName.put(s.getMetadata().getName(), s));
+        for (VirtualKey vk : vks) {
+            Secret generated = VirtualKeySecrets.generateIfMissing(client, vk, secretsByName, tokens);
+            if (generated != null) {
+                secrets.handleRecentResourceCreate(ResourceID.fromResource(generated), generated);
+                secretsByName.put(generated.getMetadata().getName(), generated);
+                metrics.write("secret", "virtual-key-token");
+                LOG.atInfo().addKeyValue("namespace", ns).addKeyValue("virtual_key", vk.getMetadata().getName())
+                        .addKeyValue("secret", generated.getMetadata().getName()).log("generated a token Secret for a VirtualKey");
+            }
+        }
+        Bundle bundle = BundleBuilder.build(new BundleBuilder.Input(ns, pds, rrs, vks, referencedValues(pds, vks, secretsByName)));
+        writeBundle(client, ns, bundle, currentBundle);
+        writeCredentials(client, ns, bundle, secretsByName.get(Names.CREDENTIALS_SECRET));
+        writeStatuses(client, bundle, pds, deployments);
+        writeStatuses(client, bundle, rrs, rules);
+        writeStatuses(client, bundle, vks, keys);
+        return UpdateControl.noUpdate();
+    }
+
+    /** The decoded values of the Secrets the resources reference; no other Secret is read. */
+    private static Map<String, Map<String, String>> referencedValues(List<ProviderDeployment> pds, List<VirtualKey> vks,
+            Map<String, Secret> secretsByName) {
+        Map<String, Map<String, String>> values = new TreeMap<>();
+        for (ProviderDeployment pd : pds) {
+            if (pd.getSpec() != null && pd.getSpec().credentials != null && pd.getSpec().credentials.secretRef != null) {
+                addSecret(pd.getSpec().credentials.secretRef.name, secretsByName, values);
+            }
+        }
+        for (VirtualKey vk : vks) {
+            if (vk.getSpec() != null && vk.getSpec().secretRef != null) {
+                addSecret(vk.getSpec().secretRef.name, secretsByName, values);
+            }
+        }
+        return values;
+    }
+
+    private static void addSecret(String name, Map<String, Secret> secretsByName, Map<String, Map<String, String>> values) {
+        Secret secret = name == null ? null : secretsByName.get(name);
+        if (secret != null) {
+            values.put(name, decode(secret));
+        }
+    }
+
+    static Map<String, String> decode(Secret secret) {
+        Map<String, String> values = new LinkedHashMap<>();
+        if (secret.getData() != null) {
+            secret.getData().forEach((k, v) -> values.put(k, new String(Base64.getDecoder().decode(v), StandardCharsets.UTF_8)));
+        }
+        if (secret.getStringData() != null) {
+            values.putAll(secret.getStringData());
+        }
+        return values;
+    }
+
+    private void writeBundle(KubernetesClient client, String ns, Bundle bundle, ConfigMap current) {
+        if (current != null && bundle.sha256().equals(annotation(current, Names.BUNDLE_HASH_ANNOTATION))
+                && current.getData() != null && bundle.yaml().equals(current.getData().get(Names.BUNDLE_KEY))) {
+            return;
+        }
+        ConfigMap desired = new ConfigMapBuilder()
+                .withMetadata(new ObjectMetaBuilder().withName(Names.BUNDLE_CONFIG_MAP).withNamespace(ns).withLabels(ownLabels())
+                        .withAnnotations(Map.of(Names.BUNDLE_HASH_ANNOTATION, bundle.sha256())).build())
+                .withData(Map.of(Names.BUNDLE_KEY, bundle.yaml()))
+                .build();
+        ConfigMap written = client.resource(desired).createOr(NonDeletingOperation::update);
+        configMaps.handleRecentResourceUpdate(ResourceID.fromResource(written), written, current);
+        metrics.write("configmap", "bundle");
+        LOG.atInfo().addKeyValue("namespace", ns).addKeyValue("sha256", bundle.sha256())
+                .addKeyValue("accepted", bundle.verdicts().values().stream().filter(Verdict::included).count())
+                .addKeyValue("rejected", bundle.verdicts().values().stream().filter(v -> !v.included()).count())
+                .log("bundle written");
+    }
+
+    private void writeCredentials(KubernetesClient client, String ns, Bundle bundle, Secret current) {
+        Map<String, String> data = new TreeMap<>();
+        bundle.credentials().forEach((k, v) -> data.put(k, Base64.getEncoder().encodeToString(v.getBytes(StandardCharsets.UTF_8))));
+        if (current != null && Objects.equals(new TreeMap<>(Objects.requireNonNullElse(current.getData(), Map.of())), data)) {
+            return;
+        }
+        Secret desired = new SecretBuilder()
+                .withMetadata(new ObjectMetaBuilder().withName(Names.CREDENTIALS_SECRET).withNamespace(ns).withLabels(ownLabels()).build())
+                .withType("Opaque").withData(data).build();
+        Secret written = client.resource(desired).createOr(NonDeletingOperation::update);
+        secrets.handleRecentResourceUpdate(ResourceID.fromResource(written), written, current);
+        metrics.write("secret", "credentials");
+        LOG.atInfo().addKeyValue("namespace", ns).addKeyValue("keys", data.keySet()).log("credentials Secret written");
+    }
+
+    private <R extends CustomResource<?, ResourceStatus>> void writeStatuses(KubernetesClient client, Bundle bundle, List<R> resources,
+            InformerEventSource<R, Namespace> cache) {
+        for (R resource : resources) {
+            Verdict verdict = bundle.verdicts().getOrDefault(ResourceKey.of(resource), Verdict.ACCEPTED);
+            ResourceStatus desired = Statuses.desired(verdict, resource.getMetadata().getGeneration(), resource.getStatus(), clock.instant());
+            if (Statuses.same(resource.getStatus(), desired)) {
+                continue;
+            }
+            R patch = fresh(resource);
+            patch.setStatus(desired);
+            R written = client.resource(patch).patchStatus();
+            cache.handleRecentResourceUpdate(ResourceID.fromResource(written), written, resource);
+            metrics.write("status", resource.getKind());
+            if (!verdict.included()) {
+                LOG.atWarn().addKeyValue("namespace", resource.getMetadata().getNamespace()).addKeyValue("resource", ResourceKey.of(resource))
+                        .addKeyValue("reason", desired.conditions.get(2).getReason())
+                        .log("left out of the bundle: " + (verdict.invalid().isEmpty() ? verdict.unresolved() : verdict.invalid()));
+            }
+        }
+    }
+
+    /** A new object holding only name and namespace: a status patch carries nothing else. */
+    @SuppressWarnings("unchecked")
+    private static <R extends CustomResource<?, ResourceStatus>> R fresh(R resource) {
+        try {
+            R copy = (R) resource.getClass().getDeclaredConstructor().newInstance();
+            copy.setMetadata(new ObjectMetaBuilder().withName(resource.getMetadata().getName())
+                    .withNamespace(resource.getMetadata().getNamespace()).build());
+            return copy;
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static Map<String, String> ownLabels() {
+        return Map.of(Names.MANAGED_BY_LABEL, Names.MANAGED_BY, Names.PART_OF_LABEL, Names.PART_OF);
+    }
+
+    private static String annotation(HasMetadata resource, String name) {
+        Map<String, String> annotations = resource.getMetadata().getAnnotations();
+        return annotations == null ? null : annotations.get(name);
+    }
+
+    static String tokenKey(VirtualKey vk) {
+        return vk.getSpec().secretRef.key != null ? vk.getSpec().secretRef.key : ResourceValidator.DEFAULT_TOKEN_KEY;
+    }
+}

@@ -1,0 +1,92 @@
+package ai.finops.operator;
+
+import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.Operator;
+import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
+import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Set;
+import java.util.function.Supplier;
+
+/** The operator: one controller ({@link BundleReconciler}) on a JOSDK {@link Operator}. Used by {@link Main} and by tests. */
+public final class FinopsOperator implements AutoCloseable {
+    /** The controller's name in logs, metrics and JOSDK's configuration. */
+    public static final String CONTROLLER = "finops-bundle";
+
+    /**
+     * Leader election on a {@code coordination.k8s.io} Lease: only the leader reconciles, a standby
+     * takes over when the leader's lease expires.
+     *
+     * @param namespace the Lease's namespace; null = the operator's own (in-cluster) or the kubeconfig's
+     * @param identity this instance's identity; null = the host name
+     * @param exitOnStopLeading exit the process on losing the lease (production: the pod restarts as
+     *     a clean standby); tests keep the JVM
+     */
+    public record LeaderElection(String leaseName, String namespace, String identity, Duration leaseDuration, Duration renewDeadline,
+            Duration retryPeriod, boolean exitOnStopLeading) {
+        public static LeaderElection defaults(String leaseName, String namespace) {
+            return new LeaderElection(leaseName, namespace, null, LeaderElectionConfiguration.LEASE_DURATION_DEFAULT_VALUE,
+                    LeaderElectionConfiguration.RENEW_DEADLINE_DEFAULT_VALUE, LeaderElectionConfiguration.RETRY_PERIOD_DEFAULT_VALUE, true);
+        }
+
+        LeaderElectionConfiguration toJosdk() {
+            return new LeaderElectionConfiguration(leaseName, namespace, leaseDuration, renewDeadline, retryPeriod, identity, null,
+                    exitOnStopLeading);
+        }
+    }
+
+    /**
+     * @param namespaces namespaces to serve; empty = all
+     * @param leaderElection null = no leader election (a single replica)
+     */
+    public record Settings(Set<String> namespaces, LeaderElection leaderElection, Clock clock, Supplier<String> tokens) {
+        public Settings {
+            namespaces = Set.copyOf(namespaces);
+        }
+
+        public static Settings of(Set<String> namespaces, LeaderElection leaderElection) {
+            return new Settings(namespaces, leaderElection, Clock.systemUTC(), VirtualKeySecrets::newToken);
+        }
+    }
+
+    private final Operator operator;
+
+    private FinopsOperator(Operator operator) {
+        this.operator = operator;
+    }
+
+    /** Registers the controller and starts it (informers synced; reconciling once leader). */
+    public static FinopsOperator start(KubernetesClient client, Settings settings, OperatorMetrics metrics) {
+        Operator operator = new Operator(o -> {
+            o.withKubernetesClient(client)
+                    .withCloseClientOnStop(false)
+                    .withMetrics(MicrometerMetrics.newMicrometerMetricsBuilder(metrics.registry()).build())
+                    .withUseSSAToPatchPrimaryResource(false)   // it never patches its primary (the Namespace)
+                    .withCacheSyncTimeout(Duration.ofMinutes(2));
+            if (settings.leaderElection() != null) {
+                o.withLeaderElectionConfiguration(settings.leaderElection().toJosdk());
+            }
+        });
+        BundleReconciler reconciler = new BundleReconciler(settings.namespaces(), settings.clock(), metrics, settings.tokens());
+        operator.register(reconciler, o -> o.withName(CONTROLLER)
+                .withGenericFilter((Namespace ns) -> reconciler.serves(ns.getMetadata().getName())));
+        operator.start();
+        return new FinopsOperator(operator);
+    }
+
+    public boolean started() {
+        return operator.getRuntimeInfo().isStarted();
+    }
+
+    /** Informers connected and healthy. */
+    public boolean healthy() {
+        return operator.getRuntimeInfo().allEventSourcesAreHealthy();
+    }
+
+    @Override
+    public void close() {
+        operator.stop();
+    }
+}
