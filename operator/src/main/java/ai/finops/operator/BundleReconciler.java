@@ -21,6 +21,9 @@ import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.fabric8.kubernetes.client.utils.Serialization;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
@@ -246,13 +249,15 @@ public final class BundleReconciler implements Reconciler<Namespace> {
             Verdict verdict = bundle.verdicts().getOrDefault(ResourceKey.of(resource), Verdict.ACCEPTED);
             ResourceStatus desired = Statuses.desired(verdict, resource.getMetadata().getGeneration(), resource.getStatus(), clock.instant());
             if (Statuses.same(resource.getStatus(), desired)) {
+                LOG.atDebug().addKeyValue("resource", ResourceKey.of(resource)).addKeyValue("ready", desired.conditions.get(2).getStatus())
+                        .log("status unchanged");
                 continue;
             }
-            R patch = fresh(resource);
-            patch.setStatus(desired);
-            R written = client.resource(patch).patchStatus();
+            R written = patchStatus(client, resource, desired);
             cache.handleRecentResourceUpdate(ResourceID.fromResource(written), written, resource);
             metrics.write("status", resource.getKind());
+            LOG.atDebug().addKeyValue("resource", ResourceKey.of(resource)).addKeyValue("ready", desired.conditions.get(2).getStatus())
+                    .addKeyValue("resource_version", written.getMetadata().getResourceVersion()).log("status written");
             if (!verdict.included()) {
                 LOG.atWarn().addKeyValue("namespace", resource.getMetadata().getNamespace()).addKeyValue("resource", ResourceKey.of(resource))
                         .addKeyValue("reason", desired.conditions.get(2).getReason())
@@ -261,17 +266,16 @@ public final class BundleReconciler implements Reconciler<Namespace> {
         }
     }
 
-    /** A new object holding only name and namespace: a status patch carries nothing else. */
+    /**
+     * Replaces {@code .status} with one JSON Patch {@code add} on the status subresource: the status
+     * is derived whole, so it is written whole (a merge patch would merge the condition lists on some
+     * servers), and nothing outside {@code /status} is ever sent.
+     */
     @SuppressWarnings("unchecked")
-    private static <R extends CustomResource<?, ResourceStatus>> R fresh(R resource) {
-        try {
-            R copy = (R) resource.getClass().getDeclaredConstructor().newInstance();
-            copy.setMetadata(new ObjectMetaBuilder().withName(resource.getMetadata().getName())
-                    .withNamespace(resource.getMetadata().getNamespace()).build());
-            return copy;
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException(e);
-        }
+    private static <R extends CustomResource<?, ResourceStatus>> R patchStatus(KubernetesClient client, R resource, ResourceStatus status) {
+        String patch = "[{\"op\":\"add\",\"path\":\"/status\",\"value\":" + Serialization.asJson(status) + "}]";
+        return client.resources((Class<R>) resource.getClass()).inNamespace(resource.getMetadata().getNamespace())
+                .withName(resource.getMetadata().getName()).subresource("status").patch(PatchContext.of(PatchType.JSON), patch);
     }
 
     static Map<String, String> ownLabels() {

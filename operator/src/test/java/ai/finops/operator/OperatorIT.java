@@ -1,0 +1,244 @@
+package ai.finops.operator;
+
+import static ai.finops.operator.Resources.anthropic;
+import static ai.finops.operator.Resources.key;
+import static ai.finops.operator.Resources.rule;
+import static ai.finops.operator.Resources.secret;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import ai.finops.crds.ProviderDeployment;
+import ai.finops.crds.ResourceStatus;
+import ai.finops.crds.RoutingRule;
+import ai.finops.crds.RoutingRuleSpec;
+import ai.finops.crds.VirtualKey;
+import ai.finops.crds.validation.ResourceValidator;
+import ai.finops.operator.bundle.Names;
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.CustomResource;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.mockwebserver.http.RecordedRequest;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The operator against the Fabric8 mock API server in CRUD mode. */
+class OperatorIT {
+    static final String NS = "team-a";
+    static final Duration WAIT = Duration.ofSeconds(20);
+
+    MockCluster cluster;
+    KubernetesClient client;
+    FinopsOperator operator;
+    OperatorMetrics metrics;
+
+    @BeforeEach
+    void start() {
+        cluster = new MockCluster().namespace(NS).namespace("other");
+        client = cluster.client;
+        metrics = new OperatorMetrics(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+        operator = FinopsOperator.start(cluster.newClient(), FinopsOperator.Settings.of(Set.of(), null), metrics);
+    }
+
+    @AfterEach
+    void stop() {
+        if (operator != null) {
+            operator.close();
+        }
+        cluster.close();
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    String bundle() {
+        ConfigMap cm = client.configMaps().inNamespace(NS).withName(Names.BUNDLE_CONFIG_MAP).get();
+        return cm == null ? null : cm.getData().get(Names.BUNDLE_KEY);
+    }
+
+    Map<String, String> credentials() {
+        Secret s = client.secrets().inNamespace(NS).withName(Names.CREDENTIALS_SECRET).get();
+        return s == null ? null : BundleReconciler.decode(s);
+    }
+
+    static Condition condition(CustomResource<?, ResourceStatus> r, String type) {
+        if (r == null || r.getStatus() == null) {
+            return null;
+        }
+        return r.getStatus().conditions.stream().filter(c -> type.equals(c.getType())).findFirst().orElse(null);
+    }
+
+    RoutingRule rr(String name) {
+        return client.resources(RoutingRule.class).inNamespace(NS).withName(name).get();
+    }
+
+    void awaitReady(CustomResource<?, ResourceStatus> resource, String status) {
+        await().atMost(WAIT).untilAsserted(() -> {
+            CustomResource<?, ResourceStatus> now = client.resource(resource).get();
+            Condition ready = condition(now, "Ready");
+            assertThat(ready).as("Ready condition of %s", resource.getMetadata().getName()).isNotNull();
+            assertThat(ready.getStatus()).isEqualTo(status);
+            assertThat(ready.getObservedGeneration()).isEqualTo(now.getMetadata().getGeneration());
+        });
+    }
+
+    void baseline() {
+        client.resource(secret(NS, "anthropic-key", Map.of("apiKey", "sk-ant-1", "unrelated", "never-copied"))).create();
+        client.resource(anthropic(NS, "anthropic-prod", "https://api.anthropic.com", "anthropic-key")).create();
+        client.resource(rule(NS, "claude-code", "model == \"sonnet-model\"", "anthropic-prod/claude-sonnet-4-6")).create();
+        client.resource(key(NS, "alice", "vk-alice")).create();
+    }
+
+    // ------------------------------------------------------------------ tests
+
+    @Test
+    void bundlesEachKindAndFollowsCreateUpdateAndDelete() {
+        baseline();
+        await().atMost(WAIT).untilAsserted(() -> assertThat(bundle()).isNotNull()
+                .contains("name: anthropic-prod", "name: claude-code", "name: alice", "tokenSha256: "));
+        ConfigMap cm = client.configMaps().inNamespace(NS).withName(Names.BUNDLE_CONFIG_MAP).get();
+        assertThat(cm.getMetadata().getAnnotations()).containsKey(Names.BUNDLE_HASH_ANNOTATION);
+        assertThat(cm.getMetadata().getLabels()).containsEntry(Names.MANAGED_BY_LABEL, Names.MANAGED_BY);
+        assertThat(credentials()).containsExactly(Map.entry("anthropic-key.apiKey", "sk-ant-1"));
+        assertThat(bundle()).doesNotContain("sk-ant-1").doesNotContain("never-copied").doesNotContain("secretRef: {name: vk-alice");
+        awaitReady(rr("claude-code"), "True");
+        awaitReady(client.resources(VirtualKey.class).inNamespace(NS).withName("alice").get(), "True");
+        awaitReady(client.resources(ProviderDeployment.class).inNamespace(NS).withName("anthropic-prod").get(), "True");
+
+        // update a rule
+        RoutingRule edited = rr("claude-code");
+        edited.getSpec().targets = List.of(new RoutingRuleSpec.Target("anthropic-prod/claude-haiku-4-5", null));
+        client.resource(edited).update();
+        await().atMost(WAIT).untilAsserted(() -> assertThat(bundle()).contains("anthropic-prod/claude-haiku-4-5")
+                .doesNotContain("claude-sonnet-4-6"));
+
+        // update a deployment: a rule that used it is re-derived (here: the deployment now lists models and not this one)
+        ProviderDeployment pd = client.resources(ProviderDeployment.class).inNamespace(NS).withName("anthropic-prod").get();
+        pd.getSpec().models = List.of(model("claude-opus-4-6"));
+        client.resource(pd).update();
+        await().atMost(WAIT).untilAsserted(() -> {
+            Condition refs = condition(rr("claude-code"), "ResolvedRefs");
+            assertThat(refs).isNotNull();
+            assertThat(refs.getStatus()).isEqualTo("False");
+            assertThat(refs.getMessage()).contains("does not list model 'claude-haiku-4-5'");
+            assertThat(bundle()).contains("claude-opus-4-6").doesNotContain("name: claude-code");
+        });
+
+        // delete each kind
+        client.resource(rr("claude-code")).delete();
+        client.resources(VirtualKey.class).inNamespace(NS).withName("alice").delete();
+        await().atMost(WAIT).untilAsserted(() -> assertThat(bundle()).doesNotContain("kind: RoutingRule").doesNotContain("kind: VirtualKey"));
+        client.resources(ProviderDeployment.class).inNamespace(NS).withName("anthropic-prod").delete();
+        await().atMost(WAIT).untilAsserted(() -> {
+            assertThat(bundle()).doesNotContain("kind: ProviderDeployment");
+            assertThat(credentials()).isEmpty();
+        });
+        // nothing is ever written into a namespace with no resources of ours
+        assertThat(client.configMaps().inNamespace("other").withName(Names.BUNDLE_CONFIG_MAP).get()).isNull();
+    }
+
+    @Test
+    void aBrokenReferenceIsReportedLeftOutAndRecovers() {
+        baseline();
+        client.resource(rule(NS, "to-vertex", "model == \"vertex-model\"", "vertex-prod/claude-sonnet-4-6")).create();
+        await().atMost(WAIT).untilAsserted(() -> {
+            Condition refs = condition(rr("to-vertex"), "ResolvedRefs");
+            assertThat(refs).isNotNull();
+            assertThat(refs.getStatus()).isEqualTo("False");
+            assertThat(refs.getReason()).isEqualTo("RefNotFound");
+            assertThat(refs.getMessage()).contains("vertex-prod");
+            assertThat(condition(rr("to-vertex"), "Accepted").getStatus()).isEqualTo("True");
+            assertThat(condition(rr("to-vertex"), "Ready").getStatus()).isEqualTo("False");
+        });
+        assertThat(bundle()).contains("name: claude-code").doesNotContain("to-vertex");
+        assertThat(condition(rr("claude-code"), "Ready").getStatus()).isEqualTo("True");
+
+        // the missing deployment appears (an anthropic-format stand-in named vertex-prod): the rule recovers
+        client.resource(anthropic(NS, "vertex-prod", "https://example.com", "anthropic-key")).create();
+        awaitReady(rr("to-vertex"), "True");
+        assertThat(bundle()).contains("name: to-vertex");
+    }
+
+    @Test
+    void generatesAMissingVirtualKeySecretAndFollowsItsRotation() {
+        baseline();
+        await().atMost(WAIT).until(() -> client.secrets().inNamespace(NS).withName("vk-alice").get() != null);
+        Secret generated = client.secrets().inNamespace(NS).withName("vk-alice").get();
+        VirtualKey alice = client.resources(VirtualKey.class).inNamespace(NS).withName("alice").get();
+        assertThat(generated.getMetadata().getOwnerReferences()).singleElement().satisfies(o -> {
+            assertThat(o.getKind()).isEqualTo("VirtualKey");
+            assertThat(o.getName()).isEqualTo("alice");
+            assertThat(o.getUid()).isEqualTo(alice.getMetadata().getUid());
+        });
+        String token = new String(Base64.getDecoder().decode(generated.getData().get("token")), StandardCharsets.UTF_8);
+        assertThat(token).startsWith("vk-").hasSizeGreaterThan(40);
+        await().atMost(WAIT).untilAsserted(() -> assertThat(bundle()).contains("tokenSha256: " + ResourceValidator.sha256Hex(token))
+                .doesNotContain(token));
+
+        // rotate: the user edits the Secret; the operator never overwrites it
+        String rotated = "vk-rotated-0123456789abcdef";
+        generated.setData(Map.of("token", Base64.getEncoder().encodeToString(rotated.getBytes(StandardCharsets.UTF_8))));
+        client.resource(generated).update();
+        await().atMost(WAIT).untilAsserted(() -> assertThat(bundle()).contains("tokenSha256: " + ResourceValidator.sha256Hex(rotated))
+                .doesNotContain(ResourceValidator.sha256Hex(token)));
+        assertThat(BundleReconciler.decode(client.secrets().inNamespace(NS).withName("vk-alice").get())).containsEntry("token", rotated);
+    }
+
+    @Test
+    void writesNothingWhenNothingChanged() throws Exception {
+        baseline();
+        awaitReady(rr("claude-code"), "True");
+        awaitReady(client.resources(VirtualKey.class).inNamespace(NS).withName("alice").get(), "True");
+        Thread.sleep(1_000);   // let the last writes land
+        int from = cluster.requests().size();
+        double writes = writes();
+
+        // changes that leave the derived state as it is: a label on a rule, an unrelated Secret and ConfigMap
+        RoutingRule labelled = rr("claude-code");
+        labelled.getMetadata().setLabels(Map.of("team", "platform"));
+        client.resource(labelled).update();
+        client.resource(secret(NS, "unrelated", Map.of("x", "y"))).create();
+        client.resource(new io.fabric8.kubernetes.api.model.ConfigMapBuilder().withNewMetadata().withName("app-config").withNamespace(NS)
+                .endMetadata().withData(Map.of("a", "b")).build()).create();
+        Thread.sleep(3_000);
+
+        List<RecordedRequest> ours = cluster.writesSince(from).stream()
+                .filter(r -> !r.getPath().contains("/routingrules/claude-code") || r.getPath().endsWith("/status"))
+                .filter(r -> !r.getPath().endsWith("/secrets") && !r.getPath().endsWith("/configmaps"))
+                .toList();
+        assertThat(ours).as("writes after a no-op change").isEmpty();
+        assertThat(writes()).isEqualTo(writes);
+    }
+
+    double writes() {
+        return metrics.registry().find(OperatorMetrics.WRITES).counters().stream().mapToDouble(c -> c.count()).sum();
+    }
+
+    static ai.finops.crds.ProviderDeploymentSpec.Model model(String name) {
+        ai.finops.crds.ProviderDeploymentSpec.Model m = new ai.finops.crds.ProviderDeploymentSpec.Model();
+        m.name = name;
+        return m;
+    }
+
+    @Test
+    void servesOnlyTheConfiguredNamespaces() {
+        operator.close();
+        operator = FinopsOperator.start(cluster.newClient(), new FinopsOperator.Settings(Set.of("other"), null, Clock.systemUTC(),
+                VirtualKeySecrets::newToken), metrics);
+        baseline();
+        client.resource(rule("other", "elsewhere", "", "anthropic/claude-sonnet-4-6")).create();
+        await().atMost(WAIT).until(() -> client.configMaps().inNamespace("other").withName(Names.BUNDLE_CONFIG_MAP).get() != null);
+        assertThat(bundle()).isNull();
+        assertThat(condition(rr("claude-code"), "Ready")).isNull();
+    }
+}
