@@ -5,7 +5,9 @@ import ai.finops.crds.RoutingRule;
 import ai.finops.crds.VirtualKey;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.authorization.v1.SelfSubjectRulesReviewBuilder;
+import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.dsl.base.CustomResourceDefinitionContext;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMixedDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
@@ -26,6 +28,13 @@ import java.util.concurrent.TimeUnit;
  * leader-election permission check, and every request it received kept for inspection.
  */
 final class MockCluster implements AutoCloseable {
+    /** The mock server logs every request at INFO through java.util.logging; kept as a field so the level sticks. */
+    private static final java.util.logging.Logger MOCK_LOG = java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
+
+    static {
+        MOCK_LOG.setLevel(java.util.logging.Level.WARNING);
+    }
+
     final KubernetesMockServer server;
     final KubernetesClient client;
     private final List<RecordedRequest> requests = new ArrayList<>();
@@ -47,8 +56,18 @@ final class MockCluster implements AutoCloseable {
         client = server.createClient();
     }
 
-    KubernetesClient newClient() {
-        return server.createClient();
+    /** The user agent of the clients the operator under test uses, to tell its requests from the test's own. */
+    static final String OPERATOR_USER_AGENT = "finops-operator-under-test";
+
+    /** A client for an operator instance: its requests carry {@link #OPERATOR_USER_AGENT}. */
+    KubernetesClient operatorClient() {
+        return new KubernetesClientBuilder().withConfig(new ConfigBuilder().withMasterUrl(server.url("/")).withTrustCerts(true)
+                .withNamespace("default").withUserAgent(OPERATOR_USER_AGENT).build()).build();
+    }
+
+    /** Every request the operator under test made so far. */
+    List<RecordedRequest> operatorRequests() throws InterruptedException {
+        return requests().stream().filter(r -> OPERATOR_USER_AGENT.equals(r.getHeader("User-Agent"))).toList();
     }
 
     MockCluster namespace(String name) {

@@ -48,7 +48,7 @@ class OperatorIT {
         cluster = new MockCluster().namespace(NS).namespace("other");
         client = cluster.client;
         metrics = new OperatorMetrics(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
-        operator = FinopsOperator.start(cluster.newClient(), FinopsOperator.Settings.of(Set.of(), null), metrics);
+        operator = FinopsOperator.start(cluster.operatorClient(), FinopsOperator.Settings.of(Set.of(), null), metrics);
     }
 
     @AfterEach
@@ -233,7 +233,7 @@ class OperatorIT {
     @Test
     void servesOnlyTheConfiguredNamespaces() {
         operator.close();
-        operator = FinopsOperator.start(cluster.newClient(), new FinopsOperator.Settings(Set.of("other"), null, Clock.systemUTC(),
+        operator = FinopsOperator.start(cluster.operatorClient(), new FinopsOperator.Settings(Set.of("other"), null, Clock.systemUTC(),
                 VirtualKeySecrets::newToken), metrics);
         baseline();
         client.resource(rule("other", "elsewhere", "", "anthropic/claude-sonnet-4-6")).create();
