@@ -1,0 +1,159 @@
+package ai.finops.operator;
+
+import static ai.finops.operator.Resources.anthropic;
+import static ai.finops.operator.Resources.key;
+import static ai.finops.operator.Resources.rule;
+import static ai.finops.operator.Resources.secret;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import ai.finops.crds.RoutingRule;
+import ai.finops.crds.RoutingRuleSpec;
+import ai.finops.gateway.Gateway;
+import ai.finops.operator.bundle.Names;
+import ai.finops.testkit.KubeletVolume;
+import ai.finops.testkit.Simulator;
+import ai.finops.testkit.SimulatorOptions;
+import com.anthropic.client.AnthropicClient;
+import com.anthropic.client.okhttp.AnthropicOkHttpClient;
+import com.anthropic.errors.UnauthorizedException;
+import com.anthropic.models.messages.Message;
+import com.anthropic.models.messages.MessageCreateParams;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.Function;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Resource to request in one JVM: resources on the mock API server, the operator derives the bundle,
+ * a kubelet stand-in projects the ConfigMap and Secret into folders the way kubelet mounts volumes,
+ * a gateway started as in a pod ({@code --config} and {@code --credentials}) reloads, and the official
+ * Anthropic SDK's requests reach the simulator as the RoutingRule says. Editing the rule, or rotating
+ * the virtual key's token, reaches the running gateway with no restart.
+ */
+class EndToEndIT {
+    static final String NS = "team-a";
+    static final String PROVIDER_KEY = "sk-ant-e2e-provider";
+    static final Duration WAIT = Duration.ofSeconds(30);
+
+    /** Kubelet's part: every version of a ConfigMap or Secret written into a volume folder. */
+    static <T extends io.fabric8.kubernetes.api.model.HasMetadata> SharedIndexInformer<T> project(SharedIndexInformer<T> informer,
+            KubeletVolume volume, Function<T, Map<String, byte[]>> files) {
+        informer.addEventHandler(new ResourceEventHandler<>() {
+            @Override
+            public void onAdd(T obj) {
+                volume.write(files.apply(obj));
+            }
+
+            @Override
+            public void onUpdate(T oldObj, T newObj) {
+                volume.write(files.apply(newObj));
+            }
+
+            @Override
+            public void onDelete(T obj, boolean deletedFinalStateUnknown) {
+                volume.write(Map.of());
+            }
+        });
+        informer.start();
+        return informer;
+    }
+
+    static Map<String, byte[]> configMapFiles(ConfigMap cm) {
+        Map<String, byte[]> files = new TreeMap<>();
+        cm.getData().forEach((k, v) -> files.put(k, v.getBytes(StandardCharsets.UTF_8)));
+        return files;
+    }
+
+    static Map<String, byte[]> secretFiles(Secret secret) {
+        Map<String, byte[]> files = new TreeMap<>();
+        if (secret.getData() != null) {
+            secret.getData().forEach((k, v) -> files.put(k, Base64.getDecoder().decode(v)));
+        }
+        return files;
+    }
+
+    static MessageCreateParams sonnet() {
+        return MessageCreateParams.builder().model("sonnet-model").maxTokens(256).addUserMessage("Say hello").build();
+    }
+
+    @Test
+    void aRuleAppliedToTheClusterRoutesTheNextRequest(@TempDir Path tmp) throws Exception {
+        try (MockCluster cluster = new MockCluster().namespace(NS);
+                Simulator simulator = Simulator.start(SimulatorOptions.builder().requiredApiKey(PROVIDER_KEY).record(true).build());
+                FinopsOperator operator = FinopsOperator.start(cluster.operatorClient(), FinopsOperator.Settings.of(Set.of(), null),
+                        new OperatorMetrics(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)))) {
+            var client = cluster.client;
+            client.resource(secret(NS, "anthropic-key", Map.of("apiKey", PROVIDER_KEY))).create();
+            client.resource(anthropic(NS, "anthropic-sim", simulator.baseUrl(), "anthropic-key")).create();
+            client.resource(rule(NS, "claude-code", "model == \"sonnet-model\"", "anthropic-sim/claude-sonnet-4-6")).create();
+            client.resource(key(NS, "alice", "vk-alice")).create();
+
+            KubeletVolume bundle = new KubeletVolume(tmp.resolve("bundle"));
+            KubeletVolume credentials = new KubeletVolume(tmp.resolve("credentials"));
+            try (var cmInformer = project(client.configMaps().inNamespace(NS).withName(Names.BUNDLE_CONFIG_MAP).runnableInformer(0),
+                            bundle, EndToEndIT::configMapFiles);
+                    var secretInformer = project(client.secrets().inNamespace(NS).withName(Names.CREDENTIALS_SECRET).runnableInformer(0),
+                            credentials, EndToEndIT::secretFiles)) {
+                await().atMost(WAIT).until(() -> Files.exists(bundle.dir().resolve("bundle.yaml"))
+                        && Files.readString(bundle.dir().resolve("bundle.yaml")).contains("kind: VirtualKey")
+                        && Files.exists(credentials.dir().resolve("anthropic-key.apiKey")));
+                String token = new String(Base64.getDecoder().decode(
+                        client.secrets().inNamespace(NS).withName("vk-alice").get().getData().get("token")), StandardCharsets.UTF_8);
+
+                try (Gateway gateway = Gateway.start(List.of(bundle.dir()), credentials.dir(), name -> null, "127.0.0.1", 0, 0)) {
+                    String base = "http://127.0.0.1:" + gateway.apiPort() + "/anthropic";
+                    AnthropicClient sdk = AnthropicOkHttpClient.builder().baseUrl(base).authToken(token).maxRetries(0).build();
+                    Message first = sdk.messages().create(sonnet());
+                    assertThat(first.content()).isNotEmpty();
+                    assertThat(lastModel(simulator)).isEqualTo("claude-sonnet-4-6");
+                    assertThat(simulator.requests().get(simulator.requests().size() - 1).headers().get("x-api-key")).isEqualTo(PROVIDER_KEY);
+
+                    // kubectl edit rr claude-code: the next requests follow the new target
+                    long edited = System.nanoTime();
+                    RoutingRule rr = client.resources(RoutingRule.class).inNamespace(NS).withName("claude-code").get();
+                    rr.getSpec().targets = List.of(new RoutingRuleSpec.Target("anthropic-sim/claude-haiku-4-5", null));
+                    client.resource(rr).update();
+                    await().atMost(WAIT).pollInterval(Duration.ofMillis(20)).untilAsserted(() -> {
+                        sdk.messages().create(sonnet());
+                        assertThat(lastModel(simulator)).isEqualTo("claude-haiku-4-5");
+                    });
+                    long propagationMillis = Duration.ofNanos(System.nanoTime() - edited).toMillis();
+                    System.out.println("e2e: RoutingRule edit to first request routed by it: " + propagationMillis + " ms");
+
+                    // rotate the virtual key: the new token works, the old one is refused
+                    String rotated = "vk-rotated-e2e-0123456789abcdef";
+                    Secret vkSecret = client.secrets().inNamespace(NS).withName("vk-alice").get();
+                    vkSecret.setData(Map.of("token", Base64.getEncoder().encodeToString(rotated.getBytes(StandardCharsets.UTF_8))));
+                    client.resource(vkSecret).update();
+                    AnthropicClient rotatedSdk = AnthropicOkHttpClient.builder().baseUrl(base).authToken(rotated).maxRetries(0).build();
+                    await().atMost(WAIT).pollInterval(Duration.ofMillis(50)).ignoreExceptions()
+                            .until(() -> !rotatedSdk.messages().create(sonnet()).content().isEmpty());
+                    assertThatThrownBy(() -> sdk.messages().create(sonnet())).isInstanceOf(UnauthorizedException.class);
+                }
+            }
+        }
+    }
+
+    static String lastModel(Simulator simulator) {
+        var requests = simulator.requests();
+        String body = new String(requests.get(requests.size() - 1).body(), StandardCharsets.UTF_8);
+        int at = body.indexOf("\"model\":\"") + 9;
+        return body.substring(at, body.indexOf('"', at));
+    }
+}
