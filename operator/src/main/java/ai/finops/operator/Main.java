@@ -52,22 +52,39 @@ public final class Main implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Running running = start(new KubernetesClientBuilder().build());
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            running.close();
+            stopped.countDown();
+        }, "shutdown"));
+        stopped.await();
+        return 0;
+    }
+
+    /** The operator and its operations port, started; closing stops both and the client. */
+    public record Running(FinopsOperator operator, OperationsServer ops, KubernetesClient client) implements AutoCloseable {
+        public int metricsPort() {
+            return ops.port();
+        }
+
+        @Override
+        public void close() {
+            operator.close();
+            ops.close();
+            client.close();
+        }
+    }
+
+    /** Starts with the parsed options on {@code client}. */
+    public Running start(KubernetesClient client) throws java.io.IOException {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        KubernetesClient client = new KubernetesClientBuilder().build();
         FinopsOperator.LeaderElection election = leaderElection ? FinopsOperator.LeaderElection.defaults(leaseName, leaseNamespace) : null;
         Set<String> served = namespaces == null ? Set.of() : Set.copyOf(namespaces.stream().map(String::trim).filter(s -> !s.isEmpty()).toList());
         FinopsOperator operator = FinopsOperator.start(client, FinopsOperator.Settings.of(served, election), new OperatorMetrics(registry));
         OperationsServer ops = new OperationsServer(bind, metricsPort, registry, operator::started);
         LOG.atInfo().addKeyValue("namespaces", served.isEmpty() ? "all" : served).addKeyValue("leader_election", leaderElection)
                 .addKeyValue("metrics_port", ops.port()).log("operator started");
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            operator.close();
-            ops.close();
-            client.close();
-            stopped.countDown();
-        }, "shutdown"));
-        stopped.await();
-        return 0;
+        return new Running(operator, ops, client);
     }
 }

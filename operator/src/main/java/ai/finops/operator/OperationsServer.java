@@ -10,7 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.function.BooleanSupplier;
 
 /** {@code /metrics} (Prometheus), {@code /healthz} and {@code /readyz} on the operations port. */
-final class OperationsServer implements AutoCloseable {
+public final class OperationsServer implements AutoCloseable {
     private final HttpServer server;
 
     OperationsServer(String bind, int port, PrometheusMeterRegistry registry, BooleanSupplier ready) throws IOException {
@@ -24,7 +24,7 @@ final class OperationsServer implements AutoCloseable {
         server.start();
     }
 
-    int port() {
+    public int port() {
         return server.getAddress().getPort();
     }
 
