@@ -220,7 +220,11 @@ public final class BundleReconciler implements Reconciler<Namespace> {
                 .withData(Map.of(Names.BUNDLE_KEY, bundle.yaml()))
                 .build();
         ConfigMap written = client.resource(desired).createOr(NonDeletingOperation::update);
-        configMaps.handleRecentResourceUpdate(ResourceID.fromResource(written), written, current);
+        if (current == null) {
+            configMaps.handleRecentResourceCreate(ResourceID.fromResource(written), written);
+        } else {
+            configMaps.handleRecentResourceUpdate(ResourceID.fromResource(written), written, current);
+        }
         metrics.write("configmap", "bundle");
         LOG.atInfo().addKeyValue("namespace", ns).addKeyValue("sha256", bundle.sha256())
                 .addKeyValue("accepted", bundle.verdicts().values().stream().filter(Verdict::included).count())
@@ -238,7 +242,11 @@ public final class BundleReconciler implements Reconciler<Namespace> {
                 .withMetadata(new ObjectMetaBuilder().withName(Names.CREDENTIALS_SECRET).withNamespace(ns).withLabels(ownLabels()).build())
                 .withType("Opaque").withData(data).build();
         Secret written = client.resource(desired).createOr(NonDeletingOperation::update);
-        secrets.handleRecentResourceUpdate(ResourceID.fromResource(written), written, current);
+        if (current == null) {
+            secrets.handleRecentResourceCreate(ResourceID.fromResource(written), written);
+        } else {
+            secrets.handleRecentResourceUpdate(ResourceID.fromResource(written), written, current);
+        }
         metrics.write("secret", "credentials");
         LOG.atInfo().addKeyValue("namespace", ns).addKeyValue("keys", data.keySet()).log("credentials Secret written");
     }
