@@ -391,7 +391,8 @@ public final class ResourceValidator {
             required = List.of(ref.key != null ? ref.key : DEFAULT_API_KEY_KEY);
             keyField = "spec.credentials.secretRef.key";
         } else if (type == ProviderType.BEDROCK) {
-            required = BEDROCK_SECRET_KEYS;
+            // SigV4 access keys, or a Bedrock API key (sent as a Bearer token)
+            required = secret.containsKey(DEFAULT_API_KEY_KEY) ? List.of(DEFAULT_API_KEY_KEY) : BEDROCK_SECRET_KEYS;
             keyField = "spec.credentials.secretRef";
         } else if (type == ProviderType.VERTEX) {
             required = List.of(ref.key != null ? ref.key : VERTEX_SECRET_KEY);
@@ -430,6 +431,7 @@ public final class ResourceValidator {
         if (type == ProviderType.BEDROCK) {
             List<String> keys = new ArrayList<>(BEDROCK_SECRET_KEYS);
             keys.add(BEDROCK_SESSION_TOKEN_KEY);
+            keys.add(DEFAULT_API_KEY_KEY);
             return List.copyOf(keys);
         }
         if (type == ProviderType.VERTEX) {

@@ -15,6 +15,8 @@ import ai.finops.crds.validation.Money;
 import ai.finops.gateway.auth.Authenticator;
 import ai.finops.gateway.auth.KeyEntry;
 import ai.finops.gateway.observability.PriceCatalogue;
+import ai.finops.gateway.provider.ProviderAdapter;
+import ai.finops.gateway.provider.Providers;
 import ai.finops.gateway.observability.Pricing;
 import ai.finops.gateway.routing.CompiledRule;
 import ai.finops.gateway.routing.Deployment;
@@ -44,11 +46,10 @@ import java.util.TreeMap;
  */
 public final class SnapshotCompiler {
     static final Duration DEFAULT_COOLDOWN = Duration.ofSeconds(10);
-    static final String DEFAULT_API_KEY = "apiKey";
     static final String DEFAULT_TOKEN_KEY = "token";
 
     /** Provider types this version has an adapter for. */
-    static final Set<ProviderType> SUPPORTED = Set.of(ProviderType.ANTHROPIC);
+    static final Set<ProviderType> SUPPORTED = Set.of(ProviderType.ANTHROPIC, ProviderType.AZURE, ProviderType.BEDROCK);
 
     private final TlsContexts tls;
 
@@ -102,15 +103,13 @@ public final class SnapshotCompiler {
             throw new IllegalArgumentException("ProviderDeployment/" + pd.getMetadata().getName() + ": spec.provider: '" + type.id()
                     + "' is valid but this gateway version serves only " + SUPPORTED.stream().map(ProviderType::id).toList());
         }
-        String endpoint = spec.endpoint != null ? spec.endpoint : type.defaultEndpoint();
+        String endpoint = spec.endpoint != null ? spec.endpoint : Providers.defaultEndpoint(type, spec);
         URI uri = URI.create(endpoint);
         UpstreamEndpoint upstream = UpstreamEndpoint.of(uri,
                 "https".equalsIgnoreCase(uri.getScheme()) ? tls.forCa(spec.tls == null ? null : spec.tls.caPem) : null);
-        String apiKey = null;
-        if (spec.credentials != null && spec.credentials.secretRef != null) {
-            String secretKey = spec.credentials.secretRef.key != null ? spec.credentials.secretRef.key : DEFAULT_API_KEY;
-            apiKey = secrets.getOrDefault(spec.credentials.secretRef.name, Map.of()).get(secretKey);
-        }
+        Map<String, String> secret = spec.credentials != null && spec.credentials.secretRef != null
+                ? secrets.getOrDefault(spec.credentials.secretRef.name, Map.of()) : null;
+        ProviderAdapter adapter = Providers.adapter(type, spec, upstream, secret);
         Map<String, ModelEntry> models = new LinkedHashMap<>();
         for (ProviderDeploymentSpec.Model m : nonNull(spec.models)) {
             String providerId = m.deployment != null ? m.deployment : m.name;
@@ -122,7 +121,7 @@ public final class SnapshotCompiler {
         }
         ProviderDeploymentSpec.Timeouts t = spec.timeouts != null ? spec.timeouts : new ProviderDeploymentSpec.Timeouts();
         ProviderDeploymentSpec.Retries r = spec.retries != null ? spec.retries : new ProviderDeploymentSpec.Retries();
-        return new Deployment(pd.getMetadata().getName(), type, upstream, apiKey, Map.copyOf(models),
+        return new Deployment(pd.getMetadata().getName(), type, upstream, adapter, Map.copyOf(models),
                 spec.weight != null ? spec.weight : 1,
                 duration(t.connect, settings.connectTimeout()),
                 duration(t.firstByte, settings.firstByteTimeout()),

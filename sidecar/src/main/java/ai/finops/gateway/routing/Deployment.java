@@ -2,6 +2,7 @@ package ai.finops.gateway.routing;
 
 import ai.finops.crds.ProviderType;
 import ai.finops.gateway.observability.PriceCatalogue;
+import ai.finops.gateway.provider.ProviderAdapter;
 import ai.finops.gateway.upstream.UpstreamEndpoint;
 import java.time.Duration;
 import java.util.Map;
@@ -9,7 +10,7 @@ import java.util.Map;
 /**
  * A compiled ProviderDeployment: where to send, with which credential, what it serves.
  *
- * @param apiKey the provider credential, or null; never logged (see {@link #toString()})
+ * @param adapter how the provider is spoken to, its endpoint and credentials bound; never logged with them
  * @param models the declared models by client-facing name; empty means any model passes through
  * @param attempts tries on this deployment for connection failures and 5xx before moving on
  * @param cooldown how long to skip this deployment after 429/529/5xx when no retry-after came
@@ -18,7 +19,7 @@ public record Deployment(
         String name,
         ProviderType type,
         UpstreamEndpoint endpoint,
-        String apiKey,
+        ProviderAdapter adapter,
         Map<String, ModelEntry> models,
         int weight,
         Duration connectTimeout,

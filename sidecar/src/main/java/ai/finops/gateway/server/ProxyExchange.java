@@ -4,6 +4,9 @@ import ai.finops.gateway.auth.KeyEntry;
 import ai.finops.gateway.observability.AccessLog;
 import ai.finops.gateway.observability.GatewayMetrics;
 import ai.finops.gateway.observability.Pricing;
+import ai.finops.gateway.provider.ProviderAdapter;
+import ai.finops.gateway.provider.ProviderCall;
+import ai.finops.gateway.provider.ResponseTranscoder;
 import ai.finops.gateway.routing.Attempt;
 import ai.finops.gateway.routing.Deployment;
 import ai.finops.gateway.routing.Resolution;
@@ -17,17 +20,19 @@ import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -90,6 +95,9 @@ final class ProxyExchange implements UpstreamListener {
     private AnthropicStreamScanner streamScanner;
     private ByteBuf pending;           // SSE bytes not yet forming a complete event
     private CompositeByteBuf scannedBody;  // a non-streaming body, for its usage
+    private ResponseTranscoder transcoder; // a provider's stream format to Anthropic SSE, or null
+    private HttpResponse errorHead;        // a provider error being read whole to answer in Anthropic's form
+    private CompositeByteBuf errorBody;
     private final Usage usage = new Usage();
 
     ProxyExchange(GatewayContext gateway, ChannelHandlerContext client, FullHttpRequest request, RequestBody body, String apiPath,
@@ -132,6 +140,14 @@ final class ProxyExchange implements UpstreamListener {
             return;
         }
         Deployment d = attempt().deployment();
+        String unsupported = d.adapter().unsupported(apiPath);
+        if (unsupported != null) {
+            failures.add(d.name() + ": " + unsupported);
+            finalFailureStatus = 400;
+            retrySameDeployment = false;
+            nextAttempt();
+            return;
+        }
         Future<Channel> connecting = gateway.connector().acquire(client.channel().eventLoop(), d.endpoint(), d.connectTimeout(), this);
         connecting.addListener(f -> {
             if (!f.isSuccess()) {
@@ -151,16 +167,12 @@ final class ProxyExchange implements UpstreamListener {
 
     private void send(Channel ch, Deployment d) {
         Attempt a = attempt();
-        ByteBuf content = body.withModel(request.content(), a.model().providerId(), ch.alloc());
-        String target = d.endpoint().target(apiPath) + (betaQuery() ? "?beta=true" : "");
-        FullHttpRequest out = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, target, content);
-        HttpHeaders h = out.headers();
-        Headers.copyRequestHeaders(request.headers(), h);
-        h.set(HttpHeaderNames.HOST, d.endpoint().authority());
-        h.setInt(HttpHeaderNames.CONTENT_LENGTH, content.readableBytes());
-        h.set(HttpHeaderNames.ACCEPT_ENCODING, HttpHeaderValues.IDENTITY);
-        if (d.apiKey() != null) {
-            h.set("x-api-key", d.apiKey());
+        FullHttpRequest out;
+        try {
+            out = d.adapter().request(new ProviderCall(request, body, apiPath, betaQuery(), a.model(), ch.alloc()));
+        } catch (RuntimeException e) {
+            failAttempt("request", d.name() + ": cannot build the request: " + describe(e), false, 502);
+            return;
         }
         lastUpstreamRead = System.nanoTime();
         scheduleTimer(d.firstByteTimeout().toNanos());
@@ -203,11 +215,22 @@ final class ProxyExchange implements UpstreamListener {
         }
         upstreamKeepAlive = HttpUtil.isKeepAlive(head);
         upstreamRequestId = head.headers().get(Headers.UPSTREAM_REQUEST_ID);
+        if (status >= 400 && !d.adapter().anthropicFormat()) {
+            // the provider's own error envelope: read it whole, answer in Anthropic's at its end
+            errorHead = head;
+            errorBody = client.alloc().compositeBuffer();
+            scheduleTimer(d.idleTimeout().toNanos());
+            return;
+        }
+        transcoder = status < 300 ? d.adapter().transcoder(head.headers(), client.alloc()) : null;
         String contentType = head.headers().get(HttpHeaderNames.CONTENT_TYPE);
-        sse = contentType != null && contentType.regionMatches(true, 0, "text/event-stream", 0, 17);
+        sse = transcoder != null || contentType != null && contentType.regionMatches(true, 0, "text/event-stream", 0, 17);
         HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, head.status());
         boolean lengthKnown = !sse && HttpUtil.isContentLengthSet(head);
         Headers.copyResponseHeaders(head.headers(), response.headers(), lengthKnown);
+        if (transcoder != null) {
+            response.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8");
+        }
         if (!lengthKnown) {
             HttpUtil.setTransferEncodingChunked(response, true);
         }
@@ -243,10 +266,16 @@ final class ProxyExchange implements UpstreamListener {
                 }
                 return;
             }
+            if (errorBody != null) {
+                collectError(content.content(), last);
+                return;
+            }
             if (!headSent) {
                 return;
             }
-            if (sse) {
+            if (transcoder != null) {
+                relayTranscoded(content.content(), last);
+            } else if (sse) {
                 relayEvents(content.content(), last);
             } else {
                 relayBody(content.content(), last);
@@ -295,6 +324,52 @@ final class ProxyExchange implements UpstreamListener {
                         : LastHttpContent.EMPTY_LAST_CONTENT, "ok");
             }
         }
+    }
+
+    /** A provider's own stream format, turned into Anthropic SSE, then relayed like Anthropic's. */
+    private void relayTranscoded(ByteBuf chunk, boolean last) {
+        ByteBuf converted;
+        try {
+            converted = transcoder.decode(chunk, client.alloc());
+            if (last) {
+                transcoder.finish();
+            }
+        } catch (ResponseTranscoder.MalformedResponse e) {
+            failMidStream("malformed", "the provider sent a malformed stream: " + e.getMessage());
+            return;
+        }
+        try {
+            relayEvents(converted, last);
+        } finally {
+            converted.release();
+        }
+    }
+
+    private void collectError(ByteBuf chunk, boolean last) {
+        if (chunk.isReadable() && errorBody.readableBytes() + chunk.readableBytes() <= MAX_SCANNED_BODY) {
+            errorBody.addComponent(true, chunk.retainedDuplicate());
+        }
+        if (!last) {
+            return;
+        }
+        ProviderAdapter.ProviderError error = attempt().deployment().adapter()
+                .error(status, errorHead.headers(), errorBody.toString(java.nio.charset.StandardCharsets.UTF_8));
+        byte[] json = error.json().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(error.status()),
+                client.alloc().buffer(json.length).writeBytes(json));
+        response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, json.length)
+                .set(Headers.GATEWAY_REQUEST_ID, requestId);
+        String retryAfter = errorHead.headers().get(HttpHeaderNames.RETRY_AFTER);
+        if (retryAfter != null) {
+            response.headers().set(HttpHeaderNames.RETRY_AFTER, retryAfter);
+        }
+        headSent = true;
+        firstByteNanos = System.nanoTime() - startNanos;
+        status = error.status();
+        client.writeAndFlush(response);
+        recycleUpstream();
+        end("upstream_error", status);
     }
 
     private void relayBody(ByteBuf chunk, boolean last) {
@@ -432,6 +507,14 @@ final class ProxyExchange implements UpstreamListener {
         if (scannedBody != null) {
             scannedBody.release();
             scannedBody = null;
+        }
+        if (errorBody != null) {
+            errorBody.release();
+            errorBody = null;
+        }
+        if (transcoder != null) {
+            transcoder.release();
+            transcoder = null;
         }
         request.release();
         account(outcome, finalStatus);

@@ -1,0 +1,84 @@
+package ai.finops.gateway.provider;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.Iterator;
+
+/**
+ * Messages request bodies for the providers that host Claude behind their own envelope (Bedrock,
+ * Vertex): the body is parsed once (it must be rewritten anyway), adapted, and written again.
+ */
+public final class AnthropicBodies {
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    private AnthropicBodies() {}
+
+    /** The client's body (readable bytes, not consumed) as a tree; the gateway already proved it is a JSON object. */
+    public static ObjectNode parse(ByteBuf body) {
+        try {
+            return (ObjectNode) JSON.readTree((InputStream) new ByteBufInputStream(body.duplicate()));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public static byte[] write(ObjectNode body) {
+        try {
+            return JSON.writeValueAsBytes(body);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Messages with {@code role: system} inside {@code messages} (Claude Code sends one) are a
+     * first-party API feature: their text joins the top-level {@code system} blocks instead, which
+     * keeps the instruction and is accepted everywhere.
+     */
+    public static void moveSystemMessages(ObjectNode body) {
+        if (!(body.get("messages") instanceof ArrayNode messages)) {
+            return;
+        }
+        ArrayNode system = null;
+        for (Iterator<JsonNode> it = messages.elements(); it.hasNext(); ) {
+            JsonNode message = it.next();
+            if (!"system".equals(message.path("role").asText())) {
+                continue;
+            }
+            if (system == null) {
+                system = systemBlocks(body);
+            }
+            JsonNode content = message.get("content");
+            if (content != null && content.isTextual()) {
+                system.addObject().put("type", "text").put("text", content.asText());
+            } else if (content instanceof ArrayNode blocks) {
+                for (JsonNode block : blocks) {
+                    if ("text".equals(block.path("type").asText())) {
+                        system.addObject().put("type", "text").put("text", block.path("text").asText());
+                    }
+                }
+            }
+            it.remove();
+        }
+    }
+
+    private static ArrayNode systemBlocks(ObjectNode body) {
+        JsonNode system = body.get("system");
+        if (system instanceof ArrayNode blocks) {
+            return blocks;
+        }
+        ArrayNode blocks = body.arrayNode();
+        if (system != null && system.isTextual() && !system.asText().isEmpty()) {
+            blocks.addObject().put("type", "text").put("text", system.asText());
+        }
+        body.set("system", blocks);
+        return blocks;
+    }
+}

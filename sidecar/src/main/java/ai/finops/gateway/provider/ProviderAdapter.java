@@ -1,0 +1,42 @@
+package ai.finops.gateway.provider;
+
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpHeaders;
+
+/**
+ * How one kind of provider is spoken to: the upstream request for an Anthropic Messages request, and
+ * how its responses become Anthropic responses. One instance per compiled ProviderDeployment
+ * (endpoint and credentials bound); called on event loops, so nothing here blocks.
+ */
+public interface ProviderAdapter {
+
+    /** The upstream request: target, headers (Host and Content-Length included) and body, owned by the caller. */
+    FullHttpRequest request(ProviderCall call);
+
+    /** Why this provider cannot serve {@code apiPath} (e.g. count_tokens where it has none), or null. */
+    default String unsupported(String apiPath) {
+        return null;
+    }
+
+    /** Whether error bodies are Anthropic error JSON already (else {@link #error} rewrites them). */
+    default boolean anthropicFormat() {
+        return true;
+    }
+
+    /** A converter for a successful response body that is not Anthropic JSON or SSE as is; null relays it untouched. */
+    default ResponseTranscoder transcoder(HttpHeaders responseHeaders, ByteBufAllocator alloc) {
+        return null;
+    }
+
+    /**
+     * Anthropic error JSON for a provider's error response, keeping its wording; null relays the body
+     * as is (Anthropic-format providers).
+     */
+    default ProviderError error(int status, HttpHeaders responseHeaders, String body) {
+        return null;
+    }
+
+    /** An error in Anthropic's form: the status the client gets and the JSON body. */
+    record ProviderError(int status, String json) {}
+}

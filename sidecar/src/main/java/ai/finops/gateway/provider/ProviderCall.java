@@ -1,0 +1,18 @@
+package ai.finops.gateway.provider;
+
+import ai.finops.gateway.routing.ModelEntry;
+import ai.finops.gateway.translate.RequestBody;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.handler.codec.http.FullHttpRequest;
+
+/**
+ * What an adapter builds one upstream request from.
+ *
+ * @param client the client's request (its body is the Anthropic Messages request; not consumed)
+ * @param body what the gateway learned of that body
+ * @param apiPath the Anthropic API path ({@code /v1/messages}, {@code /v1/messages/count_tokens})
+ * @param betaQuery whether the client sent {@code ?beta=true}
+ * @param model the resolved model: {@link ModelEntry#providerId()} is what the provider is asked for
+ */
+public record ProviderCall(FullHttpRequest client, RequestBody body, String apiPath, boolean betaQuery, ModelEntry model,
+        ByteBufAllocator alloc) {}
