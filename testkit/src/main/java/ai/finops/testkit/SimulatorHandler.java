@@ -47,7 +47,16 @@ final class SimulatorHandler extends SimpleChannelInboundHandler<FullHttpRequest
         String uri = request.uri();
         String path = uri.contains("?") ? uri.substring(0, uri.indexOf('?')) : uri;
         String requestId = "req_sim_" + sim.requestIds.incrementAndGet();
-        if (!authorized(headers)) {
+        if (path.startsWith("/model/")) {
+            bedrock(ctx, request, headers, uri, path, body, requestId);
+            return;
+        }
+        // Claude on Microsoft Foundry: the Messages API under /anthropic, the key in api-key
+        boolean foundry = path.startsWith("/anthropic/");
+        if (foundry) {
+            path = path.substring("/anthropic".length());
+        }
+        if (foundry ? !foundryAuthorized(headers) : !authorized(headers)) {
             sim.record(new RecordedRequest(request.method().name(), uri, headers, body));
             json(ctx, 401, MessageScript.error("authentication_error", "invalid x-api-key"), requestId, null);
             return;
@@ -86,12 +95,175 @@ final class SimulatorHandler extends SimpleChannelInboundHandler<FullHttpRequest
         boolean stream = parsed.path("stream").asBoolean(false);
         String model = parsed.path("model").asText("unknown");
         Reply chosen = reply;
-        Runnable play = () -> play(ctx, chosen, stream, model, body.length, requestId);
+        Runnable play = () -> play(ctx, chosen, stream, model, body.length, requestId, false);
         if (delay.isZero()) {
             play.run();
         } else {
             ctx.executor().schedule(play, delay.toNanos(), TimeUnit.NANOSECONDS);
         }
+    }
+
+    private boolean foundryAuthorized(HttpHeaders headers) {
+        String required = sim.options().requiredApiKey();
+        return required == null || required.equals(headers.get("api-key"));
+    }
+
+    // ---- Bedrock: InvokeModel / InvokeModelWithResponseStream --------------------------------
+
+    private static final java.util.regex.Pattern BEDROCK_PATH = java.util.regex.Pattern.compile("/model/([^/]+)/(invoke|invoke-with-response-stream)");
+    /** The anthropic_beta values this Bedrock accepts (the gateway's table must keep within them). */
+    static final java.util.Set<String> BEDROCK_BETAS = java.util.Set.of("interleaved-thinking-2025-05-14", "context-management-2025-06-27",
+            "effort-2025-11-24", "token-efficient-tools-2025-02-19", "fine-grained-tool-streaming-2025-05-14", "output-128k-2025-02-19",
+            "context-1m-2025-08-07", "computer-use-2025-01-24", "computer-use-2025-11-24", "tool-search-tool-2025-10-19", "tool-examples-2025-10-29");
+    /** Top-level fields of a Bedrock Claude body. */
+    static final java.util.Set<String> BEDROCK_FIELDS = java.util.Set.of("anthropic_version", "anthropic_beta", "messages", "system", "max_tokens",
+            "temperature", "top_p", "top_k", "stop_sequences", "tools", "tool_choice", "thinking", "metadata", "context_management", "output_config");
+
+    private void bedrock(ChannelHandlerContext ctx, FullHttpRequest request, HttpHeaders headers, String uri, String path, byte[] body,
+            String requestId) {
+        sim.record(new RecordedRequest(request.method().name(), uri, headers, body));
+        java.util.regex.Matcher m = BEDROCK_PATH.matcher(path);
+        if (!request.method().equals(HttpMethod.POST) || !m.matches()) {
+            bedrockError(ctx, 404, "UnknownOperationException", "Unknown operation " + request.method() + " " + path, requestId);
+            return;
+        }
+        String denied = awsDenied(request, headers, uri, body);
+        if (denied != null) {
+            bedrockError(ctx, 403, "InvalidSignatureException", denied, requestId);
+            return;
+        }
+        String model = java.net.URLDecoder.decode(m.group(1), StandardCharsets.UTF_8);
+        JsonNode parsed;
+        try {
+            parsed = JSON.readTree(body);
+        } catch (Exception e) {
+            parsed = null;
+        }
+        String invalid = bedrockInvalid(parsed);
+        if (invalid != null) {
+            bedrockError(ctx, 400, "ValidationException", invalid, requestId);
+            return;
+        }
+        Reply reply = sim.script.poll();
+        if (reply == null) {
+            reply = sim.defaultReply != null ? sim.defaultReply : builtIn(parsed);
+        }
+        Duration delay = reply.delay != null ? reply.delay : sim.options().latency();
+        boolean stream = m.group(2).equals("invoke-with-response-stream");
+        Reply chosen = reply;
+        Runnable play = () -> play(ctx, chosen, stream, model, body.length, requestId, true);
+        if (delay.isZero()) {
+            play.run();
+        } else {
+            ctx.executor().schedule(play, delay.toNanos(), TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** What Bedrock would reject in a Claude body, or null. */
+    private static String bedrockInvalid(JsonNode body) {
+        if (body == null || !body.isObject()) {
+            return "Malformed input request, please reformat your input and try again.";
+        }
+        if (!"bedrock-2023-05-31".equals(body.path("anthropic_version").asText(null))) {
+            return "anthropic_version: must be bedrock-2023-05-31, got " + body.path("anthropic_version");
+        }
+        for (java.util.Iterator<String> it = body.fieldNames(); it.hasNext(); ) {
+            String field = it.next();
+            if (!BEDROCK_FIELDS.contains(field)) {
+                return "Malformed input request: #: extraneous key [" + field + "] is not permitted, please reformat your input and try again.";
+            }
+        }
+        for (JsonNode beta : body.path("anthropic_beta")) {
+            if (!BEDROCK_BETAS.contains(beta.asText())) {
+                return "invalid beta flag";
+            }
+        }
+        for (JsonNode message : body.path("messages")) {
+            if (!java.util.Set.of("user", "assistant").contains(message.path("role").asText())) {
+                return "messages: role must be user or assistant, got " + message.path("role");
+            }
+        }
+        for (JsonNode tool : body.path("tools")) {
+            if (tool.has("defer_loading") || tool.has("input_examples")) {
+                return "tools: extraneous key [defer_loading] is not permitted";
+            }
+        }
+        if (body.has("context_management") && !contains(body.path("anthropic_beta"), "context-management-2025-06-27")) {
+            return "context_management: requires the context-management beta";
+        }
+        return null;
+    }
+
+    private static boolean contains(JsonNode array, String value) {
+        for (JsonNode v : array) {
+            if (value.equals(v.asText())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Checks the SigV4 signature (or a Bedrock API key as Bearer); returns why the request is refused, or null. */
+    private String awsDenied(FullHttpRequest request, HttpHeaders headers, String uri, byte[] body) {
+        SimulatorOptions.AwsKeys aws = sim.options().aws();
+        String authorization = headers.get(HttpHeaderNames.AUTHORIZATION);
+        if (aws == null) {
+            String required = sim.options().requiredApiKey();
+            return required == null || ("Bearer " + required).equals(authorization) ? null : "invalid Bedrock API key";
+        }
+        SigV4.Authorization auth = SigV4.Authorization.parse(authorization);
+        if (auth == null) {
+            return "Authorization header is not AWS4-HMAC-SHA256";
+        }
+        if (!auth.accessKeyId().equals(aws.accessKeyId())) {
+            return "The security token included in the request is invalid.";
+        }
+        if (!"bedrock".equals(auth.service()) || !auth.signedHeaders().contains("host") || !auth.signedHeaders().contains("x-amz-date")) {
+            return "credential scope or signed headers are wrong: " + authorization;
+        }
+        if (aws.sessionToken() != null && !aws.sessionToken().equals(headers.get("x-amz-security-token"))) {
+            return "The security token included in the request is invalid.";
+        }
+        java.util.Map<String, String> lower = new java.util.HashMap<>();
+        headers.forEach(e -> lower.put(e.getKey().toLowerCase(java.util.Locale.ROOT), e.getValue()));
+        String rawPath = uri.contains("?") ? uri.substring(0, uri.indexOf('?')) : uri;
+        String rawQuery = uri.contains("?") ? uri.substring(uri.indexOf('?') + 1) : "";
+        String expected = SigV4.signature(aws.secretAccessKey(), auth.region(), "bedrock", lower.get("x-amz-date"), request.method().name(),
+                rawPath, rawQuery, lower, auth.signedHeaders(), body, true);
+        return expected.equals(auth.signature()) ? null
+                : "The request signature we calculated does not match the signature you provided.";
+    }
+
+    private void bedrockError(ChannelHandlerContext ctx, int status, String exception, String message, String requestId) {
+        ByteBuf content = Unpooled.copiedBuffer(JSON.createObjectNode().put("message", message).toString(), StandardCharsets.UTF_8);
+        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status), content);
+        r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json")
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, content.readableBytes())
+                .set("x-amzn-requestid", requestId)
+                .set("x-amzn-errortype", exception + ":http://internal.amazon.com/coral/com.amazon.bedrock/");
+        ctx.writeAndFlush(r);
+    }
+
+    private static String bedrockException(int status) {
+        return switch (status) {
+            case 429 -> "ThrottlingException";
+            case 529, 503 -> "ServiceUnavailableException";
+            case 400 -> "ValidationException";
+            case 403 -> "AccessDeniedException";
+            case 404 -> "ResourceNotFoundException";
+            default -> "InternalServerException";
+        };
+    }
+
+    /** An Anthropic SSE event as Bedrock frames it; message_stop carries the invocation metrics. */
+    private static byte[] bedrockFrame(String sseEvent, MessageScript script) {
+        int data = sseEvent.indexOf("data: ");
+        String json = sseEvent.substring(data + 6).trim();
+        if (json.contains("\"type\":\"message_stop\"")) {
+            json = json.substring(0, json.length() - 1) + ",\"amazon-bedrock-invocationMetrics\":{\"inputTokenCount\":" + script.inputTokens
+                    + ",\"outputTokenCount\":10,\"invocationLatency\":120,\"firstByteLatency\":40}}";
+        }
+        return EventStreamFrames.chunk(json);
     }
 
     private boolean authorized(HttpHeaders headers) {
@@ -124,13 +296,18 @@ final class SimulatorHandler extends SimpleChannelInboundHandler<FullHttpRequest
         return Reply.text("Hello from the FinOps Gateway simulator.");
     }
 
-    private void play(ChannelHandlerContext ctx, Reply reply, boolean stream, String model, int requestBytes, String requestId) {
+    private void play(ChannelHandlerContext ctx, Reply reply, boolean stream, String model, int requestBytes, String requestId,
+            boolean bedrock) {
         if (!ctx.channel().isActive()) {
             return;
         }
         switch (reply.kind) {
             case STATUS -> {
-                json(ctx, reply.status, MessageScript.error(reply.errorType, reply.text), requestId, reply.retryAfter);
+                if (bedrock) {
+                    bedrockError(ctx, reply.status == 529 ? 503 : reply.status, bedrockException(reply.status), reply.text, requestId);
+                } else {
+                    json(ctx, reply.status, MessageScript.error(reply.errorType, reply.text), requestId, reply.retryAfter);
+                }
                 return;
             }
             case RESET_BEFORE_FIRST_BYTE -> {
@@ -148,12 +325,13 @@ final class SimulatorHandler extends SimpleChannelInboundHandler<FullHttpRequest
             return;
         }
         HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
-        head.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8")
+        head.headers().set(HttpHeaderNames.CONTENT_TYPE, bedrock ? "application/vnd.amazon.eventstream" : "text/event-stream; charset=utf-8")
                 .set(HttpHeaderNames.CACHE_CONTROL, "no-cache")
-                .set("request-id", requestId);
+                .set(bedrock ? "x-amzn-requestid" : "request-id", requestId);
         HttpUtil.setTransferEncodingChunked(head, true);
         write(ctx, head);
-        List<String> events = script.events();
+        List<byte[]> events = script.events().stream()
+                .map(e -> bedrock ? bedrockFrame(e, script) : e.getBytes(StandardCharsets.UTF_8)).toList();
         Runnable end = () -> ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
         switch (reply.kind) {
             case RESET_AFTER_FIRST_BYTE -> {
@@ -167,9 +345,15 @@ final class SimulatorHandler extends SimpleChannelInboundHandler<FullHttpRequest
             case MALFORMED_SSE_AFTER_FIRST_BYTE -> {
                 events = events.subList(0, 3);
                 end = () -> {
-                    write(ctx, new DefaultHttpContent(Unpooled.copiedBuffer(
-                            "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_de\n\n",
-                            StandardCharsets.UTF_8)));
+                    byte[] bad;
+                    if (bedrock) {
+                        bad = EventStreamFrames.chunk("{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"x\"}}");
+                        bad[bad.length - 1] ^= 0x5a;   // a corrupted message CRC
+                    } else {
+                        bad = "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_de\n\n"
+                                .getBytes(StandardCharsets.UTF_8);
+                    }
+                    write(ctx, new DefaultHttpContent(Unpooled.wrappedBuffer(bad)));
                     ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
                 };
             }
@@ -184,13 +368,13 @@ final class SimulatorHandler extends SimpleChannelInboundHandler<FullHttpRequest
     /** Writes events while the socket takes them; pauses when it does not (backpressure), resumes when it does. */
     private final class Stream {
         private final ChannelHandlerContext ctx;
-        private final Iterator<String> events;
+        private final Iterator<byte[]> events;
         private final long intervalNanos;
         private final Runnable end;
         private boolean scheduled;
         private boolean finished;
 
-        Stream(ChannelHandlerContext ctx, Iterator<String> events, long intervalNanos, Runnable end) {
+        Stream(ChannelHandlerContext ctx, Iterator<byte[]> events, long intervalNanos, Runnable end) {
             this.ctx = ctx;
             this.events = events;
             this.intervalNanos = intervalNanos;
@@ -202,7 +386,7 @@ final class SimulatorHandler extends SimpleChannelInboundHandler<FullHttpRequest
                 return;
             }
             while (events.hasNext() && ctx.channel().isWritable()) {
-                write(ctx, new DefaultHttpContent(Unpooled.copiedBuffer(events.next(), StandardCharsets.UTF_8)));
+                write(ctx, new DefaultHttpContent(Unpooled.wrappedBuffer(events.next())));
                 if (intervalNanos > 0 && events.hasNext()) {
                     scheduled = true;
                     ctx.executor().schedule(() -> {

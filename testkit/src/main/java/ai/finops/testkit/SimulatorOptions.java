@@ -4,7 +4,10 @@ import java.time.Duration;
 
 /** How a {@link Simulator} listens and behaves. Build with {@link #builder()}. */
 public record SimulatorOptions(String host, int port, Duration latency, int tokensPerSecond, String requiredApiKey,
-        String certificatePem, String privateKeyPem, boolean record) {
+        String certificatePem, String privateKeyPem, boolean record, AwsKeys aws) {
+
+    /** The AWS credentials whose SigV4 signatures the Bedrock dialect accepts (region from the signature's scope). */
+    public record AwsKeys(String accessKeyId, String secretAccessKey, String sessionToken) {}
 
     public static Builder builder() {
         return new Builder();
@@ -23,6 +26,7 @@ public record SimulatorOptions(String host, int port, Duration latency, int toke
         private String certificatePem;
         private String privateKeyPem;
         private boolean record = true;
+        private AwsKeys aws;
 
         public Builder host(String host) {
             this.host = host;
@@ -65,8 +69,14 @@ public record SimulatorOptions(String host, int port, Duration latency, int toke
             return this;
         }
 
+        /** Bedrock requests must carry a SigV4 signature by these credentials (else 403, as AWS answers). */
+        public Builder aws(String accessKeyId, String secretAccessKey, String sessionToken) {
+            this.aws = new AwsKeys(accessKeyId, secretAccessKey, sessionToken);
+            return this;
+        }
+
         public SimulatorOptions build() {
-            return new SimulatorOptions(host, port, latency, tokensPerSecond, requiredApiKey, certificatePem, privateKeyPem, record);
+            return new SimulatorOptions(host, port, latency, tokensPerSecond, requiredApiKey, certificatePem, privateKeyPem, record, aws);
         }
     }
 }
