@@ -1,0 +1,114 @@
+package ai.finops.gateway.it;
+
+import static ai.finops.gateway.it.GatewayHarness.KEY;
+import static ai.finops.gateway.it.GatewayHarness.PROVIDER_KEY;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.finops.testkit.ClaudeCodeFixtures;
+import ai.finops.testkit.ClaudeCodeFixtures.CapturedRequest;
+import ai.finops.testkit.RecordedRequest;
+import ai.finops.testkit.Reply;
+import ai.finops.testkit.Simulator;
+import ai.finops.testkit.SimulatorOptions;
+import com.anthropic.client.AnthropicClient;
+import com.anthropic.client.okhttp.AnthropicOkHttpClient;
+import com.anthropic.core.http.StreamResponse;
+import com.anthropic.helpers.MessageAccumulator;
+import com.anthropic.models.messages.Message;
+import com.anthropic.models.messages.MessageCreateParams;
+import com.anthropic.models.messages.RawMessageStreamEvent;
+import com.anthropic.models.messages.StopReason;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Claude on Microsoft Foundry ({@code azure}): the Messages API under the resource's {@code /anthropic} path, {@code api-key}, deployment names. */
+class FoundryIT {
+    static final Set<String> RESTRICTED = Set.of("connection", "host", "content-length", "expect", "upgrade");
+    static Simulator simulator;
+    static GatewayHarness harness;
+    static AnthropicClient client;
+
+    @BeforeAll
+    static void start() throws Exception {
+        simulator = Simulator.start(SimulatorOptions.builder().requiredApiKey(PROVIDER_KEY).build());
+        harness = new GatewayHarness()
+                .write("providers.yaml", """
+                        apiVersion: finops.ai/v1alpha1
+                        kind: ProviderDeployment
+                        metadata: {name: foundry-eu}
+                        spec:
+                          provider: azure
+                          endpoint: %s/anthropic
+                          credentials: {secretRef: {name: provider-key}}
+                          models:
+                            - {name: claude-sonnet-4-6, deployment: team-sonnet}
+                          timeouts: {connect: 1s, firstByte: 5s, idle: 5s}
+                        """.formatted(simulator.baseUrl()))
+                .write("keys.yaml", GatewayHarness.keyAndSecrets())
+                .start();
+        client = AnthropicOkHttpClient.builder().baseUrl(harness.baseUrl() + "/anthropic").authToken(KEY).maxRetries(0).build();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        harness.close();
+        simulator.close();
+    }
+
+    @BeforeEach
+    void clear() {
+        simulator.clearRequests();
+    }
+
+    @Test
+    void streamingToolUseWithTheDeploymentNameAsModel() {
+        simulator.enqueue(Reply.toolUse("Bash", "{\"command\":\"pwd\"}", 4));
+        MessageAccumulator acc = MessageAccumulator.create();
+        try (StreamResponse<RawMessageStreamEvent> stream = client.messages().createStreaming(
+                MessageCreateParams.builder().model("azure/claude-sonnet-4-6").maxTokens(256).addUserMessage("where am I").build())) {
+            stream.stream().forEach(acc::accumulate);
+        }
+        Message message = acc.message();
+        assertThat(message.stopReason()).contains(StopReason.TOOL_USE);
+        assertThat(message.content().get(0).asToolUse()._input().toString()).contains("pwd");
+        RecordedRequest received = simulator.requests().get(0);
+        assertThat(received.uri()).isEqualTo("/anthropic/v1/messages");
+        assertThat(received.headers().get("api-key")).isEqualTo(PROVIDER_KEY);
+        assertThat(received.headers().get("x-api-key")).isNull();
+        assertThat(received.headers().get("authorization")).isNull();
+        assertThat(new String(received.body(), StandardCharsets.UTF_8)).contains("\"model\":\"team-sonnet\"");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"turn1-request.json", "turn2-request.json"})
+    void claudeCodesRequestGoesVerbatimButTheModel(String fixture) throws Exception {
+        CapturedRequest captured = ClaudeCodeFixtures.load(fixture);
+        String body = new String(captured.body(), StandardCharsets.UTF_8).replace("\"model\":\"sonnet-model\"", "\"model\":\"azure/claude-sonnet-4-6\"");
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(harness.baseUrl() + "/anthropic" + captured.path()))
+                .timeout(Duration.ofSeconds(20)).POST(HttpRequest.BodyPublishers.ofString(body));
+        captured.headers().forEach((name, value) -> {
+            if (!RESTRICTED.contains(name) && !name.equals("authorization")) {
+                b.header(name, value);
+            }
+        });
+        b.header("authorization", "Bearer " + KEY);
+        HttpResponse<String> response = harness.http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.body()).contains("event: message_stop").doesNotContain("event: error");
+        RecordedRequest received = simulator.requests().get(0);
+        assertThat(received.uri()).isEqualTo("/anthropic/v1/messages?beta=true");
+        assertThat(new String(received.body(), StandardCharsets.UTF_8))
+                .isEqualTo(body.replace("\"model\":\"azure/claude-sonnet-4-6\"", "\"model\":\"team-sonnet\""));
+        assertThat(received.headers().get("anthropic-beta")).isEqualTo(captured.headers().get("anthropic-beta"));
+    }
+}
