@@ -6,8 +6,10 @@ import java.time.Duration;
 
 /**
  * {@code java -jar finops-testkit.jar [--port 9999] [--host 127.0.0.1] [--latency-ms 0]
- * [--tokens-per-second 0] [--api-key KEY] [--tls-self-signed]}: the simulator on its own, for demos
- * and benchmarks. Runs until killed.
+ * [--tokens-per-second 0] [--api-key KEY] [--aws ACCESS_KEY_ID:SECRET] [--tls-self-signed]}: the simulator
+ * on its own, for demos and benchmarks. It serves the Anthropic API ({@code /v1/messages}), Claude on
+ * Foundry ({@code /anthropic/v1/messages}, key in {@code api-key}) and Bedrock ({@code /model/{id}/invoke...},
+ * SigV4 by the {@code --aws} credentials, or {@code --api-key} as Bearer). Runs until killed.
  */
 public final class SimulatorMain {
     private SimulatorMain() {}
@@ -22,6 +24,10 @@ public final class SimulatorMain {
                 case "--latency-ms" -> b.latency(Duration.ofMillis(Long.parseLong(args[++i])));
                 case "--tokens-per-second" -> b.tokensPerSecond(Integer.parseInt(args[++i]));
                 case "--api-key" -> b.requiredApiKey(args[++i]);
+                case "--aws" -> {
+                    String[] keys = args[++i].split(":", 3);
+                    b.aws(keys[0], keys[1], keys.length > 2 ? keys[2] : null);
+                }
                 case "--tls-self-signed" -> {
                     TestCertificates.Certificate c = TestCertificates.selfSigned("localhost", "127.0.0.1");
                     Path dir = Files.createTempDirectory("finops-simulator-tls");
@@ -30,7 +36,7 @@ public final class SimulatorMain {
                 }
                 case "-h", "--help" -> {
                     System.out.println("usage: java -jar finops-testkit.jar [--port 9999] [--host 127.0.0.1] [--latency-ms N]"
-                            + " [--tokens-per-second N] [--api-key KEY] [--tls-self-signed]");
+                            + " [--tokens-per-second N] [--api-key KEY] [--aws ACCESS_KEY_ID:SECRET[:SESSION_TOKEN]] [--tls-self-signed]");
                     return;
                 }
                 default -> {
