@@ -42,6 +42,8 @@ public final class Simulator implements AutoCloseable {
     final AtomicLong closed = new AtomicLong();
     final AtomicLong bytesWritten = new AtomicLong();
     final AtomicLong requestIds = new AtomicLong();
+    /** OAuth access tokens issued by {@code POST /token}, with their expiry (epoch millis). */
+    final java.util.Map<String, Long> issuedTokens = new java.util.concurrent.ConcurrentHashMap<>();
     private final java.util.Set<Channel> channels = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private Simulator(SimulatorOptions options) throws Exception {
@@ -142,6 +144,11 @@ public final class Simulator implements AutoCloseable {
             Thread.sleep(5);
         }
         return requests();
+    }
+
+    /** How many OAuth access tokens the token endpoint issued. */
+    public int tokensIssued() {
+        return issuedTokens.size();
     }
 
     public int openConnections() {

@@ -2,6 +2,7 @@ package ai.finops.testkit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
@@ -49,6 +50,14 @@ final class SimulatorHandler extends SimpleChannelInboundHandler<FullHttpRequest
         String requestId = "req_sim_" + sim.requestIds.incrementAndGet();
         if (path.startsWith("/model/")) {
             bedrock(ctx, request, headers, uri, path, body, requestId);
+            return;
+        }
+        if (path.equals("/token")) {
+            token(ctx, body);
+            return;
+        }
+        if (path.startsWith("/v1/projects/")) {
+            vertex(ctx, request, headers, uri, path, body, requestId);
             return;
         }
         // Claude on Microsoft Foundry: the Messages API under /anthropic, the key in api-key
@@ -101,6 +110,149 @@ final class SimulatorHandler extends SimpleChannelInboundHandler<FullHttpRequest
         } else {
             ctx.executor().schedule(play, delay.toNanos(), TimeUnit.NANOSECONDS);
         }
+    }
+
+    // ---- Vertex AI: OAuth token endpoint, rawPredict / streamRawPredict -------------------------
+
+    private static final java.util.regex.Pattern VERTEX_PATH = java.util.regex.Pattern.compile(
+            "/v1/projects/([^/]+)/locations/([^/]+)/publishers/anthropic/models/([^/:]+):(rawPredict|streamRawPredict)");
+
+    /** The OAuth 2.0 JWT-bearer grant, as Google's token endpoint serves it to service accounts. */
+    private void token(ChannelHandlerContext ctx, byte[] body) {
+        SimulatorOptions.GoogleAccount account = sim.options().google();
+        java.util.Map<String, String> form = new java.util.HashMap<>();
+        for (String pair : new String(body, StandardCharsets.UTF_8).split("&")) {
+            int eq = pair.indexOf('=');
+            if (eq > 0) {
+                form.put(pair.substring(0, eq), java.net.URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+            }
+        }
+        String problem = account == null ? "no service account configured" : jwtProblem(form, account);
+        if (problem != null) {
+            json(ctx, 400, "{\"error\":\"invalid_grant\",\"error_description\":\"" + problem + "\"}", null, null);
+            return;
+        }
+        String token = "ya29.sim-" + sim.requestIds.incrementAndGet() + "-" + Long.toHexString(System.nanoTime());
+        sim.issuedTokens.put(token, System.currentTimeMillis() + account.tokenLifetime().toMillis());
+        json(ctx, 200, "{\"access_token\":\"" + token + "\",\"expires_in\":" + account.tokenLifetime().toSeconds()
+                + ",\"token_type\":\"Bearer\"}", null, null);
+    }
+
+    private static String jwtProblem(java.util.Map<String, String> form, SimulatorOptions.GoogleAccount account) {
+        if (!"urn:ietf:params:oauth:grant-type:jwt-bearer".equals(form.get("grant_type")) || form.get("assertion") == null) {
+            return "unsupported grant";
+        }
+        String[] parts = form.get("assertion").split("\\.");
+        if (parts.length != 3) {
+            return "malformed assertion";
+        }
+        try {
+            java.security.Signature rsa = java.security.Signature.getInstance("SHA256withRSA");
+            rsa.initVerify(account.publicKey());
+            rsa.update((parts[0] + "." + parts[1]).getBytes(StandardCharsets.US_ASCII));
+            if (!rsa.verify(java.util.Base64.getUrlDecoder().decode(parts[2]))) {
+                return "invalid JWT signature";
+            }
+            JsonNode claims = JSON.readTree(java.util.Base64.getUrlDecoder().decode(parts[1]));
+            if (!account.clientEmail().equals(claims.path("iss").asText())) {
+                return "unknown issuer";
+            }
+            if (!claims.path("scope").asText().contains("https://www.googleapis.com/auth/cloud-platform")) {
+                return "missing scope";
+            }
+            if (claims.path("exp").asLong() * 1000 < System.currentTimeMillis()) {
+                return "expired assertion";
+            }
+        } catch (Exception e) {
+            return "bad assertion: " + e.getMessage();
+        }
+        return null;
+    }
+
+    private void vertex(ChannelHandlerContext ctx, FullHttpRequest request, HttpHeaders headers, String uri, String path, byte[] body,
+            String requestId) {
+        sim.record(new RecordedRequest(request.method().name(), uri, headers, body));
+        java.util.regex.Matcher m = VERTEX_PATH.matcher(path);
+        if (!request.method().equals(HttpMethod.POST) || !m.matches()) {
+            googleError(ctx, 404, "NOT_FOUND", "The requested URL " + path + " was not found on this server.");
+            return;
+        }
+        String auth = headers.get(HttpHeaderNames.AUTHORIZATION);
+        Long expiry = auth != null && auth.startsWith("Bearer ") ? sim.issuedTokens.get(auth.substring(7)) : null;
+        if (expiry == null || expiry < System.currentTimeMillis()) {
+            googleError(ctx, 401, "UNAUTHENTICATED", "Request had invalid authentication credentials. Expected OAuth 2 access token.");
+            return;
+        }
+        JsonNode parsed;
+        try {
+            parsed = JSON.readTree(body);
+        } catch (Exception e) {
+            parsed = null;
+        }
+        String model = java.net.URLDecoder.decode(m.group(3), StandardCharsets.UTF_8);
+        boolean countTokens = model.equals("count-tokens");
+        String invalid = vertexInvalid(parsed, headers, countTokens);
+        if (invalid != null) {
+            json(ctx, 400, MessageScript.error("invalid_request_error", invalid), requestId, null);
+            return;
+        }
+        if (countTokens) {
+            json(ctx, 200, "{\"input_tokens\":" + Math.max(1, body.length / 4) + "}", requestId, null);
+            return;
+        }
+        boolean stream = parsed.path("stream").asBoolean(false);
+        if (stream != m.group(4).equals("streamRawPredict")) {
+            json(ctx, 400, MessageScript.error("invalid_request_error", "stream must match the method " + m.group(4)), requestId, null);
+            return;
+        }
+        Reply reply = sim.script.poll();
+        if (reply == null) {
+            reply = sim.defaultReply != null ? sim.defaultReply : builtIn(parsed);
+        }
+        if (reply.kind == Reply.Kind.STATUS && reply.status == 429) {
+            googleError(ctx, 429, "RESOURCE_EXHAUSTED", reply.text);
+            return;
+        }
+        Reply chosen = reply;
+        play(ctx, chosen, stream, model, body.length, requestId, false);
+    }
+
+    /** What Vertex would reject in a Claude body, or null. */
+    private static String vertexInvalid(JsonNode body, HttpHeaders headers, boolean countTokens) {
+        if (body == null || !body.isObject()) {
+            return "There was an issue with the format or content of your request.";
+        }
+        if (!"vertex-2023-10-16".equals(body.path("anthropic_version").asText(null))) {
+            return "anthropic_version: must be vertex-2023-10-16, got " + body.path("anthropic_version");
+        }
+        if (body.has("model") != countTokens) {
+            return countTokens ? "model: Field required" : "model: Extra inputs are not permitted (the model is in the URL)";
+        }
+        String betas = headers.get("anthropic-beta");
+        if (betas != null) {
+            for (String beta : betas.split(",")) {
+                if (!BEDROCK_BETAS.contains(beta.trim())) {
+                    return "invalid beta flag: " + beta.trim();
+                }
+            }
+        }
+        for (JsonNode message : body.path("messages")) {
+            if (!java.util.Set.of("user", "assistant").contains(message.path("role").asText())) {
+                return "messages: Input tag '" + message.path("role").asText() + "' found using 'role' does not match any of the expected tags: 'user', 'assistant'";
+            }
+        }
+        for (JsonNode tool : body.path("tools")) {
+            if (tool.has("defer_loading")) {
+                return "tools.defer_loading: Extra inputs are not permitted";
+            }
+        }
+        return null;
+    }
+
+    private void googleError(ChannelHandlerContext ctx, int status, String googleStatus, String message) {
+        ObjectNode error = JSON.createObjectNode();
+        error.putObject("error").put("code", status).put("message", message).put("status", googleStatus);
+        json(ctx, status, error.toString(), null, null);
     }
 
     private boolean foundryAuthorized(HttpHeaders headers) {
@@ -425,8 +577,10 @@ final class SimulatorHandler extends SimpleChannelInboundHandler<FullHttpRequest
         ByteBuf content = Unpooled.copiedBuffer(body, StandardCharsets.UTF_8);
         FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status), content);
         r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json")
-                .setInt(HttpHeaderNames.CONTENT_LENGTH, content.readableBytes())
-                .set("request-id", requestId);
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, content.readableBytes());
+        if (requestId != null) {
+            r.headers().set("request-id", requestId);
+        }
         if (retryAfter != null) {
             r.headers().set(HttpHeaderNames.RETRY_AFTER, retryAfter);
         }

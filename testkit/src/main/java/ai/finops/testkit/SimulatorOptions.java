@@ -4,7 +4,13 @@ import java.time.Duration;
 
 /** How a {@link Simulator} listens and behaves. Build with {@link #builder()}. */
 public record SimulatorOptions(String host, int port, Duration latency, int tokensPerSecond, String requiredApiKey,
-        String certificatePem, String privateKeyPem, boolean record, AwsKeys aws) {
+        String certificatePem, String privateKeyPem, boolean record, AwsKeys aws, GoogleAccount google) {
+
+    /**
+     * The service account whose signed JWT assertions the simulator's OAuth token endpoint ({@code POST /token})
+     * accepts; Vertex requests must then carry a token it issued and that has not expired.
+     */
+    public record GoogleAccount(String clientEmail, java.security.PublicKey publicKey, Duration tokenLifetime) {}
 
     /** The AWS credentials whose SigV4 signatures the Bedrock dialect accepts (region from the signature's scope). */
     public record AwsKeys(String accessKeyId, String secretAccessKey, String sessionToken) {}
@@ -27,6 +33,7 @@ public record SimulatorOptions(String host, int port, Duration latency, int toke
         private String privateKeyPem;
         private boolean record = true;
         private AwsKeys aws;
+        private GoogleAccount google;
 
         public Builder host(String host) {
             this.host = host;
@@ -75,8 +82,14 @@ public record SimulatorOptions(String host, int port, Duration latency, int toke
             return this;
         }
 
+        /** Vertex: accept JWT assertions signed by this service account's key; issued tokens live {@code tokenLifetime}. */
+        public Builder google(String clientEmail, java.security.PublicKey publicKey, Duration tokenLifetime) {
+            this.google = new GoogleAccount(clientEmail, publicKey, tokenLifetime);
+            return this;
+        }
+
         public SimulatorOptions build() {
-            return new SimulatorOptions(host, port, latency, tokensPerSecond, requiredApiKey, certificatePem, privateKeyPem, record, aws);
+            return new SimulatorOptions(host, port, latency, tokensPerSecond, requiredApiKey, certificatePem, privateKeyPem, record, aws, google);
         }
     }
 }

@@ -1,6 +1,7 @@
 package ai.finops.gateway.provider;
 
 import io.netty.buffer.ByteBufAllocator;
+import java.util.concurrent.CompletableFuture;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaders;
 
@@ -10,6 +11,17 @@ import io.netty.handler.codec.http.HttpHeaders;
  * (endpoint and credentials bound); called on event loops, so nothing here blocks.
  */
 public interface ProviderAdapter {
+
+    /**
+     * Completes when {@link #request} can be called without blocking: at once, except while a
+     * credential (an OAuth access token) is being fetched off the event loop.
+     */
+    default CompletableFuture<Void> ready() {
+        return READY;
+    }
+
+    /** An already completed {@link #ready()}. */
+    CompletableFuture<Void> READY = CompletableFuture.completedFuture(null);
 
     /** The upstream request: target, headers (Host and Content-Length included) and body, owned by the caller. */
     FullHttpRequest request(ProviderCall call);

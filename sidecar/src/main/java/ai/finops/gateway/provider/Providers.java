@@ -15,6 +15,7 @@ public final class Providers {
         return switch (type) {
             case AZURE -> "https://" + spec.azure.get("resource") + ".services.ai.azure.com/anthropic";
             case BEDROCK -> BedrockAdapter.defaultEndpoint(spec.bedrock.get("region"));
+            case VERTEX -> VertexAdapter.defaultEndpoint(spec.vertex.get("region"));
             default -> type.defaultEndpoint();
         };
     }
@@ -28,6 +29,10 @@ public final class Providers {
             case ANTHROPIC -> new AnthropicAdapter(endpoint, "x-api-key", apiKey(spec, secret));
             case AZURE -> new AnthropicAdapter(endpoint, "api-key", apiKey(spec, secret));
             case BEDROCK -> bedrock(spec, endpoint, secret);
+            case VERTEX -> new VertexAdapter(endpoint, spec.vertex.get("projectId"), spec.vertex.get("region"), secret == null
+                    ? GoogleTokens.applicationDefault()
+                    : GoogleTokens.serviceAccount(secret.get(spec.credentials.secretRef.key != null ? spec.credentials.secretRef.key
+                            : ResourceValidator.VERTEX_SECRET_KEY)));
             default -> throw new IllegalArgumentException("provider " + type.id() + " is not served by this gateway version");
         };
     }

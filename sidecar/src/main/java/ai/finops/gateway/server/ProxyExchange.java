@@ -166,6 +166,32 @@ final class ProxyExchange implements UpstreamListener {
     }
 
     private void send(Channel ch, Deployment d) {
+        scheduleTimer(d.firstByteTimeout().toNanos());
+        java.util.concurrent.CompletableFuture<Void> ready = d.adapter().ready();
+        if (ready.isDone() && !ready.isCompletedExceptionally()) {
+            sendNow(ch, d);
+            return;
+        }
+        ready.whenComplete((ok, error) -> ch.eventLoop().execute(() -> {
+            if (done || upstream != ch) {
+                return;   // cancelled, or timed out, while the credential was fetched
+            }
+            if (error != null) {
+                failAttempt("credentials", d.name() + ": cannot get a provider credential: " + describe(rootCause(error)), false, 502);
+            } else {
+                sendNow(ch, d);
+            }
+        }));
+    }
+
+    private static Throwable rootCause(Throwable t) {
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t;
+    }
+
+    private void sendNow(Channel ch, Deployment d) {
         Attempt a = attempt();
         FullHttpRequest out;
         try {
