@@ -55,16 +55,24 @@ public final class BedrockAdapter implements ProviderAdapter {
     private final String region;
     private final AwsKeys keys;
     private final String apiKey;
+    private final AwsIdentity platform;
 
     /**
-     * @param keys SigV4 credentials, or null when {@code apiKey} is given
+     * @param keys SigV4 credentials from a Secret, or null
      * @param apiKey a Bedrock API key (Bearer), or null
+     * @param platform the default-chain identity, used when neither is given
      */
-    public BedrockAdapter(UpstreamEndpoint endpoint, String region, AwsKeys keys, String apiKey) {
+    public BedrockAdapter(UpstreamEndpoint endpoint, String region, AwsKeys keys, String apiKey, AwsIdentity platform) {
         this.endpoint = endpoint;
         this.region = region;
         this.keys = keys;
         this.apiKey = apiKey;
+        this.platform = platform;
+    }
+
+    @Override
+    public java.util.concurrent.CompletableFuture<Void> ready() {
+        return keys == null && apiKey == null ? platform.ready() : READY;
     }
 
     /** The default endpoint of a region. */
@@ -117,7 +125,8 @@ public final class BedrockAdapter implements ProviderAdapter {
                 .putHeader("content-type", "application/json")
                 .putHeader("accept", accept)
                 .build();
-        SdkHttpRequest signed = SIGNER.sign(r -> r.identity(keys.identity())
+        AwsCredentialsIdentity identity = keys != null ? keys.identity() : platform.identity();
+        SdkHttpRequest signed = SIGNER.sign(r -> r.identity(identity)
                         .request(unsigned)
                         .payload(ContentStreamProvider.fromByteArrayUnsafe(body))
                         .putProperty(AwsV4FamilyHttpSigner.SERVICE_SIGNING_NAME, "bedrock")
@@ -165,6 +174,6 @@ public final class BedrockAdapter implements ProviderAdapter {
 
     @Override
     public String toString() {
-        return "BedrockAdapter[" + endpoint + ", " + region + ", " + (apiKey != null ? "api key" : "sigv4") + "]";
+        return "BedrockAdapter[" + endpoint + ", " + region + ", " + (apiKey != null ? "api key" : keys != null ? "sigv4" : "sigv4, default chain") + "]";
     }
 }

@@ -48,13 +48,12 @@ public final class Providers {
     private static ProviderAdapter bedrock(ProviderDeploymentSpec spec, UpstreamEndpoint endpoint, Map<String, String> secret) {
         String region = spec.bedrock.get("region");
         if (secret == null) {
-            throw new IllegalArgumentException("a bedrock deployment needs credentials.secretRef (accessKeyId and secretAccessKey, "
-                    + "or apiKey) in this version; the AWS default credential chain comes later");
+            return new BedrockAdapter(endpoint, region, null, null, AwsIdentity.platform());
         }
         if (secret.containsKey(ResourceValidator.DEFAULT_API_KEY_KEY)) {
-            return new BedrockAdapter(endpoint, region, null, secret.get(ResourceValidator.DEFAULT_API_KEY_KEY));
+            return new BedrockAdapter(endpoint, region, null, secret.get(ResourceValidator.DEFAULT_API_KEY_KEY), null);
         }
         return new BedrockAdapter(endpoint, region, new BedrockAdapter.AwsKeys(secret.get("accessKeyId"), secret.get("secretAccessKey"),
-                secret.get(ResourceValidator.BEDROCK_SESSION_TOKEN_KEY)), null);
+                secret.get(ResourceValidator.BEDROCK_SESSION_TOKEN_KEY)), null, null);
     }
 }
