@@ -263,10 +263,13 @@ final class SimulatorHandler extends SimpleChannelInboundHandler<FullHttpRequest
     // ---- Bedrock: InvokeModel / InvokeModelWithResponseStream --------------------------------
 
     private static final java.util.regex.Pattern BEDROCK_PATH = java.util.regex.Pattern.compile("/model/([^/]+)/(invoke|invoke-with-response-stream)");
-    /** The anthropic_beta values this Bedrock accepts (the gateway's table must keep within them). */
+    /**
+     * The anthropic_beta values this Bedrock (and Vertex) accepts. It lacks one that the gateway's feature
+     * table lists ({@code computer-use-2025-11-24}), as a region or model may: the gateway must recover.
+     */
     static final java.util.Set<String> BEDROCK_BETAS = java.util.Set.of("interleaved-thinking-2025-05-14", "context-management-2025-06-27",
             "effort-2025-11-24", "token-efficient-tools-2025-02-19", "fine-grained-tool-streaming-2025-05-14", "output-128k-2025-02-19",
-            "context-1m-2025-08-07", "computer-use-2025-01-24", "computer-use-2025-11-24", "tool-search-tool-2025-10-19", "tool-examples-2025-10-29");
+            "context-1m-2025-08-07", "computer-use-2025-01-24", "tool-search-tool-2025-10-19", "tool-examples-2025-10-29");
     /** Top-level fields of a Bedrock Claude body. */
     static final java.util.Set<String> BEDROCK_FIELDS = java.util.Set.of("anthropic_version", "anthropic_beta", "messages", "system", "max_tokens",
             "temperature", "top_p", "top_k", "stop_sequences", "tools", "tool_choice", "thinking", "metadata", "context_management", "output_config");

@@ -88,7 +88,7 @@ public final class BedrockAdapter implements ProviderAdapter {
         body.remove("stream");
         AnthropicBodies.moveSystemMessages(body);
         List<String> betas = ProviderFeatures.filter(ProviderFeatures.betas(call.client().headers().getAll("anthropic-beta")),
-                ProviderFeatures.BEDROCK_BETAS, body);
+                call.withoutBetas() ? java.util.Set.of() : ProviderFeatures.BEDROCK_BETAS, body);
         ObjectNode out = body.objectNode();
         out.put("anthropic_version", ANTHROPIC_VERSION);
         if (!betas.isEmpty()) {

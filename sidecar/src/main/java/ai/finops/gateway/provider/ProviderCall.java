@@ -13,6 +13,7 @@ import io.netty.handler.codec.http.FullHttpRequest;
  * @param apiPath the Anthropic API path ({@code /v1/messages}, {@code /v1/messages/count_tokens})
  * @param betaQuery whether the client sent {@code ?beta=true}
  * @param model the resolved model: {@link ModelEntry#providerId()} is what the provider is asked for
+ * @param withoutBetas send no beta at all (and none of the fields that need one): the provider refused one
  */
 public record ProviderCall(FullHttpRequest client, RequestBody body, String apiPath, boolean betaQuery, ModelEntry model,
-        ByteBufAllocator alloc) {}
+        ByteBufAllocator alloc, boolean withoutBetas) {}

@@ -64,7 +64,7 @@ public final class VertexAdapter implements ProviderAdapter {
         boolean countTokens = call.apiPath().endsWith("/count_tokens");
         AnthropicBodies.moveSystemMessages(body);
         List<String> betas = ProviderFeatures.filter(ProviderFeatures.betas(call.client().headers().getAll("anthropic-beta")),
-                VERTEX_BETAS, body);
+                call.withoutBetas() ? Set.of() : VERTEX_BETAS, body);
         String model;
         if (countTokens) {
             body.put("model", call.model().providerId());

@@ -6,6 +6,7 @@ import ai.finops.gateway.observability.GatewayMetrics;
 import ai.finops.gateway.observability.Pricing;
 import ai.finops.gateway.provider.ProviderAdapter;
 import ai.finops.gateway.provider.ProviderCall;
+import ai.finops.gateway.provider.ProviderFeatures;
 import ai.finops.gateway.provider.ResponseTranscoder;
 import ai.finops.gateway.routing.Attempt;
 import ai.finops.gateway.routing.Deployment;
@@ -98,6 +99,7 @@ final class ProxyExchange implements UpstreamListener {
     private ResponseTranscoder transcoder; // a provider's stream format to Anthropic SSE, or null
     private HttpResponse errorHead;        // a provider error being read whole to answer in Anthropic's form
     private CompositeByteBuf errorBody;
+    private boolean betasDropped;          // the provider refused a beta: the request went again without any
     private final Usage usage = new Usage();
 
     ProxyExchange(GatewayContext gateway, ChannelHandlerContext client, FullHttpRequest request, RequestBody body, String apiPath,
@@ -195,7 +197,7 @@ final class ProxyExchange implements UpstreamListener {
         Attempt a = attempt();
         FullHttpRequest out;
         try {
-            out = d.adapter().request(new ProviderCall(request, body, apiPath, betaQuery(), a.model(), ch.alloc()));
+            out = d.adapter().request(new ProviderCall(request, body, apiPath, betaQuery(), a.model(), ch.alloc(), betasDropped));
         } catch (RuntimeException e) {
             failAttempt("request", d.name() + ": cannot build the request: " + describe(e), false, 502);
             return;
@@ -378,8 +380,22 @@ final class ProxyExchange implements UpstreamListener {
         if (!last) {
             return;
         }
-        ProviderAdapter.ProviderError error = attempt().deployment().adapter()
-                .error(status, errorHead.headers(), errorBody.toString(java.nio.charset.StandardCharsets.UTF_8));
+        String text = errorBody.toString(java.nio.charset.StandardCharsets.UTF_8);
+        if (!betasDropped && ProviderFeatures.isInvalidBeta(status, text)) {
+            // the provider's beta support differs from the feature table (a region, a model): once more without betas
+            betasDropped = true;
+            errorBody.release();
+            errorBody = null;
+            errorHead = null;
+            cancelTimer();
+            recycleUpstream();
+            failures.add(attempt().deployment().name() + ": HTTP 400 invalid beta flag, retried without betas");
+            triesOnAttempt--;
+            retrySameDeployment = true;
+            nextAttempt();
+            return;
+        }
+        ProviderAdapter.ProviderError error = attempt().deployment().adapter().error(status, errorHead.headers(), text);
         byte[] json = error.json().getBytes(java.nio.charset.StandardCharsets.UTF_8);
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(error.status()),
                 client.alloc().buffer(json.length).writeBytes(json));

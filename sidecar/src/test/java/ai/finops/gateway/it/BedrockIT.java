@@ -218,6 +218,22 @@ class BedrockIT {
     }
 
     @Test
+    void aBetaTheProviderRefusesAfterAllIsDroppedAndTheRequestSentOnceMore() throws Exception {
+        HttpResponse<String> response = harness.post("/anthropic/v1/messages",
+                "{\"model\":\"bedrock/global.anthropic.claude-haiku-4-6\",\"max_tokens\":5,\"context_management\":{\"edits\":[]},"
+                        + "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
+                "authorization", "Bearer " + KEY, "content-type", "application/json",
+                "anthropic-beta", "computer-use-2025-11-24,context-management-2025-06-27");
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        List<RecordedRequest> received = simulator.requests();
+        assertThat(received).hasSize(2);
+        assertThat(body(received.get(0)).path("anthropic_beta").toString()).contains("computer-use-2025-11-24");
+        JsonNode retried = body(received.get(1));
+        assertThat(retried.has("anthropic_beta")).isFalse();
+        assertThat(retried.has("context_management")).as("a field whose beta was dropped goes with it").isFalse();
+    }
+
+    @Test
     void throttlingBecomesA429InAnthropicsFormWithBedrocksWording() {
         simulator.enqueue(Reply.status(429, "rate_limit_error", "Too many requests, please wait before trying again."));
         assertThatThrownBy(() -> client.messages().create(params("bedrock/global.anthropic.claude-haiku-4-6")))
