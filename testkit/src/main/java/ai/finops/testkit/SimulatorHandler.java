@@ -60,6 +60,10 @@ final class SimulatorHandler extends SimpleChannelInboundHandler<FullHttpRequest
             vertex(ctx, request, headers, uri, path, body, requestId);
             return;
         }
+        if (path.endsWith("/chat/completions")) {
+            openai(ctx, request, headers, uri, path, body, requestId);
+            return;
+        }
         // Claude on Microsoft Foundry: the Messages API under /anthropic, the key in api-key
         boolean foundry = path.startsWith("/anthropic/");
         if (foundry) {
@@ -253,6 +257,75 @@ final class SimulatorHandler extends SimpleChannelInboundHandler<FullHttpRequest
         ObjectNode error = JSON.createObjectNode();
         error.putObject("error").put("code", status).put("message", message).put("status", googleStatus);
         json(ctx, status, error.toString(), null, null);
+    }
+
+    // ---- OpenAI Chat Completions (openai, openai-compatible, azure-openai) -------------------------
+
+    private static final java.util.regex.Pattern AZURE_OPENAI_PATH = java.util.regex.Pattern.compile("/openai/deployments/([^/]+)/chat/completions");
+
+    private void openai(ChannelHandlerContext ctx, FullHttpRequest request, HttpHeaders headers, String uri, String path, byte[] body,
+            String requestId) {
+        sim.record(new RecordedRequest(request.method().name(), uri, headers, body));
+        java.util.regex.Matcher azure = AZURE_OPENAI_PATH.matcher(path);
+        boolean isAzure = azure.matches();
+        String required = sim.options().requiredApiKey();
+        boolean authorized = required == null || (isAzure ? required.equals(headers.get("api-key"))
+                : ("Bearer " + required).equals(headers.get(HttpHeaderNames.AUTHORIZATION)));
+        if (!authorized) {
+            json(ctx, 401, OpenAiScript.error(401, "Incorrect API key provided."), null, null);
+            return;
+        }
+        if (isAzure && !uri.contains("api-version=")) {
+            json(ctx, 404, OpenAiScript.error(404, "Resource not found"), null, null);
+            return;
+        }
+        JsonNode parsed;
+        try {
+            parsed = JSON.readTree(body);
+        } catch (Exception e) {
+            parsed = null;
+        }
+        String invalid = OpenAiScript.invalid(parsed, isAzure);
+        if (invalid != null) {
+            json(ctx, 400, OpenAiScript.error(400, invalid), null, null);
+            return;
+        }
+        Reply reply = sim.script.poll();
+        if (reply == null) {
+            reply = sim.defaultReply != null ? sim.defaultReply : OpenAiScript.builtIn(parsed);
+        }
+        String model = isAzure ? java.net.URLDecoder.decode(azure.group(1), StandardCharsets.UTF_8) : parsed.path("model").asText();
+        OpenAiScript script = new OpenAiScript(reply, model, body.length);
+        boolean stream = parsed.path("stream").asBoolean(false);
+        switch (reply.kind) {
+            case STATUS -> {
+                json(ctx, reply.status == 529 ? 503 : reply.status, OpenAiScript.error(reply.status, reply.text), null, reply.retryAfter);
+                return;
+            }
+            case RESET_BEFORE_FIRST_BYTE -> {
+                reset(ctx);
+                return;
+            }
+            default -> { }
+        }
+        if (!stream) {
+            json(ctx, 200, script.completion(), null, null);
+            return;
+        }
+        HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+        head.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8").set("x-request-id", requestId);
+        HttpUtil.setTransferEncodingChunked(head, true);
+        write(ctx, head);
+        List<String> chunks = script.chunks(isAzure);
+        Runnable end = () -> ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+        if (reply.kind == Reply.Kind.END_WITHOUT_MESSAGE_STOP) {
+            chunks = chunks.subList(0, 3);
+        } else if (reply.kind == Reply.Kind.MALFORMED_SSE_AFTER_FIRST_BYTE) {
+            chunks = new java.util.ArrayList<>(chunks.subList(0, 3));
+            chunks.add("data: {\"id\":\"x\",\"choices\":[{\"delta\":{\"content\n\n");
+        }
+        active = new Stream(ctx, chunks.stream().map(c -> c.getBytes(StandardCharsets.UTF_8)).iterator(), 0, end);
+        active.pump();
     }
 
     private boolean foundryAuthorized(HttpHeaders headers) {

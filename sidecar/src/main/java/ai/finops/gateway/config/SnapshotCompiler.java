@@ -49,7 +49,7 @@ public final class SnapshotCompiler {
     static final String DEFAULT_TOKEN_KEY = "token";
 
     /** Provider types this version has an adapter for. */
-    static final Set<ProviderType> SUPPORTED = Set.of(ProviderType.ANTHROPIC, ProviderType.AZURE, ProviderType.BEDROCK, ProviderType.VERTEX);
+    static final Set<ProviderType> SUPPORTED = Set.of(ProviderType.values());
 
     private final TlsContexts tls;
 

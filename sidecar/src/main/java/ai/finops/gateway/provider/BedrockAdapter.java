@@ -143,7 +143,8 @@ public final class BedrockAdapter implements ProviderAdapter {
     }
 
     @Override
-    public ResponseTranscoder transcoder(HttpHeaders responseHeaders, io.netty.buffer.ByteBufAllocator alloc) {
+    public ResponseTranscoder transcoder(HttpHeaders responseHeaders, io.netty.buffer.ByteBufAllocator alloc,
+            ai.finops.gateway.translate.openai.ToolNames toolNames) {
         String type = responseHeaders.get(HttpHeaderNames.CONTENT_TYPE);
         return type != null && type.startsWith("application/vnd.amazon.eventstream") ? new BedrockStreamTranscoder(alloc) : null;
     }

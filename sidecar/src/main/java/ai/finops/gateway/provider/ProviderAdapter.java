@@ -1,5 +1,6 @@
 package ai.finops.gateway.provider;
 
+import ai.finops.gateway.translate.openai.ToolNames;
 import io.netty.buffer.ByteBufAllocator;
 import java.util.concurrent.CompletableFuture;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -36,9 +37,19 @@ public interface ProviderAdapter {
         return true;
     }
 
-    /** A converter for a successful response body that is not Anthropic JSON or SSE as is; null relays it untouched. */
-    default ResponseTranscoder transcoder(HttpHeaders responseHeaders, ByteBufAllocator alloc) {
+    /** A converter for a successful streamed response that is not Anthropic SSE as is; null relays it untouched. */
+    default ResponseTranscoder transcoder(HttpHeaders responseHeaders, ByteBufAllocator alloc, ToolNames toolNames) {
         return null;
+    }
+
+    /** Whether a successful response that is not streamed must be rewritten whole ({@link #responseBody}). */
+    default boolean rewritesResponseBody() {
+        return false;
+    }
+
+    /** The Anthropic Messages response for the provider's successful response body. */
+    default byte[] responseBody(byte[] body, ToolNames toolNames) throws java.io.IOException {
+        return body;
     }
 
     /**

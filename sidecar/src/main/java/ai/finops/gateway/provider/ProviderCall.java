@@ -2,6 +2,7 @@ package ai.finops.gateway.provider;
 
 import ai.finops.gateway.routing.ModelEntry;
 import ai.finops.gateway.translate.RequestBody;
+import ai.finops.gateway.translate.openai.ToolNames;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.codec.http.FullHttpRequest;
 
@@ -14,6 +15,7 @@ import io.netty.handler.codec.http.FullHttpRequest;
  * @param betaQuery whether the client sent {@code ?beta=true}
  * @param model the resolved model: {@link ModelEntry#providerId()} is what the provider is asked for
  * @param withoutBetas send no beta at all (and none of the fields that need one): the provider refused one
+ * @param toolNames tool names the adapter had to change for the provider, to restore in its response
  */
 public record ProviderCall(FullHttpRequest client, RequestBody body, String apiPath, boolean betaQuery, ModelEntry model,
-        ByteBufAllocator alloc, boolean withoutBetas) {}
+        ByteBufAllocator alloc, boolean withoutBetas, ToolNames toolNames) {}

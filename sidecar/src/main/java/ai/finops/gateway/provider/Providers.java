@@ -16,6 +16,7 @@ public final class Providers {
             case AZURE -> "https://" + spec.azure.get("resource") + ".services.ai.azure.com/anthropic";
             case BEDROCK -> BedrockAdapter.defaultEndpoint(spec.bedrock.get("region"));
             case VERTEX -> VertexAdapter.defaultEndpoint(spec.vertex.get("region"));
+            case AZURE_OPENAI -> "https://" + spec.azure.get("resource") + ".openai.azure.com";
             default -> type.defaultEndpoint();
         };
     }
@@ -33,7 +34,10 @@ public final class Providers {
                     ? GoogleTokens.applicationDefault()
                     : GoogleTokens.serviceAccount(secret.get(spec.credentials.secretRef.key != null ? spec.credentials.secretRef.key
                             : ResourceValidator.VERTEX_SECRET_KEY)));
-            default -> throw new IllegalArgumentException("provider " + type.id() + " is not served by this gateway version");
+            case OPENAI -> new OpenAiAdapter(endpoint, OpenAiAdapter.Flavor.OPENAI, type.id(), apiKey(spec, secret), null);
+            case OPENAI_COMPATIBLE -> new OpenAiAdapter(endpoint, OpenAiAdapter.Flavor.COMPATIBLE, type.id(), apiKey(spec, secret), null);
+            case AZURE_OPENAI -> new OpenAiAdapter(endpoint, OpenAiAdapter.Flavor.AZURE_OPENAI, type.id(), apiKey(spec, secret),
+                    spec.azure == null ? null : spec.azure.get("apiVersion"));
         };
     }
 

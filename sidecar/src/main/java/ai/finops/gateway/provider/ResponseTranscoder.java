@@ -9,8 +9,8 @@ public interface ResponseTranscoder {
     /** The SSE bytes for {@code in} (consumed; not released), possibly none; the caller owns the result. */
     ByteBuf decode(ByteBuf in, ByteBufAllocator alloc) throws MalformedResponse;
 
-    /** At the end of the body: bytes of an unfinished frame are an error. */
-    void finish() throws MalformedResponse;
+    /** At the end of the body: the last SSE bytes (possibly none); bytes of an unfinished frame are an error. */
+    ByteBuf finish(ByteBufAllocator alloc) throws MalformedResponse;
 
     /** Releases what the transcoder holds. */
     void release();

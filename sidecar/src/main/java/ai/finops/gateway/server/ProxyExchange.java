@@ -7,6 +7,8 @@ import ai.finops.gateway.observability.Pricing;
 import ai.finops.gateway.provider.ProviderAdapter;
 import ai.finops.gateway.provider.ProviderCall;
 import ai.finops.gateway.provider.ProviderFeatures;
+import ai.finops.gateway.translate.openai.ToolNames;
+import ai.finops.gateway.translate.openai.UnsupportedFeature;
 import ai.finops.gateway.provider.ResponseTranscoder;
 import ai.finops.gateway.routing.Attempt;
 import ai.finops.gateway.routing.Deployment;
@@ -100,6 +102,7 @@ final class ProxyExchange implements UpstreamListener {
     private HttpResponse errorHead;        // a provider error being read whole to answer in Anthropic's form
     private CompositeByteBuf errorBody;
     private boolean betasDropped;          // the provider refused a beta: the request went again without any
+    private final ToolNames toolNames = new ToolNames();
     private final Usage usage = new Usage();
 
     ProxyExchange(GatewayContext gateway, ChannelHandlerContext client, FullHttpRequest request, RequestBody body, String apiPath,
@@ -197,7 +200,17 @@ final class ProxyExchange implements UpstreamListener {
         Attempt a = attempt();
         FullHttpRequest out;
         try {
-            out = d.adapter().request(new ProviderCall(request, body, apiPath, betaQuery(), a.model(), ch.alloc(), betasDropped));
+            out = d.adapter().request(new ProviderCall(request, body, apiPath, betaQuery(), a.model(), ch.alloc(), betasDropped, toolNames));
+        } catch (UnsupportedFeature e) {
+            // nothing was sent: the connection goes back to the pool, another attempt may have the feature
+            cancelTimer();
+            upstream = null;
+            gateway.connector().release(ch, d.endpoint());
+            failures.add(d.name() + ": " + e.getMessage());
+            finalFailureStatus = 400;
+            retrySameDeployment = false;
+            nextAttempt();
+            return;
         } catch (RuntimeException e) {
             failAttempt("request", d.name() + ": cannot build the request: " + describe(e), false, 502);
             return;
@@ -250,9 +263,16 @@ final class ProxyExchange implements UpstreamListener {
             scheduleTimer(d.idleTimeout().toNanos());
             return;
         }
-        transcoder = status < 300 ? d.adapter().transcoder(head.headers(), client.alloc()) : null;
+        transcoder = status < 300 ? d.adapter().transcoder(head.headers(), client.alloc(), toolNames) : null;
         String contentType = head.headers().get(HttpHeaderNames.CONTENT_TYPE);
         sse = transcoder != null || contentType != null && contentType.regionMatches(true, 0, "text/event-stream", 0, 17);
+        if (!sse && status < 300 && d.adapter().rewritesResponseBody()) {
+            // the provider's own response format: read it whole, answer in Anthropic's at its end
+            errorHead = head;
+            errorBody = client.alloc().compositeBuffer();
+            scheduleTimer(d.idleTimeout().toNanos());
+            return;
+        }
         HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, head.status());
         boolean lengthKnown = !sse && HttpUtil.isContentLengthSet(head);
         Headers.copyResponseHeaders(head.headers(), response.headers(), lengthKnown);
@@ -360,7 +380,18 @@ final class ProxyExchange implements UpstreamListener {
         try {
             converted = transcoder.decode(chunk, client.alloc());
             if (last) {
-                transcoder.finish();
+                ByteBuf tail;
+                try {
+                    tail = transcoder.finish(client.alloc());
+                } catch (ResponseTranscoder.MalformedResponse e) {
+                    converted.release();
+                    throw e;
+                }
+                if (tail.isReadable()) {
+                    converted = client.alloc().compositeBuffer(2).addComponents(true, converted, tail);
+                } else {
+                    tail.release();
+                }
             }
         } catch (ResponseTranscoder.MalformedResponse e) {
             failMidStream("malformed", "the provider sent a malformed stream: " + e.getMessage());
@@ -378,6 +409,10 @@ final class ProxyExchange implements UpstreamListener {
             errorBody.addComponent(true, chunk.retainedDuplicate());
         }
         if (!last) {
+            return;
+        }
+        if (status < 300) {
+            rewriteBody();
             return;
         }
         String text = errorBody.toString(java.nio.charset.StandardCharsets.UTF_8);
@@ -412,6 +447,29 @@ final class ProxyExchange implements UpstreamListener {
         client.writeAndFlush(response);
         recycleUpstream();
         end("upstream_error", status);
+    }
+
+    /** A provider's successful response in its own format, rewritten whole into Anthropic's. */
+    private void rewriteBody() {
+        byte[] json;
+        try {
+            json = attempt().deployment().adapter().responseBody(io.netty.buffer.ByteBufUtil.getBytes(errorBody), toolNames);
+        } catch (java.io.IOException | RuntimeException e) {
+            recycleUpstream();
+            respondError(502, "the provider's response could not be read: " + describe(e));
+            return;
+        }
+        AnthropicStreamScanner.readResponseUsage(io.netty.buffer.Unpooled.wrappedBuffer(json), usage);
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+                client.alloc().buffer(json.length).writeBytes(json));
+        response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, json.length)
+                .set(Headers.GATEWAY_REQUEST_ID, requestId);
+        headSent = true;
+        firstByteNanos = System.nanoTime() - startNanos;
+        client.writeAndFlush(response);
+        recycleUpstream();
+        end("ok", status);
     }
 
     private void relayBody(ByteBuf chunk, boolean last) {

@@ -104,10 +104,11 @@ public final class BedrockStreamTranscoder implements ResponseTranscoder {
     }
 
     @Override
-    public void finish() throws MalformedResponse {
+    public ByteBuf finish(ByteBufAllocator alloc) throws MalformedResponse {
         if (decoder.partial()) {
             throw new MalformedResponse("the Bedrock stream ended inside a frame");
         }
+        return io.netty.buffer.Unpooled.EMPTY_BUFFER;
     }
 
     @Override

@@ -54,7 +54,7 @@ class BedrockStreamTranscoderTest {
                 out.release();
                 from = to;
             }
-            t.finish();
+            t.finish(ByteBufAllocator.DEFAULT).release();
         } finally {
             t.release();
         }
