@@ -42,6 +42,8 @@ final class ApiChannelInitializer extends ChannelInitializer<Channel> {
             p.addLast("cors", new CorsHandler(cors));
         }
         p.addLast("body", new BodyLimit(gateway.snapshots().current().settings().maxBodyBytes()));
-        p.addLast("api", new ApiHandler(gateway));
+        OpenAiClientDialect openai = new OpenAiClientDialect();
+        p.addLast("openai-dialect", openai);
+        p.addLast("api", new ApiHandler(gateway, openai));
     }
 }

@@ -7,6 +7,7 @@ import ai.finops.gateway.routing.Deployment;
 import ai.finops.gateway.routing.Resolution;
 import ai.finops.gateway.routing.RouteRequest;
 import ai.finops.gateway.translate.RequestBody;
+import ai.finops.gateway.translate.openai.OpenAiRequestToAnthropic;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -44,13 +45,18 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private static final String MODELS = "/v1/models";
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    private static final String CHAT_COMPLETIONS = "/v1/chat/completions";
+
     private final GatewayContext gateway;
+    private final OpenAiClientDialect openai;
     private final ArrayDeque<FullHttpRequest> queued = new ArrayDeque<>(0);
     private ProxyExchange active;
 
-    ApiHandler(GatewayContext gateway) {
+    /** @param openai the connection's outbound OpenAI dialect, or null (tests of the Anthropic surface only) */
+    ApiHandler(GatewayContext gateway, OpenAiClientDialect openai) {
         super(false);    // requests are released by whoever finishes them
         this.gateway = gateway;
+        this.openai = openai;
     }
 
     @Override
@@ -72,15 +78,20 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             return;
         }
         String path = path(request.uri());
-        String api = path.startsWith("/anthropic/") ? path.substring("/anthropic".length()) : path;
+        boolean openaiSurface = path.startsWith("/openai/") || path.equals(CHAT_COMPLETIONS);
+        String api = path.startsWith("/anthropic/") ? path.substring("/anthropic".length())
+                : path.startsWith("/openai/") ? path.substring("/openai".length()) : path;
         HttpMethod method = request.method();
+        if (openaiSurface && openai != null) {
+            openai.begin(false);   // every answer to this request, errors included, in OpenAI's dialect
+        }
         if (path.equals("/") && (method.equals(HttpMethod.HEAD) || method.equals(HttpMethod.GET))) {
             FullHttpResponse ok = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
             ok.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
             reply(ctx, request, ok);
             return;
         }
-        boolean messages = api.equals(MESSAGES) || api.equals(COUNT_TOKENS);
+        boolean messages = openaiSurface ? api.equals(CHAT_COMPLETIONS) : api.equals(MESSAGES) || api.equals(COUNT_TOKENS);
         if (!messages && !api.equals(MODELS)) {
             reply(ctx, request, ErrorResponses.response(ctx.alloc(), 404, "no such endpoint: " + method + " " + path
                     + " (the Anthropic API is served under /anthropic/v1/messages and /v1/messages)", requestId));
@@ -101,8 +112,15 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             return;
         }
         if (!messages) {
-            reply(ctx, request, models(ctx, snapshot, auth.key()));
+            reply(ctx, request, openaiSurface ? openAiModels(ctx, snapshot, auth.key()) : models(ctx, snapshot, auth.key()));
             return;
+        }
+        if (openaiSurface) {
+            request = fromOpenAi(ctx, request, requestId);
+            if (request == null) {
+                return;
+            }
+            api = MESSAGES;
         }
         RequestBody body;
         try {
@@ -112,7 +130,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             return;
         }
         Map<String, String> headers = lowerCased(request);
-        RouteRequest route = new RouteRequest(body.model(), headers, auth.key(), "anthropic", api,
+        RouteRequest route = new RouteRequest(body.model(), headers, auth.key(), openaiSurface ? "openai" : "anthropic", api,
                 RouteRequest.sessionKey(headers, auth.key()));
         Resolution resolution = gateway.resolver().resolve(snapshot.routing(), route);
         if (!resolution.ok()) {
@@ -124,6 +142,53 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         gateway.inFlight().incrementAndGet();
         active = new ProxyExchange(gateway, ctx, request, body, api, auth.key(), resolution, requestId, start, () -> exchangeDone(ctx));
         active.start();
+    }
+
+    /**
+     * The Chat Completions request as the Messages request the pipeline serves (the original is
+     * released), or null after answering a request that cannot be expressed.
+     */
+    private FullHttpRequest fromOpenAi(ChannelHandlerContext ctx, FullHttpRequest request, String requestId) {
+        byte[] anthropic;
+        boolean includeUsage;
+        try {
+            com.fasterxml.jackson.databind.JsonNode in = JSON.readTree(new io.netty.buffer.ByteBufInputStream(request.content().duplicate()));
+            includeUsage = in != null && in.path("stream_options").path("include_usage").asBoolean(false);
+            anthropic = JSON.writeValueAsBytes(OpenAiRequestToAnthropic.translate(in));
+        } catch (OpenAiRequestToAnthropic.Invalid e) {
+            reply(ctx, request, ErrorResponses.response(ctx.alloc(), 400, e.getMessage(), requestId));
+            return null;
+        } catch (java.io.IOException e) {
+            reply(ctx, request, ErrorResponses.response(ctx.alloc(), 400, "request body is not valid JSON", requestId));
+            return null;
+        }
+        openai.begin(includeUsage);
+        FullHttpRequest translated = new io.netty.handler.codec.http.DefaultFullHttpRequest(request.protocolVersion(), HttpMethod.POST,
+                MESSAGES, ctx.alloc().buffer(anthropic.length).writeBytes(anthropic));
+        translated.headers().set(request.headers());
+        translated.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, anthropic.length);
+        if (!translated.headers().contains("anthropic-version")) {
+            translated.headers().set("anthropic-version", "2023-06-01");
+        }
+        request.release();
+        return translated;
+    }
+
+    /** The models this key may name, in OpenAI's list form. */
+    private static FullHttpResponse openAiModels(ChannelHandlerContext ctx, Snapshot snapshot, KeyEntry key) {
+        ObjectNode list = JSON.createObjectNode().put("object", "list");
+        ArrayNode data = list.putArray("data");
+        long created = snapshot.loadedAt().getEpochSecond();
+        for (Deployment d : snapshot.routing().deployments().values()) {
+            if (key.allowsProvider(d.name(), d.type().id())) {
+                new TreeSet<>(d.models().keySet()).stream().filter(key::allowsModel)
+                        .forEach(name -> data.addObject().put("id", name).put("object", "model").put("created", created).put("owned_by", d.name()));
+            }
+        }
+        byte[] bytes = list.toString().getBytes(StandardCharsets.UTF_8);
+        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, ctx.alloc().buffer(bytes.length).writeBytes(bytes));
+        r.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON).setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
+        return r;
     }
 
     private void exchangeDone(ChannelHandlerContext ctx) {
