@@ -16,6 +16,7 @@ import ai.finops.gateway.auth.Authenticator;
 import ai.finops.gateway.auth.KeyEntry;
 import ai.finops.gateway.observability.PriceCatalogue;
 import ai.finops.gateway.provider.ProviderAdapter;
+import ai.finops.gateway.provider.ModelCatalogue;
 import ai.finops.gateway.provider.Providers;
 import ai.finops.gateway.observability.Pricing;
 import ai.finops.gateway.routing.CompiledRule;
@@ -111,11 +112,13 @@ public final class SnapshotCompiler {
                 ? secrets.getOrDefault(spec.credentials.secretRef.name, Map.of()) : null;
         ProviderAdapter adapter = Providers.adapter(type, spec, upstream, secret);
         Map<String, ModelEntry> models = new LinkedHashMap<>();
+        String region = type == ProviderType.BEDROCK ? spec.bedrock.get("region") : type == ProviderType.VERTEX ? spec.vertex.get("region") : null;
+        java.util.function.UnaryOperator<String> providerIds = name -> ModelCatalogue.providerId(type, name, region);
         for (ProviderDeploymentSpec.Model m : nonNull(spec.models)) {
-            String providerId = m.deployment != null ? m.deployment : m.name;
-            Pricing catalogue = PriceCatalogue.lookup(providerId);
+            String providerId = m.deployment != null ? m.deployment : providerIds.apply(m.name);
+            Pricing catalogue = PriceCatalogue.lookup(ModelCatalogue.canonical(providerId));
             if (catalogue == null) {
-                catalogue = PriceCatalogue.lookup(m.name);
+                catalogue = PriceCatalogue.lookup(ModelCatalogue.canonical(m.name));
             }
             models.put(m.name, new ModelEntry(m.name, providerId, pricing(m.pricing, catalogue)));
         }
@@ -127,7 +130,8 @@ public final class SnapshotCompiler {
                 duration(t.firstByte, settings.firstByteTimeout()),
                 duration(t.idle, settings.idleTimeout()),
                 r.attempts != null ? r.attempts : 1,
-                duration(r.cooldown, DEFAULT_COOLDOWN));
+                duration(r.cooldown, DEFAULT_COOLDOWN),
+                providerIds);
     }
 
     /** A model's price: the deployment's override where given, the catalogue for the rest. */

@@ -26,17 +26,25 @@ public record Deployment(
         Duration firstByteTimeout,
         Duration idleTimeout,
         int attempts,
-        Duration cooldown) {
+        Duration cooldown,
+        java.util.function.UnaryOperator<String> providerIds) {
+
+    /** The ids of a deployment that sends model names as they are. */
+    public static final java.util.function.UnaryOperator<String> SAME_IDS = java.util.function.UnaryOperator.identity();
 
     /** True when this deployment can serve {@code model}. */
     public boolean serves(String model) {
         return models.isEmpty() || models.containsKey(model);
     }
 
-    /** The entry for {@code model}; for a pass-through deployment, the model with catalogue pricing. */
+    /**
+     * The entry for {@code model}; for a pass-through deployment, the provider's id for it from the
+     * model catalogue (Bedrock and Vertex ids; the name itself elsewhere) with catalogue pricing.
+     */
     public ModelEntry model(String model) {
         ModelEntry entry = models.get(model);
-        return entry != null ? entry : new ModelEntry(model, model, PriceCatalogue.lookup(model));
+        return entry != null ? entry
+                : new ModelEntry(model, providerIds.apply(model), PriceCatalogue.lookup(ai.finops.gateway.provider.ModelCatalogue.canonical(model)));
     }
 
     @Override

@@ -195,6 +195,14 @@ class VertexIT {
     }
 
     @Test
+    void aClaudeNameWithoutModelsListGetsVertexsVersionedIdAndItsPrice() throws Exception {
+        simulator.enqueue(Reply.text("versioned"));
+        assertThat(client.messages().create(params("vertex-east/claude-haiku-4-5")).content()).isNotEmpty();
+        assertThat(simulator.requests().get(0).uri()).endsWith("/publishers/anthropic/models/claude-haiku-4-5@20251001:rawPredict");
+        assertThat(harness.metrics()).contains("finops_gateway_cost_usd_total{").contains("model=\"claude-haiku-4-5\"");
+    }
+
+    @Test
     void countTokensGoesToTheCountTokensModel() {
         long tokens = client.messages().countTokens(MessageCountTokensParams.builder().model("vertex-east/claude-haiku-4-6")
                 .addUserMessage("How many tokens is this?").build()).inputTokens();

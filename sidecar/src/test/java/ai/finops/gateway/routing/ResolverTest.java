@@ -27,7 +27,7 @@ class ResolverTest {
             entries.put(m, new ModelEntry(m, m + "-id", null));
         }
         return new Deployment(name, type, new UpstreamEndpoint("http", "127.0.0.1", 1, "", null), null, Map.copyOf(entries), weight,
-                Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofSeconds(1), 1, Duration.ofSeconds(10));
+                Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofSeconds(1), 1, Duration.ofSeconds(10), Deployment.SAME_IDS);
     }
 
     static KeyEntry key(String name, List<String> providers, List<String> models) {
