@@ -100,6 +100,11 @@ final class SimulatorHandler extends SimpleChannelInboundHandler<FullHttpRequest
             json(ctx, 200, "{\"input_tokens\":" + Math.max(1, body.length / 4) + "}", requestId, null);
             return;
         }
+        String foreign = foreignSignature(parsed, "anthropic");
+        if (foreign != null) {
+            json(ctx, 400, MessageScript.error("invalid_request_error", foreign), requestId, null);
+            return;
+        }
         Reply reply = sim.script.poll();
         if (reply == null) {
             reply = sim.defaultReply != null ? sim.defaultReply : builtIn(parsed);
@@ -225,6 +230,10 @@ final class SimulatorHandler extends SimpleChannelInboundHandler<FullHttpRequest
     private static String vertexInvalid(JsonNode body, HttpHeaders headers, boolean countTokens) {
         if (body == null || !body.isObject()) {
             return "There was an issue with the format or content of your request.";
+        }
+        String foreign = foreignSignature(body, "vertex");
+        if (foreign != null) {
+            return foreign;
         }
         if (!"vertex-2023-10-16".equals(body.path("anthropic_version").asText(null))) {
             return "anthropic_version: must be vertex-2023-10-16, got " + body.path("anthropic_version");
@@ -387,10 +396,40 @@ final class SimulatorHandler extends SimpleChannelInboundHandler<FullHttpRequest
         }
     }
 
+    /**
+     * Each provider signs the thinking blocks it produces and refuses the signatures of the others, as
+     * Anthropic, Bedrock and Vertex do: the signatures this simulator issues start with its dialect's tag.
+     */
+    static String foreignSignature(JsonNode body, String dialect) {
+        JsonNode messages = body == null ? null : body.path("messages");
+        if (messages == null) {
+            return null;
+        }
+        for (int i = 0; i < messages.size(); i++) {
+            JsonNode content = messages.get(i).path("content");
+            for (int j = 0; j < content.size(); j++) {
+                JsonNode block = content.get(j);
+                if ("thinking".equals(block.path("type").asText())) {
+                    String signature = block.path("signature").asText("");
+                    boolean ours = dialect.equals("anthropic") ? !signature.startsWith("bedrock-sig:") && !signature.startsWith("vertex-sig:")
+                            : signature.startsWith(dialect + "-sig:");
+                    if (!ours) {
+                        return "messages." + i + ".content." + j + ": Invalid `signature` in `thinking` block";
+                    }
+                }
+            }
+        }
+        return null;
+    }
+
     /** What Bedrock would reject in a Claude body, or null. */
     private static String bedrockInvalid(JsonNode body) {
         if (body == null || !body.isObject()) {
             return "Malformed input request, please reformat your input and try again.";
+        }
+        String foreign = foreignSignature(body, "bedrock");
+        if (foreign != null) {
+            return foreign;
         }
         if (!"bedrock-2023-05-31".equals(body.path("anthropic_version").asText(null))) {
             return "anthropic_version: must be bedrock-2023-05-31, got " + body.path("anthropic_version");

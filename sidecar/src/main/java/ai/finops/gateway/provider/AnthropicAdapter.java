@@ -34,7 +34,17 @@ public final class AnthropicAdapter implements ProviderAdapter {
 
     @Override
     public FullHttpRequest request(ProviderCall call) {
-        ByteBuf content = call.body().withModel(call.client().content(), call.model().providerId(), call.alloc());
+        ByteBuf content;
+        if (call.withoutThinkingHistory()) {
+            // rare (a conversation that switched provider): rewrite the tree; else the bytes go as sent
+            com.fasterxml.jackson.databind.node.ObjectNode tree = AnthropicBodies.parse(call.client().content());
+            tree.put("model", call.model().providerId());
+            AnthropicBodies.stripThinkingHistory(tree);
+            byte[] bytes = AnthropicBodies.write(tree);
+            content = call.alloc().buffer(bytes.length).writeBytes(bytes);
+        } else {
+            content = call.body().withModel(call.client().content(), call.model().providerId(), call.alloc());
+        }
         String target = endpoint.target(call.apiPath()) + (call.betaQuery() ? "?beta=true" : "");
         FullHttpRequest out = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, target, content);
         HttpHeaders h = out.headers();

@@ -69,6 +69,39 @@ public final class AnthropicBodies {
         }
     }
 
+    /**
+     * Drops thinking and redacted thinking blocks from earlier assistant turns. When the last assistant
+     * turn loses a thinking block before its tool use, thinking is switched off for this request, since
+     * a provider requires that block whenever thinking is on.
+     */
+    public static void stripThinkingHistory(ObjectNode body) {
+        if (!(body.get("messages") instanceof ArrayNode messages)) {
+            return;
+        }
+        boolean lastAssistantLostThinking = false;
+        for (int i = 0; i < messages.size(); i++) {
+            JsonNode message = messages.get(i);
+            if (!"assistant".equals(message.path("role").asText()) || !(message.get("content") instanceof ArrayNode blocks)) {
+                continue;
+            }
+            boolean removed = false;
+            for (Iterator<JsonNode> it = blocks.elements(); it.hasNext(); ) {
+                String type = it.next().path("type").asText();
+                if (type.equals("thinking") || type.equals("redacted_thinking")) {
+                    it.remove();
+                    removed = true;
+                }
+            }
+            if (blocks.isEmpty()) {
+                blocks.addObject().put("type", "text").put("text", "");
+            }
+            lastAssistantLostThinking = removed;
+        }
+        if (lastAssistantLostThinking) {
+            body.remove("thinking");
+        }
+    }
+
     private static ArrayNode systemBlocks(ObjectNode body) {
         JsonNode system = body.get("system");
         if (system instanceof ArrayNode blocks) {

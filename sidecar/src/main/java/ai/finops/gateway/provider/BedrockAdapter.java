@@ -87,6 +87,9 @@ public final class BedrockAdapter implements ProviderAdapter {
         body.remove("model");
         body.remove("stream");
         AnthropicBodies.moveSystemMessages(body);
+        if (call.withoutThinkingHistory()) {
+            AnthropicBodies.stripThinkingHistory(body);
+        }
         List<String> betas = ProviderFeatures.filter(ProviderFeatures.betas(call.client().headers().getAll("anthropic-beta")),
                 call.withoutBetas() ? java.util.Set.of() : ProviderFeatures.BEDROCK_BETAS, body);
         ObjectNode out = body.objectNode();

@@ -15,7 +15,8 @@ import io.netty.handler.codec.http.FullHttpRequest;
  * @param betaQuery whether the client sent {@code ?beta=true}
  * @param model the resolved model: {@link ModelEntry#providerId()} is what the provider is asked for
  * @param withoutBetas send no beta at all (and none of the fields that need one): the provider refused one
+ * @param withoutThinkingHistory drop the thinking blocks of earlier turns: the provider refused signatures another one made
  * @param toolNames tool names the adapter had to change for the provider, to restore in its response
  */
 public record ProviderCall(FullHttpRequest client, RequestBody body, String apiPath, boolean betaQuery, ModelEntry model,
-        ByteBufAllocator alloc, boolean withoutBetas, ToolNames toolNames) {}
+        ByteBufAllocator alloc, boolean withoutBetas, boolean withoutThinkingHistory, ToolNames toolNames) {}

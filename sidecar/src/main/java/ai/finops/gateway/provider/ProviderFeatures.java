@@ -96,6 +96,18 @@ public final class ProviderFeatures {
         }
     }
 
+    /**
+     * Whether a 400 refuses thinking blocks by their signature: a conversation that switched provider
+     * carries signatures another provider made (Anthropic, Bedrock and Vertex each sign their own).
+     */
+    public static boolean isForeignThinking(int status, String body) {
+        if (status != 400 || body == null) {
+            return false;
+        }
+        String text = body.toLowerCase(Locale.ROOT);
+        return text.contains("signature") && text.contains("thinking");
+    }
+
     /** Whether a 400 says a beta was not accepted: worth one more try without betas. */
     public static boolean isInvalidBeta(int status, String body) {
         return status == 400 && body != null && body.toLowerCase(Locale.ROOT).contains("invalid beta flag");

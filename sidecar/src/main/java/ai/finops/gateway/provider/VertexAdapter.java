@@ -63,6 +63,9 @@ public final class VertexAdapter implements ProviderAdapter {
         ObjectNode body = AnthropicBodies.parse(call.client().content());
         boolean countTokens = call.apiPath().endsWith("/count_tokens");
         AnthropicBodies.moveSystemMessages(body);
+        if (call.withoutThinkingHistory()) {
+            AnthropicBodies.stripThinkingHistory(body);
+        }
         List<String> betas = ProviderFeatures.filter(ProviderFeatures.betas(call.client().headers().getAll("anthropic-beta")),
                 call.withoutBetas() ? Set.of() : VERTEX_BETAS, body);
         String model;

@@ -102,6 +102,7 @@ final class ProxyExchange implements UpstreamListener {
     private HttpResponse errorHead;        // a provider error being read whole to answer in Anthropic's form
     private CompositeByteBuf errorBody;
     private boolean betasDropped;          // the provider refused a beta: the request went again without any
+    private boolean thinkingDropped;       // the provider refused another provider's thinking signatures
     private final ToolNames toolNames = new ToolNames();
     private final Usage usage = new Usage();
 
@@ -200,7 +201,8 @@ final class ProxyExchange implements UpstreamListener {
         Attempt a = attempt();
         FullHttpRequest out;
         try {
-            out = d.adapter().request(new ProviderCall(request, body, apiPath, betaQuery(), a.model(), ch.alloc(), betasDropped, toolNames));
+            out = d.adapter().request(new ProviderCall(request, body, apiPath, betaQuery(), a.model(), ch.alloc(), betasDropped,
+                    thinkingDropped, toolNames));
         } catch (UnsupportedFeature e) {
             // nothing was sent: the connection goes back to the pool, another attempt may have the feature
             cancelTimer();
@@ -256,8 +258,8 @@ final class ProxyExchange implements UpstreamListener {
         }
         upstreamKeepAlive = HttpUtil.isKeepAlive(head);
         upstreamRequestId = head.headers().get(Headers.UPSTREAM_REQUEST_ID);
-        if (status >= 400 && !d.adapter().anthropicFormat()) {
-            // the provider's own error envelope: read it whole, answer in Anthropic's at its end
+        if (status >= 400 && !d.adapter().anthropicFormat() || status == 400 && !thinkingDropped) {
+            // the provider's own error envelope, or a 400 the gateway may answer by adapting the request: read it whole
             errorHead = head;
             errorBody = client.alloc().compositeBuffer();
             scheduleTimer(d.idleTimeout().toNanos());
@@ -416,27 +418,32 @@ final class ProxyExchange implements UpstreamListener {
             return;
         }
         String text = errorBody.toString(java.nio.charset.StandardCharsets.UTF_8);
-        if (!betasDropped && ProviderFeatures.isInvalidBeta(status, text)) {
+        ProviderAdapter adapter = attempt().deployment().adapter();
+        if (!betasDropped && !adapter.anthropicFormat() && ProviderFeatures.isInvalidBeta(status, text)) {
             // the provider's beta support differs from the feature table (a region, a model): once more without betas
             betasDropped = true;
-            errorBody.release();
-            errorBody = null;
-            errorHead = null;
-            cancelTimer();
-            recycleUpstream();
-            failures.add(attempt().deployment().name() + ": HTTP 400 invalid beta flag, retried without betas");
-            triesOnAttempt--;
-            retrySameDeployment = true;
-            nextAttempt();
+            sendAgain("HTTP 400 invalid beta flag, retried without betas");
             return;
         }
-        ProviderAdapter.ProviderError error = attempt().deployment().adapter().error(status, errorHead.headers(), text);
+        if (!thinkingDropped && ProviderFeatures.isForeignThinking(status, text)) {
+            // thinking blocks another provider signed (the conversation switched provider): once more without them
+            thinkingDropped = true;
+            sendAgain("HTTP 400 thinking signatures from another provider, retried without them");
+            return;
+        }
+        ProviderAdapter.ProviderError error = adapter.error(status, errorHead.headers(), text);
+        if (error == null) {
+            error = new ProviderAdapter.ProviderError(status, text);   // Anthropic's own error: as it is
+        }
         byte[] json = error.json().getBytes(java.nio.charset.StandardCharsets.UTF_8);
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(error.status()),
                 client.alloc().buffer(json.length).writeBytes(json));
         response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
                 .setInt(HttpHeaderNames.CONTENT_LENGTH, json.length)
                 .set(Headers.GATEWAY_REQUEST_ID, requestId);
+        if (upstreamRequestId != null) {
+            response.headers().set(Headers.UPSTREAM_REQUEST_ID, upstreamRequestId);
+        }
         String retryAfter = errorHead.headers().get(HttpHeaderNames.RETRY_AFTER);
         if (retryAfter != null) {
             response.headers().set(HttpHeaderNames.RETRY_AFTER, retryAfter);
@@ -447,6 +454,19 @@ final class ProxyExchange implements UpstreamListener {
         client.writeAndFlush(response);
         recycleUpstream();
         end("upstream_error", status);
+    }
+
+    /** The same attempt once more, with the request adapted (the flags {@link ProviderCall} carries). */
+    private void sendAgain(String why) {
+        errorBody.release();
+        errorBody = null;
+        errorHead = null;
+        cancelTimer();
+        recycleUpstream();
+        failures.add(attempt().deployment().name() + ": " + why);
+        triesOnAttempt--;
+        retrySameDeployment = true;
+        nextAttempt();
     }
 
     /** A provider's successful response in its own format, rewritten whole into Anthropic's. */

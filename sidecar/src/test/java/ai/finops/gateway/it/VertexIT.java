@@ -203,6 +203,30 @@ class VertexIT {
     }
 
     @Test
+    void aConversationThatSwitchesFromAnthropicKeepsWorkingWithoutTheForeignThinkingBlocks() throws Exception {
+        // turns from Anthropic: a thinking block signed there, a tool call, its result; now /model vertex-east/...
+        String conversation = """
+                {"model":"vertex-east/claude-haiku-4-6","max_tokens":2048,"thinking":{"type":"enabled","budget_tokens":1024},
+                 "messages":[
+                  {"role":"user","content":"list files"},
+                  {"role":"assistant","content":[{"type":"thinking","thinking":"I should run ls.","signature":"EqQBCgIYAhIManthropic"},
+                    {"type":"tool_use","id":"toolu_1","name":"Bash","input":{"command":"ls"}}]},
+                  {"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_1","content":"a b"}]}]}
+                """;
+        simulator.enqueue(Reply.text("Two files."));
+        HttpResponse<String> response = harness.post("/anthropic/v1/messages", conversation,
+                "authorization", "Bearer " + KEY, "content-type", "application/json");
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        assertThat(response.body()).contains("Two files.");
+        List<RecordedRequest> received = simulator.requests();
+        assertThat(received).hasSize(2);
+        assertThat(new String(received.get(0).body(), StandardCharsets.UTF_8)).contains("\"signature\"");
+        JsonNode retried = JSON.readTree(received.get(1).body());
+        assertThat(retried.toString()).doesNotContain("\"thinking\"");
+        assertThat(retried.path("messages").get(1).path("content").get(0).path("type").asText()).isEqualTo("tool_use");
+    }
+
+    @Test
     void countTokensGoesToTheCountTokensModel() {
         long tokens = client.messages().countTokens(MessageCountTokensParams.builder().model("vertex-east/claude-haiku-4-6")
                 .addUserMessage("How many tokens is this?").build()).inputTokens();
