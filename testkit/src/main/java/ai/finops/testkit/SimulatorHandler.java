@@ -344,7 +344,7 @@ final class SimulatorHandler extends SimpleChannelInboundHandler<FullHttpRequest
 
     // ---- Bedrock: InvokeModel / InvokeModelWithResponseStream --------------------------------
 
-    private static final java.util.regex.Pattern BEDROCK_PATH = java.util.regex.Pattern.compile("/model/([^/]+)/(invoke|invoke-with-response-stream)");
+    private static final java.util.regex.Pattern BEDROCK_PATH = java.util.regex.Pattern.compile("/model/([^/]+)/(invoke|invoke-with-response-stream|count-tokens)");
     /**
      * The anthropic_beta values this Bedrock (and Vertex) accepts. It lacks one that the gateway's feature
      * table lists ({@code computer-use-2025-11-24}), as a region or model may: the gateway must recover.
@@ -375,6 +375,22 @@ final class SimulatorHandler extends SimpleChannelInboundHandler<FullHttpRequest
             parsed = JSON.readTree(body);
         } catch (Exception e) {
             parsed = null;
+        }
+        if (m.group(2).equals("count-tokens")) {
+            // CountTokens: the InvokeModel body it counts, base64 in input.invokeModel.body
+            String encoded = parsed == null ? null : parsed.path("input").path("invokeModel").path("body").asText(null);
+            try {
+                parsed = encoded == null ? null : JSON.readTree(java.util.Base64.getDecoder().decode(encoded));
+            } catch (Exception e) {
+                parsed = null;
+            }
+            String invalid = parsed == null ? "input.invokeModel.body: required, a base64 InvokeModel body" : bedrockInvalid(parsed);
+            if (invalid != null) {
+                bedrockError(ctx, 400, "ValidationException", invalid, requestId);
+                return;
+            }
+            json(ctx, 200, "{\"inputTokens\":" + Math.max(1, parsed.toString().length() / 4) + "}", null, null);
+            return;
         }
         String invalid = bedrockInvalid(parsed);
         if (invalid != null) {

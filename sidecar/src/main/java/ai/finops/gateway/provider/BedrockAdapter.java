@@ -83,7 +83,9 @@ public final class BedrockAdapter implements ProviderAdapter {
     @Override
     public FullHttpRequest request(ProviderCall call) {
         ObjectNode body = AnthropicBodies.parse(call.client().content());
-        boolean stream = call.body().stream();
+        ProviderFeatures.refuseMissingServerTools(body, ProviderFeatures.BEDROCK_MISSING_SERVER_TOOLS, "bedrock");
+        boolean countTokens = call.apiPath().endsWith("/count_tokens");
+        boolean stream = call.body().stream() && !countTokens;
         body.remove("model");
         body.remove("stream");
         AnthropicBodies.moveSystemMessages(body);
@@ -100,8 +102,17 @@ public final class BedrockAdapter implements ProviderAdapter {
         }
         out.setAll(body);
         byte[] bytes = AnthropicBodies.write(out);
-        String path = endpoint.basePath() + "/model/" + SdkHttpUtils.urlEncode(call.model().providerId())
-                + (stream ? "/invoke-with-response-stream" : "/invoke");
+        String operation = countTokens ? "/count-tokens" : stream ? "/invoke-with-response-stream" : "/invoke";
+        if (countTokens) {
+            // CountTokens takes the InvokeModel body it would count, base64 in input.invokeModel.body
+            if (!out.has("max_tokens")) {
+                out.put("max_tokens", 1);
+            }
+            ObjectNode request = out.objectNode();
+            request.putObject("input").putObject("invokeModel").put("body", java.util.Base64.getEncoder().encodeToString(AnthropicBodies.write(out)));
+            bytes = AnthropicBodies.write(request);
+        }
+        String path = endpoint.basePath() + "/model/" + SdkHttpUtils.urlEncode(call.model().providerId()) + operation;
         String accept = stream ? "application/vnd.amazon.eventstream" : "application/json";
         Map<String, List<String>> signed = authorization(path, accept, bytes);
         ByteBuf content = call.alloc().buffer(bytes.length).writeBytes(bytes);
@@ -157,9 +168,19 @@ public final class BedrockAdapter implements ProviderAdapter {
         return false;
     }
 
+    /** Invoke answers are Anthropic messages as they are; CountTokens answers {@code {"inputTokens": n}}. */
     @Override
-    public String unsupported(String apiPath) {
-        return apiPath.endsWith("/count_tokens") ? "count_tokens is not served for provider bedrock by this gateway version" : null;
+    public boolean rewritesResponseBody() {
+        return true;
+    }
+
+    @Override
+    public byte[] responseBody(byte[] body, ai.finops.gateway.translate.openai.ToolNames toolNames) throws java.io.IOException {
+        JsonNode node = AnthropicBodies.JSON.readTree(body);
+        if (node.has("inputTokens") && !node.has("type")) {
+            return AnthropicBodies.JSON.writeValueAsBytes(AnthropicBodies.JSON.createObjectNode().put("input_tokens", node.get("inputTokens").asLong()));
+        }
+        return body;
     }
 
     @Override

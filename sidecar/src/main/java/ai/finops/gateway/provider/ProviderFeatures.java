@@ -108,6 +108,31 @@ public final class ProviderFeatures {
         return text.contains("signature") && text.contains("thinking");
     }
 
+    /** Server tools (by type prefix) Bedrock does not run for Claude. */
+    public static final List<String> BEDROCK_MISSING_SERVER_TOOLS = List.of("web_search_", "web_fetch_", "code_execution_");
+    /** Server tools (by type prefix) Vertex does not run for Claude. */
+    public static final List<String> VERTEX_MISSING_SERVER_TOOLS = List.of("web_fetch_", "code_execution_");
+
+    /**
+     * Refuses, before anything is sent, a server tool the provider does not run, and remote MCP
+     * servers, naming the feature and the provider.
+     */
+    public static void refuseMissingServerTools(ObjectNode body, List<String> missing, String provider) {
+        for (JsonNode tool : body.path("tools")) {
+            String type = tool.path("type").asText("");
+            for (String prefix : missing) {
+                if (type.startsWith(prefix)) {
+                    throw new ai.finops.gateway.translate.openai.UnsupportedFeature("server tool '" + type + "' is not supported by provider "
+                            + provider);
+                }
+            }
+        }
+        if (body.has("mcp_servers")) {
+            throw new ai.finops.gateway.translate.openai.UnsupportedFeature("mcp_servers (remote MCP through the Messages API) is not supported by provider "
+                    + provider);
+        }
+    }
+
     /** Whether a 400 says a beta was not accepted: worth one more try without betas. */
     public static boolean isInvalidBeta(int status, String body) {
         return status == 400 && body != null && body.toLowerCase(Locale.ROOT).contains("invalid beta flag");

@@ -61,6 +61,7 @@ public final class VertexAdapter implements ProviderAdapter {
     @Override
     public FullHttpRequest request(ProviderCall call) {
         ObjectNode body = AnthropicBodies.parse(call.client().content());
+        ProviderFeatures.refuseMissingServerTools(body, ProviderFeatures.VERTEX_MISSING_SERVER_TOOLS, "vertex");
         boolean countTokens = call.apiPath().endsWith("/count_tokens");
         AnthropicBodies.moveSystemMessages(body);
         if (call.withoutThinkingHistory()) {

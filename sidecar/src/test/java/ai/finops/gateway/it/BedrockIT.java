@@ -234,6 +234,36 @@ class BedrockIT {
     }
 
     @Test
+    void anOpenAiClientReachesClaudeOnBedrock() throws Exception {
+        String input = "{\"command\":\"uname -a\"}";
+        simulator.enqueue(Reply.toolUse("Bash", input, 4));
+        OpenAiClientCheck.streamedToolCall(harness, "bedrock/global.anthropic.claude-haiku-4-6", input);
+        assertThat(simulator.requests().get(0).uri()).endsWith("/invoke-with-response-stream");
+    }
+
+    @Test
+    void countTokensUsesBedrocksCountTokens() throws Exception {
+        long tokens = client.messages().countTokens(com.anthropic.models.messages.MessageCountTokensParams.builder()
+                .model("bedrock/global.anthropic.claude-haiku-4-6").addUserMessage("How many tokens is this?").build()).inputTokens();
+        assertThat(tokens).isPositive();
+        RecordedRequest received = simulator.requests().get(0);
+        assertThat(received.uri()).isEqualTo("/model/global.anthropic.claude-haiku-4-6/count-tokens");
+        JsonNode invokeBody = JSON.readTree(java.util.Base64.getDecoder().decode(body(received).path("input").path("invokeModel").path("body").asText()));
+        assertThat(invokeBody.path("anthropic_version").asText()).isEqualTo("bedrock-2023-05-31");
+    }
+
+    @Test
+    void aServerToolBedrockLacksIsRefusedBeforeAnythingIsSent() throws Exception {
+        HttpResponse<String> response = harness.post("/anthropic/v1/messages",
+                "{\"model\":\"bedrock/global.anthropic.claude-haiku-4-6\",\"max_tokens\":64,\"tools\":[{\"type\":\"web_search_20250305\",\"name\":\"web_search\"}],"
+                        + "\"messages\":[{\"role\":\"user\",\"content\":\"news?\"}]}",
+                "authorization", "Bearer " + KEY, "content-type", "application/json");
+        assertThat(response.statusCode()).isEqualTo(400);
+        assertThat(JSON.readTree(response.body()).path("error").path("message").asText()).contains("web_search_20250305").contains("bedrock");
+        assertThat(simulator.requests()).isEmpty();
+    }
+
+    @Test
     void throttlingBecomesA429InAnthropicsFormWithBedrocksWording() {
         simulator.enqueue(Reply.status(429, "rate_limit_error", "Too many requests, please wait before trying again."));
         assertThatThrownBy(() -> client.messages().create(params("bedrock/global.anthropic.claude-haiku-4-6")))

@@ -89,6 +89,28 @@ class FoundryIT {
         assertThat(new String(received.body(), StandardCharsets.UTF_8)).contains("\"model\":\"team-sonnet\"");
     }
 
+    @Test
+    void nonStreamingAndTheToolResultFollowUp() {
+        simulator.enqueue(Reply.toolUse("Bash", "{\"command\":\"pwd\"}", 1), Reply.text("You are in /work."));
+        MessageCreateParams first = MessageCreateParams.builder().model("azure/claude-sonnet-4-6").maxTokens(256).addUserMessage("where am I").build();
+        Message call = client.messages().create(first);
+        assertThat(call.stopReason()).contains(StopReason.TOOL_USE);
+        Message answer = client.messages().create(first.toBuilder().addMessage(call)
+                .addUserMessageOfContentBlockParams(java.util.List.of(com.anthropic.models.messages.ContentBlockParam.ofToolResult(
+                        com.anthropic.models.messages.ToolResultBlockParam.builder().toolUseId(call.content().get(0).asToolUse().id())
+                                .content("/work").build()))).build());
+        assertThat(answer.content().get(0).asText().text()).isEqualTo("You are in /work.");
+        assertThat(new String(simulator.requests().get(1).body(), StandardCharsets.UTF_8)).contains("\"tool_result\"");
+    }
+
+    @Test
+    void anOpenAiClientReachesClaudeOnFoundry() throws Exception {
+        String input = "{\"command\":\"ls\"}";
+        simulator.enqueue(Reply.toolUse("Bash", input, 2));
+        OpenAiClientCheck.streamedToolCall(harness, "azure/claude-sonnet-4-6", input);
+        assertThat(simulator.requests().get(0).uri()).isEqualTo("/anthropic/v1/messages");
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"turn1-request.json", "turn2-request.json"})
     void claudeCodesRequestGoesVerbatimButTheModel(String fixture) throws Exception {

@@ -227,6 +227,14 @@ class VertexIT {
     }
 
     @Test
+    void anOpenAiClientReachesClaudeOnVertex() throws Exception {
+        String input = "{\"command\":\"date\"}";
+        simulator.enqueue(Reply.toolUse("Bash", input, 3));
+        OpenAiClientCheck.streamedToolCall(harness, "vertex-east/claude-haiku-4-6", input);
+        assertThat(simulator.requests().get(0).uri()).endsWith(":streamRawPredict");
+    }
+
+    @Test
     void countTokensGoesToTheCountTokensModel() {
         long tokens = client.messages().countTokens(MessageCountTokensParams.builder().model("vertex-east/claude-haiku-4-6")
                 .addUserMessage("How many tokens is this?").build()).inputTokens();
