@@ -465,6 +465,12 @@ final class SimulatorHandler extends SimpleChannelInboundHandler<FullHttpRequest
             if (!java.util.Set.of("user", "assistant").contains(message.path("role").asText())) {
                 return "messages: role must be user or assistant, got " + message.path("role");
             }
+            for (JsonNode block : message.path("content")) {
+                String type = block.path("type").asText();
+                if (type.equals("server_tool_use") || type.startsWith("web_search") || type.startsWith("web_fetch") || type.startsWith("code_execution")) {
+                    return "messages.content: block type '" + type + "' is not supported";
+                }
+            }
         }
         for (JsonNode tool : body.path("tools")) {
             if (tool.has("defer_loading") || tool.has("input_examples")) {

@@ -102,6 +102,57 @@ public final class AnthropicBodies {
         }
     }
 
+    /**
+     * Earlier turns that used a server tool this provider does not run (a conversation that started on
+     * Anthropic, say, with web search) keep what they found as text: {@code server_tool_use} and its
+     * {@code *_tool_result} become text blocks, which every provider accepts.
+     */
+    public static void serverToolHistoryAsText(ObjectNode body, java.util.List<String> missingToolTypes) {
+        if (!(body.get("messages") instanceof ArrayNode messages)) {
+            return;
+        }
+        for (JsonNode message : messages) {
+            if (!(message.get("content") instanceof ArrayNode blocks)) {
+                continue;
+            }
+            for (int i = 0; i < blocks.size(); i++) {
+                JsonNode block = blocks.get(i);
+                String type = block.path("type").asText();
+                String text = null;
+                if (type.equals("server_tool_use") && missing(block.path("name").asText() + "_", missingToolTypes)) {
+                    text = "[" + block.path("name").asText() + " " + block.path("input").toString() + "]";
+                } else if (type.endsWith("_tool_result") && !type.equals("tool_result") && missing(type.replace("_tool_result", "_"), missingToolTypes)) {
+                    text = resultText(type, block.get("content"));
+                }
+                if (text != null) {
+                    ObjectNode replacement = body.objectNode().put("type", "text").put("text", text);
+                    blocks.set(i, replacement);
+                }
+            }
+        }
+    }
+
+    private static boolean missing(String typePrefix, java.util.List<String> missingToolTypes) {
+        return missingToolTypes.stream().anyMatch(typePrefix::startsWith);
+    }
+
+    private static String resultText(String type, JsonNode content) {
+        StringBuilder sb = new StringBuilder("[" + type.replace("_tool_result", "").replace('_', ' ') + " results]");
+        if (content != null && content.isArray()) {
+            for (JsonNode item : content) {
+                String title = item.path("title").asText("");
+                String url = item.path("url").asText("");
+                if (!title.isEmpty() || !url.isEmpty()) {
+                    sb.append("\n- ").append(title).append(url.isEmpty() ? "" : " (" + url + ")");
+                }
+            }
+        } else if (content != null) {
+            String stdout = content.path("stdout").asText("");
+            sb.append("\n").append(stdout.isEmpty() ? content.toString() : stdout);
+        }
+        return sb.toString();
+    }
+
     private static ArrayNode systemBlocks(ObjectNode body) {
         JsonNode system = body.get("system");
         if (system instanceof ArrayNode blocks) {

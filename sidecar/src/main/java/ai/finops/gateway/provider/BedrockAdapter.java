@@ -84,6 +84,7 @@ public final class BedrockAdapter implements ProviderAdapter {
     public FullHttpRequest request(ProviderCall call) {
         ObjectNode body = AnthropicBodies.parse(call.client().content());
         ProviderFeatures.refuseMissingServerTools(body, ProviderFeatures.BEDROCK_MISSING_SERVER_TOOLS, "bedrock");
+        AnthropicBodies.serverToolHistoryAsText(body, ProviderFeatures.BEDROCK_MISSING_SERVER_TOOLS);
         boolean countTokens = call.apiPath().endsWith("/count_tokens");
         boolean stream = call.body().stream() && !countTokens;
         body.remove("model");

@@ -62,6 +62,7 @@ public final class VertexAdapter implements ProviderAdapter {
     public FullHttpRequest request(ProviderCall call) {
         ObjectNode body = AnthropicBodies.parse(call.client().content());
         ProviderFeatures.refuseMissingServerTools(body, ProviderFeatures.VERTEX_MISSING_SERVER_TOOLS, "vertex");
+        AnthropicBodies.serverToolHistoryAsText(body, ProviderFeatures.VERTEX_MISSING_SERVER_TOOLS);
         boolean countTokens = call.apiPath().endsWith("/count_tokens");
         AnthropicBodies.moveSystemMessages(body);
         if (call.withoutThinkingHistory()) {

@@ -264,6 +264,26 @@ class BedrockIT {
     }
 
     @Test
+    void earlierWebSearchTurnsFromAnthropicBecomeTextOnBedrock() throws Exception {
+        simulator.enqueue(Reply.text("Summarised."));
+        HttpResponse<String> response = harness.post("/anthropic/v1/messages", """
+                {"model":"bedrock/global.anthropic.claude-haiku-4-6","max_tokens":64,"messages":[
+                  {"role":"user","content":"what is new in Java?"},
+                  {"role":"assistant","content":[
+                    {"type":"server_tool_use","id":"srvtoolu_1","name":"web_search","input":{"query":"java 26"}},
+                    {"type":"web_search_tool_result","tool_use_id":"srvtoolu_1","content":[
+                      {"type":"web_search_result","title":"JDK 26","url":"https://openjdk.org/projects/jdk/26/","encrypted_content":"abc"}]},
+                    {"type":"text","text":"JDK 26 is out."}]},
+                  {"role":"user","content":"summarise"}]}
+                """, "authorization", "Bearer " + KEY, "content-type", "application/json");
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        JsonNode sent = body(simulator.requests().get(0));
+        String history = sent.path("messages").get(1).toString();
+        assertThat(history).doesNotContain("\"type\":\"server_tool_use\"").doesNotContain("\"type\":\"web_search_tool_result\"")
+                .contains("JDK 26 (https://openjdk.org/projects/jdk/26/)");
+    }
+
+    @Test
     void throttlingBecomesA429InAnthropicsFormWithBedrocksWording() {
         simulator.enqueue(Reply.status(429, "rate_limit_error", "Too many requests, please wait before trying again."));
         assertThatThrownBy(() -> client.messages().create(params("bedrock/global.anthropic.claude-haiku-4-6")))
