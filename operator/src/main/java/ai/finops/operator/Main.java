@@ -17,7 +17,8 @@ import picocli.CommandLine.Option;
 /** {@code java -jar finops-operator.jar [--namespaces a,b] [--metrics-port N] [--no-leader-election]}. */
 @Command(name = "finops-operator", mixinStandardHelpOptions = true, version = "finops-operator 0.1.0",
         description = "Reconciles VirtualKeys, RoutingRules and ProviderDeployments into each namespace's gateway bundle "
-                + "(ConfigMap finops-gateway-bundle, Secret finops-gateway-credentials). Uses the in-cluster config or ~/.kube/config.")
+                + "(ConfigMap finops-gateway-bundle, Secret finops-gateway-credentials). Uses the in-cluster config or ~/.kube/config.",
+        subcommands = ai.finops.operator.inject.InjectCommand.class)
 public final class Main implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(Main.class);
 

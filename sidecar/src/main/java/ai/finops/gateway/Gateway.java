@@ -47,6 +47,12 @@ public final class Gateway implements AutoCloseable {
      */
     public static Gateway start(List<Path> dirs, Path credentials, Function<String, String> env, String bind, Integer port,
             Integer adminPort) throws Exception {
+        return start(dirs, credentials, env, bind, null, port, adminPort);
+    }
+
+    /** As above, with the operations port bound to {@code adminBind} (null: the same address as the API). */
+    public static Gateway start(List<Path> dirs, Path credentials, Function<String, String> env, String bind, String adminBind,
+            Integer port, Integer adminPort) throws Exception {
         GatewayMetrics metrics = new GatewayMetrics();
         ConfigService configService = new ConfigService(dirs, credentials, env, metrics, new TlsContexts(),
                 settings -> settings.withListen(bind, port, adminPort));
@@ -58,7 +64,7 @@ public final class Gateway implements AutoCloseable {
         EventLoopGroup workers = transport.newGroup(Runtime.getRuntime().availableProcessors(), "finops-io");
         UpstreamConnector connector = new UpstreamConnector(() -> GatewayServer.upstreamBootstrap(transport));
         GatewayContext context = new GatewayContext(configService.holder(), connector, new Cooldowns(), metrics, Clock.systemUTC());
-        GatewayServer server = new GatewayServer(context, transport, boss, workers).start(settings);
+        GatewayServer server = new GatewayServer(context, transport, boss, workers).start(settings, adminBind);
         List<Path> watched = new java.util.ArrayList<>(dirs);
         if (credentials != null) {
             watched.add(credentials);

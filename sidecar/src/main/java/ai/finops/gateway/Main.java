@@ -35,6 +35,11 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--bind", defaultValue = "${env:FINOPS_BIND_ADDRESS}", description = "Bind address (env FINOPS_BIND_ADDRESS; default 0.0.0.0).")
     String bind;
 
+    @Option(names = "--admin-bind", defaultValue = "${env:FINOPS_ADMIN_BIND_ADDRESS}",
+            description = "Bind address of the operations port, when it differs from --bind (env FINOPS_ADMIN_BIND_ADDRESS): "
+                    + "a sidecar binds its API to 127.0.0.1 and its probes and metrics to the pod IP.")
+    String adminBind;
+
     public static void main(String[] args) {
         System.exit(new CommandLine(new Main()).execute(args));
     }
@@ -47,7 +52,7 @@ public final class Main implements Callable<Integer> {
         }
         Gateway gateway;
         try {
-            gateway = Gateway.start(config, credentials, System::getenv, bind, port, adminPort);
+            gateway = Gateway.start(config, credentials, System::getenv, bind, adminBind, port, adminPort);
         } catch (ConfigService.InvalidConfig e) {
             System.err.println("configuration rejected:");
             e.problems().forEach(p -> System.err.println("  " + p));

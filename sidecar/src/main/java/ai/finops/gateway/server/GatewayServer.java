@@ -54,6 +54,14 @@ public final class GatewayServer implements AutoCloseable {
     }
 
     public GatewayServer start(GatewaySettings settings) throws InterruptedException {
+        return start(settings, null);
+    }
+
+    /**
+     * Binds the API port on the settings' address and the operations port on {@code adminBind} (null:
+     * the same address). A sidecar binds its API to loopback and its operations port to the pod IP.
+     */
+    public GatewayServer start(GatewaySettings settings, String adminBind) throws InterruptedException {
         ServerBootstrap apiBootstrap = new ServerBootstrap()
                 .group(boss, workers)
                 .channel(transport.serverChannel())
@@ -73,7 +81,7 @@ public final class GatewayServer implements AutoCloseable {
                                 new HttpObjectAggregator(1 << 20), adminHandler);
                     }
                 })
-                .bind(new InetSocketAddress(settings.bindAddress(), settings.adminPort())).sync().channel();
+                .bind(new InetSocketAddress(adminBind != null ? adminBind : settings.bindAddress(), settings.adminPort())).sync().channel();
         LOG.atInfo().addKeyValue("api", api.localAddress()).addKeyValue("operations", admin.localAddress())
                 .addKeyValue("transport", transport.name()).log("gateway listening");
         return this;

@@ -1,0 +1,126 @@
+package ai.finops.operator.inject;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import ai.finops.crds.SecretKeyRef;
+import ai.finops.crds.validation.ResourceValidator;
+import ai.finops.testkit.ClaudeCodeFixtures;
+import ai.finops.testkit.KubeletVolume;
+import ai.finops.testkit.Simulator;
+import ai.finops.testkit.SimulatorOptions;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.PodSpecBuilder;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The injected sidecar as kubelet would run it: its own command line and environment, a local
+ * process of the gateway jar, on kubelet-style mounted bundle and credentials folders; the app
+ * container's injected variables lead a Claude Code request from the fixtures to the provider.
+ */
+class InjectedSidecarIT {
+    static final String TOKEN = "vk-alice-injected-0123456789";
+    static final Set<String> RESTRICTED = Set.of("connection", "host", "content-length", "expect", "upgrade");
+
+    static int freePort() throws Exception {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    @Test
+    void theInjectedSidecarServesClaudeCodeFromTheMountedBundle(@TempDir Path tmp) throws Exception {
+        int port = freePort();
+        PodSpec spec = new PodSpecBuilder().addNewContainer().withName("devbox").withImage("devbox").endContainer().build();
+        Map<String, String> annotations = new HashMap<>(Map.of(SidecarInjector.VIRTUAL_KEY, "alice"));
+        SidecarSettings settings = new SidecarSettings("finops-gateway:test", port, freePort(), "INFO");
+        assertThat(new SidecarInjector(settings).inject(spec, Map.of(), annotations, name -> new SecretKeyRef("vk-alice", null)).injected()).isTrue();
+        Container sidecar = spec.getInitContainers().get(0);
+        Map<String, String> appEnv = new HashMap<>();
+        for (EnvVar e : spec.getContainers().get(0).getEnv()) {
+            appEnv.put(e.getName(), e.getValue() != null ? e.getValue() : TOKEN);   // the secretKeyRef, as kubelet resolves it
+        }
+
+        try (Simulator simulator = Simulator.start(SimulatorOptions.builder().requiredApiKey("sk-ant-injected").build())) {
+            KubeletVolume bundle = new KubeletVolume(tmp.resolve("bundle"));
+            KubeletVolume credentials = new KubeletVolume(tmp.resolve("credentials"));
+            bundle.write(Map.of("bundle.yaml", """
+                    apiVersion: finops.ai/v1alpha1
+                    kind: ProviderDeployment
+                    metadata: {name: anthropic-prod}
+                    spec:
+                      provider: anthropic
+                      endpoint: %s
+                      credentials: {secretRef: {name: anthropic-key}}
+                    ---
+                    apiVersion: finops.ai/v1alpha1
+                    kind: RoutingRule
+                    metadata: {name: claude-code-sonnet}
+                    spec:
+                      when: 'model == "sonnet-model" && headers["user-agent"].startsWith("claude-cli")'
+                      targets: [{model: anthropic-prod/claude-sonnet-4-6}]
+                    ---
+                    apiVersion: finops.ai/v1alpha1
+                    kind: VirtualKey
+                    metadata: {name: alice}
+                    spec: {tokenSha256: %s}
+                    """.formatted(simulator.baseUrl(), ResourceValidator.sha256Hex(TOKEN)).getBytes(StandardCharsets.UTF_8)));
+            credentials.write(Map.of("anthropic-key.apiKey", "sk-ant-injected".getBytes(StandardCharsets.UTF_8)));
+
+            List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
+                    Path.of("../sidecar/target/finops-gateway.jar").toAbsolutePath().toString()));
+            for (String arg : sidecar.getArgs()) {
+                command.add(switch (arg) {
+                    case "/etc/finops/bundle" -> bundle.dir().toString();
+                    case "/etc/finops/credentials" -> credentials.dir().toString();
+                    case "0.0.0.0" -> "127.0.0.1";   // the pod IP, here
+                    default -> arg;
+                });
+            }
+            ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(tmp.resolve("sidecar.log").toFile());
+            sidecar.getEnv().forEach(e -> pb.environment().put(e.getName(), e.getValue()));
+            Process process = pb.start();
+            try {
+                HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+                int adminPort = sidecar.getStartupProbe().getHttpGet().getPort().getIntVal();
+                String probe = sidecar.getStartupProbe().getHttpGet().getPath();
+                await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> http.send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + adminPort + probe)).build(), HttpResponse.BodyHandlers.ofString()).statusCode() == 200);
+
+                ClaudeCodeFixtures.CapturedRequest captured = ClaudeCodeFixtures.load("turn1-request.json");
+                HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(appEnv.get("ANTHROPIC_BASE_URL") + captured.path()))
+                        .timeout(Duration.ofSeconds(20)).POST(HttpRequest.BodyPublishers.ofByteArray(captured.body()));
+                captured.headers().forEach((name, value) -> {
+                    if (!RESTRICTED.contains(name) && !name.equals("authorization")) {
+                        b.header(name, value);
+                    }
+                });
+                b.header("authorization", "Bearer " + appEnv.get("ANTHROPIC_AUTH_TOKEN"));
+                HttpResponse<String> response = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+                assertThat(response.body()).contains("event: message_stop").doesNotContain("event: error");
+                assertThat(new String(simulator.requests().get(0).body(), StandardCharsets.UTF_8)).contains("\"model\":\"claude-sonnet-4-6\"");
+                assertThat(appEnv.get("OPENAI_BASE_URL")).isEqualTo("http://127.0.0.1:" + port + "/openai/v1");
+            } finally {
+                process.destroy();
+                process.waitFor();
+            }
+        }
+    }
+}
