@@ -40,6 +40,20 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--lease-name", defaultValue = "finops-operator", description = "Name of the leader-election Lease (default ${DEFAULT-VALUE}).")
     String leaseName;
 
+    @Option(names = "--webhook-cert", defaultValue = "${env:FINOPS_WEBHOOK_CERT}",
+            description = "PEM certificate of the sidecar-injection webhook (env FINOPS_WEBHOOK_CERT); with --webhook-key, serves /inject over HTTPS.")
+    java.nio.file.Path webhookCert;
+
+    @Option(names = "--webhook-key", defaultValue = "${env:FINOPS_WEBHOOK_KEY}", description = "Its PKCS#8 PEM private key (env FINOPS_WEBHOOK_KEY).")
+    java.nio.file.Path webhookKey;
+
+    @Option(names = "--webhook-port", defaultValue = "${env:FINOPS_WEBHOOK_PORT:-8443}", description = "Webhook port (default ${DEFAULT-VALUE}).")
+    int webhookPort;
+
+    @Option(names = "--sidecar-image", defaultValue = "${env:FINOPS_SIDECAR_IMAGE:-finops-gateway:0.1.0}",
+            description = "Image of the injected gateway sidecar (env FINOPS_SIDECAR_IMAGE; default ${DEFAULT-VALUE}).")
+    String sidecarImage;
+
     @Option(names = "--lease-namespace", defaultValue = "${env:POD_NAMESPACE}",
             description = "Namespace of the Lease (env POD_NAMESPACE); default: the operator's own namespace or the kubeconfig's.")
     String leaseNamespace;
@@ -63,14 +77,18 @@ public final class Main implements Callable<Integer> {
         return 0;
     }
 
-    /** The operator and its operations port, started; closing stops both and the client. */
-    public record Running(FinopsOperator operator, OperationsServer ops, KubernetesClient client) implements AutoCloseable {
+    /** The operator, its operations port and (when configured) the injection webhook; closing stops all and the client. */
+    public record Running(FinopsOperator operator, OperationsServer ops, ai.finops.operator.inject.InjectionWebhook webhook,
+            KubernetesClient client) implements AutoCloseable {
         public int metricsPort() {
             return ops.port();
         }
 
         @Override
         public void close() {
+            if (webhook != null) {
+                webhook.close();
+            }
             operator.close();
             ops.close();
             client.close();
@@ -84,8 +102,22 @@ public final class Main implements Callable<Integer> {
         Set<String> served = namespaces == null ? Set.of() : Set.copyOf(namespaces.stream().map(String::trim).filter(s -> !s.isEmpty()).toList());
         FinopsOperator operator = FinopsOperator.start(client, FinopsOperator.Settings.of(served, election), new OperatorMetrics(registry));
         OperationsServer ops = new OperationsServer(bind, metricsPort, registry, operator::started);
+        ai.finops.operator.inject.InjectionWebhook webhook = null;
+        if (webhookCert != null && webhookKey != null) {
+            try {
+                webhook = new ai.finops.operator.inject.InjectionWebhook(bind, webhookPort, webhookCert, webhookKey,
+                        new ai.finops.operator.inject.SidecarInjector(new ai.finops.operator.inject.SidecarSettings(sidecarImage, 4000, 4001, "INFO")),
+                        (namespace, name) -> {
+                            ai.finops.crds.VirtualKey vk = client.resources(ai.finops.crds.VirtualKey.class).inNamespace(namespace).withName(name).get();
+                            return vk == null || vk.getSpec() == null ? null : vk.getSpec().secretRef;
+                        });
+            } catch (Exception e) {
+                throw new java.io.IOException("cannot start the injection webhook: " + e.getMessage(), e);
+            }
+        }
         LOG.atInfo().addKeyValue("namespaces", served.isEmpty() ? "all" : served).addKeyValue("leader_election", leaderElection)
-                .addKeyValue("metrics_port", ops.port()).log("operator started");
-        return new Running(operator, ops, client);
+                .addKeyValue("metrics_port", ops.port()).addKeyValue("webhook_port", webhook == null ? "off" : webhook.port())
+                .log("operator started");
+        return new Running(operator, ops, webhook, client);
     }
 }

@@ -1,0 +1,149 @@
+package ai.finops.operator.inject;
+
+import ai.finops.crds.SecretKeyRef;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.fabric8.zjsonpatch.JsonDiff;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyFactory;
+import java.security.KeyStore;
+import java.security.PrivateKey;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.function.BiFunction;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The mutating admission webhook: {@code POST /inject} takes an {@code admission.k8s.io/v1}
+ * AdmissionReview of a Pod and answers with a JSONPatch that injects the gateway sidecar, computed
+ * by the same {@link SidecarInjector} as {@code finops-operator inject}. It always allows the pod: a
+ * pod it cannot inject (no VirtualKey, opted out) is admitted unchanged with a warning, and
+ * reinvocation finds an injected pod and changes nothing. Served over HTTPS with the certificate
+ * and key given as PEM files (cert-manager's {@code tls.crt}/{@code tls.key}).
+ */
+public final class InjectionWebhook implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(InjectionWebhook.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final HttpsServer server;
+    private final SidecarInjector injector;
+    private final BiFunction<String, String, SecretKeyRef> virtualKeys;
+
+    /** @param virtualKeys the Secret key of a VirtualKey's token, by namespace and VirtualKey name; null when unknown */
+    public InjectionWebhook(String bind, int port, Path certificatePem, Path privateKeyPem, SidecarInjector injector,
+            BiFunction<String, String, SecretKeyRef> virtualKeys) throws Exception {
+        this.injector = injector;
+        this.virtualKeys = virtualKeys;
+        server = HttpsServer.create(new InetSocketAddress(bind, port), 64);
+        server.setHttpsConfigurator(new HttpsConfigurator(sslContext(certificatePem, privateKeyPem)));
+        server.createContext("/inject", this::inject);
+        server.createContext("/healthz", ex -> respond(ex, 200, "text/plain", "ok\n".getBytes(StandardCharsets.UTF_8)));
+        server.start();
+    }
+
+    public int port() {
+        return server.getAddress().getPort();
+    }
+
+    private void inject(HttpExchange exchange) throws IOException {
+        try (exchange) {
+            if (!"POST".equals(exchange.getRequestMethod())) {
+                respond(exchange, 405, "text/plain", "POST an AdmissionReview\n".getBytes(StandardCharsets.UTF_8));
+                return;
+            }
+            JsonNode review = JSON.readTree(exchange.getRequestBody());
+            JsonNode request = review.path("request");
+            ObjectNode response = JSON.createObjectNode().put("uid", request.path("uid").asText()).put("allowed", true);
+            try {
+                String patch = patch(request);
+                if (patch != null) {
+                    response.put("patchType", "JSONPatch").put("patch", Base64.getEncoder().encodeToString(patch.getBytes(StandardCharsets.UTF_8)));
+                }
+            } catch (RuntimeException e) {
+                // never block a pod: admit it unchanged and say why
+                LOG.atWarn().addKeyValue("uid", request.path("uid").asText()).setCause(e).log("injection failed; the pod is admitted unchanged");
+                response.putArray("warnings").add("finops: sidecar not injected: " + e.getMessage());
+            }
+            ObjectNode out = JSON.createObjectNode().put("apiVersion", "admission.k8s.io/v1").put("kind", "AdmissionReview");
+            out.set("response", response);
+            respond(exchange, 200, "application/json", JSON.writeValueAsBytes(out));
+        }
+    }
+
+    /** The JSONPatch for a Pod admission request, or null when nothing changes. */
+    String patch(JsonNode request) throws IOException {
+        JsonNode object = request.path("object");
+        if (!"Pod".equals(object.path("kind").asText("Pod")) || object.isMissingNode()) {
+            return null;
+        }
+        Pod pod = Serialization.unmarshal(new ByteArrayInputStream(JSON.writeValueAsBytes(object)), Pod.class);
+        JsonNode before = Serialization.jsonMapper().valueToTree(pod);
+        if (pod.getMetadata().getAnnotations() == null) {
+            pod.getMetadata().setAnnotations(new LinkedHashMap<>());
+        }
+        String namespace = request.path("namespace").asText(pod.getMetadata().getNamespace());
+        SidecarInjector.Outcome outcome = injector.inject(pod.getSpec(), pod.getMetadata().getLabels(), pod.getMetadata().getAnnotations(),
+                name -> virtualKeys.apply(namespace, name));
+        LOG.atInfo().addKeyValue("namespace", namespace).addKeyValue("pod", pod.getMetadata().getName() != null ? pod.getMetadata().getName()
+                : pod.getMetadata().getGenerateName()).log(outcome.reason());
+        if (!outcome.injected()) {
+            return null;
+        }
+        JsonNode after = Serialization.jsonMapper().valueToTree(pod);
+        ArrayNode patch = (ArrayNode) JsonDiff.asJson(before, after);
+        return patch.isEmpty() ? null : patch.toString();
+    }
+
+    private static void respond(HttpExchange exchange, int status, String contentType, byte[] body) throws IOException {
+        exchange.getResponseHeaders().set("content-type", contentType);
+        exchange.sendResponseHeaders(status, body.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(body);
+        }
+    }
+
+    static SSLContext sslContext(Path certificatePem, Path privateKeyPem) throws Exception {
+        Certificate[] chain = CertificateFactory.getInstance("X.509")
+                .generateCertificates(Files.newInputStream(certificatePem)).toArray(Certificate[]::new);
+        String pem = Files.readString(privateKeyPem).replaceAll("-----[A-Z ]+-----", "").replaceAll("\\s", "");
+        byte[] der = Base64.getDecoder().decode(pem);
+        PrivateKey key;
+        try {
+            key = KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(der));
+        } catch (java.security.spec.InvalidKeySpecException e) {
+            key = KeyFactory.getInstance("RSA").generatePrivate(new PKCS8EncodedKeySpec(der));
+        }
+        KeyStore store = KeyStore.getInstance("PKCS12");
+        store.load(null, null);
+        store.setKeyEntry("webhook", key, new char[0], chain);
+        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        kmf.init(store, new char[0]);
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(kmf.getKeyManagers(), null, null);
+        return context;
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+    }
+}
