@@ -1,0 +1,144 @@
+package ai.finops.operator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.LintResult;
+import com.marcnuri.helm.TemplateCommand;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.SecurityContext;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhook;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfiguration;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/** The Helm chart through an embedded helm (helm-java): lint, render, and what the rendered objects must hold. */
+class ChartTest {
+    static final Path CHART = Path.of("../charts/finops");
+
+    static List<HasMetadata> render(UnaryOperator<TemplateCommand> values) {
+        String yaml = values.apply(new Helm(CHART).template().withName("finops").withNamespace("finops-system").withKubeVersion("1.31.0")).call();
+        List<HasMetadata> objects = new ArrayList<>();
+        for (String doc : yaml.split("(?m)^---\\s*$")) {
+            if (doc.lines().anyMatch(l -> l.startsWith("kind:"))) {
+                objects.add(Serialization.unmarshal(doc));
+            }
+        }
+        return objects;
+    }
+
+    static <T> List<T> of(List<HasMetadata> objects, Class<T> type) {
+        return objects.stream().filter(type::isInstance).map(type::cast).toList();
+    }
+
+    static void restricted(PodSpec spec) {
+        List<Container> containers = new ArrayList<>(spec.getContainers());
+        if (spec.getInitContainers() != null) {
+            containers.addAll(spec.getInitContainers());
+        }
+        for (Container c : containers) {
+            SecurityContext sc = c.getSecurityContext();
+            assertThat(sc).as(c.getName()).isNotNull();
+            assertThat(sc.getRunAsNonRoot()).as(c.getName()).isTrue();
+            assertThat(sc.getReadOnlyRootFilesystem()).as(c.getName()).isTrue();
+            assertThat(sc.getAllowPrivilegeEscalation()).as(c.getName()).isFalse();
+            assertThat(sc.getCapabilities().getDrop()).as(c.getName()).containsExactly("ALL");
+            assertThat(sc.getSeccompProfile().getType()).as(c.getName()).isEqualTo("RuntimeDefault");
+            assertThat(c.getImage()).as(c.getName()).contains(":").doesNotEndWith(":latest");
+            assertThat(c.getVolumeMounts()).as(c.getName()).anySatisfy(m -> assertThat(m.getMountPath()).isEqualTo("/tmp"));
+            assertThat(c.getVolumeMounts()).allSatisfy(m -> assertThat(m.getSubPath()).isNull());
+        }
+    }
+
+    @Test
+    void lintsStrictly() {
+        LintResult result = new Helm(CHART).lint().strict().call();
+        assertThat(result.isFailed()).as(String.join("\n", result.getMessages())).isFalse();
+    }
+
+    @Test
+    void defaultsRenderARestrictedOperatorLeastPrivilegeRbacAndASafeWebhook() throws Exception {
+        List<HasMetadata> objects = render(t -> t);
+        List<Deployment> deployments = of(objects, Deployment.class);
+        assertThat(deployments).extracting(d -> d.getMetadata().getName()).containsExactly("finops-operator");
+        deployments.forEach(d -> restricted(d.getSpec().getTemplate().getSpec()));
+        assertThat(deployments.get(0).getSpec().getReplicas()).isEqualTo(2);
+
+        ClusterRole role = of(objects, ClusterRole.class).get(0);
+        ClusterRole documented = java.util.Arrays.stream(Files.readString(Path.of("rbac/rbac.yaml")).split("(?m)^---\\s*$"))
+                .filter(doc -> doc.contains("kind: ClusterRole\n")).map(doc -> Serialization.unmarshal(doc, ClusterRole.class)).findFirst().orElseThrow();
+        assertThat(role.getRules()).usingRecursiveFieldByFieldElementComparator().isEqualTo(documented.getRules());
+        for (PolicyRule rule : role.getRules()) {
+            assertThat(rule.getVerbs()).doesNotContain("*");
+            assertThat(rule.getResources()).doesNotContain("*");
+        }
+
+        MutatingWebhookConfiguration webhooks = of(objects, MutatingWebhookConfiguration.class).get(0);
+        assertThat(webhooks.getWebhooks()).hasSize(2);
+        for (MutatingWebhook w : webhooks.getWebhooks()) {
+            assertThat(w.getAdmissionReviewVersions()).containsExactly("v1");
+            assertThat(w.getSideEffects()).isEqualTo("None");
+            assertThat(w.getTimeoutSeconds()).isLessThanOrEqualTo(10);
+            assertThat(w.getFailurePolicy()).isEqualTo("Ignore");
+            assertThat(w.getReinvocationPolicy()).isEqualTo("IfNeeded");
+            assertThat(w.getNamespaceSelector().getMatchExpressions()).anySatisfy(e -> {
+                assertThat(e.getKey()).isEqualTo("kubernetes.io/metadata.name");
+                assertThat(e.getOperator()).isEqualTo("NotIn");
+                assertThat(e.getValues()).containsExactlyInAnyOrder("kube-system", "finops-system");
+            });
+        }
+        assertThat(webhooks.getMetadata().getAnnotations()).containsKey("cert-manager.io/inject-ca-from");
+    }
+
+    @Test
+    void nonDefaultValuesAddTheSharedGatewayAndMonitoring(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        Path values = Files.writeString(tmp.resolve("values.yaml"), """
+                operator: {replicas: 1, watchNamespaces: [team-a, team-b]}
+                webhook: {failurePolicy: Fail}
+                gateway: {enabled: true}
+                serviceMonitor: {enabled: true}
+                """);
+        List<HasMetadata> objects = render(t -> t.withValuesFile(values));
+        List<Deployment> deployments = of(objects, Deployment.class);
+        assertThat(deployments).extracting(d -> d.getMetadata().getName()).containsExactlyInAnyOrder("finops-operator", "finops-gateway");
+        deployments.forEach(d -> restricted(d.getSpec().getTemplate().getSpec()));
+        Deployment operator = deployments.stream().filter(d -> d.getMetadata().getName().equals("finops-operator")).findFirst().get();
+        assertThat(operator.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs()).contains("--namespaces=team-a,team-b");
+        assertThat(objects).extracting(HasMetadata::getKind).contains("PodDisruptionBudget", "ServiceMonitor", "Service");
+        assertThat(of(objects, MutatingWebhookConfiguration.class).get(0).getWebhooks()).allSatisfy(w -> assertThat(w.getFailurePolicy()).isEqualTo("Fail"));
+    }
+
+    @Test
+    void aMisspelledValueOrALatestTagFailsTheInstall() {
+        assertThatThrownBy(() -> render(t -> t.set("operator.replica", 3))).hasMessageContaining("replica");
+        assertThatThrownBy(() -> render(t -> t.set("operator.image.tag", "latest"))).hasMessageContaining("tag");
+        assertThatThrownBy(() -> render(t -> t.set("webhook.timeoutSeconds", 30))).hasMessageContaining("timeoutSeconds");
+    }
+
+    @Test
+    void theChartsCrdsAreTheSameBytesAsCrds() throws Exception {
+        try (Stream<Path> files = Files.list(Path.of("../crds"))) {
+            List<Path> crds = files.filter(p -> p.toString().endsWith(".yml")).sorted().toList();
+            assertThat(crds).hasSize(3);
+            for (Path crd : crds) {
+                assertThat(Files.readString(CHART.resolve("crds").resolve(crd.getFileName())))
+                        .as("charts/finops/crds/%s differs from crds/; copy it", crd.getFileName()).isEqualTo(Files.readString(crd));
+            }
+        }
+        try (Stream<Path> files = Files.list(CHART.resolve("crds"))) {
+            assertThat(files.count()).isEqualTo(3);
+        }
+    }
+}
