@@ -128,7 +128,7 @@ class EndToEndIT {
                     long edited = System.nanoTime();
                     RoutingRule rr = client.resources(RoutingRule.class).inNamespace(NS).withName("claude-code").get();
                     rr.getSpec().targets = List.of(new RoutingRuleSpec.Target("anthropic-sim/claude-haiku-4-5", null));
-                    client.resource(rr).update();
+                    cluster.edit(rr, "/spec");
                     await().atMost(WAIT).pollInterval(Duration.ofMillis(20)).untilAsserted(() -> {
                         sdk.messages().create(sonnet());
                         assertThat(lastModel(simulator)).isEqualTo("claude-haiku-4-5");
@@ -140,7 +140,7 @@ class EndToEndIT {
                     String rotated = "vk-rotated-e2e-0123456789abcdef";
                     Secret vkSecret = client.secrets().inNamespace(NS).withName("vk-alice").get();
                     vkSecret.setData(Map.of("token", Base64.getEncoder().encodeToString(rotated.getBytes(StandardCharsets.UTF_8))));
-                    client.resource(vkSecret).update();
+                    cluster.edit(vkSecret, "/data");
                     AnthropicClient rotatedSdk = AnthropicOkHttpClient.builder().baseUrl(base).authToken(rotated).maxRetries(0).build();
                     await().atMost(WAIT).pollInterval(Duration.ofMillis(50)).ignoreExceptions()
                             .until(() -> !rotatedSdk.messages().create(sonnet()).content().isEmpty());

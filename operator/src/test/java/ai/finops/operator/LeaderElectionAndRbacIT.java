@@ -82,7 +82,7 @@ class LeaderElectionAndRbacIT {
     void retarget(String model) {
         RoutingRule rr = client.resources(RoutingRule.class).inNamespace(NS).withName("claude-code").get();
         rr.getSpec().targets = List.of(new RoutingRuleSpec.Target(model, null));
-        client.resource(rr).update();
+        cluster.edit(rr, "/spec");
     }
 
     @Test
@@ -117,8 +117,8 @@ class LeaderElectionAndRbacIT {
         await().atMost(WAIT).untilAsserted(() -> assertThat(bundle()).contains("name: alice"));
         retarget("anthropic-prod/claude-haiku-4-5");                // the bundle ConfigMap is updated
         Secret provider = client.secrets().inNamespace(NS).withName("anthropic-key").get();
-        provider.setStringData(Map.of("apiKey", "sk-ant-2"));
-        client.resource(provider).update();                          // the credentials Secret is updated
+        provider.setStringData(Map.of("apiKey", "sk-ant-2"));      // (the mock keeps stringData as written)
+        cluster.edit(provider, "/stringData");                       // the credentials Secret is updated
         await().atMost(WAIT).untilAsserted(() -> {
             assertThat(bundle()).contains("claude-haiku-4-5");
             assertThat(BundleReconciler.decode(client.secrets().inNamespace(NS).withName(Names.CREDENTIALS_SECRET).get()))

@@ -3,6 +3,7 @@ package ai.finops.operator;
 import ai.finops.crds.ProviderDeployment;
 import ai.finops.crds.RoutingRule;
 import ai.finops.crds.VirtualKey;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.authorization.v1.SelfSubjectRulesReviewBuilder;
 import io.fabric8.kubernetes.client.ConfigBuilder;
@@ -73,6 +74,18 @@ final class MockCluster implements AutoCloseable {
     MockCluster namespace(String name) {
         client.resource(new NamespaceBuilder().withNewMetadata().withName(name).endMetadata().build()).create();
         return this;
+    }
+
+    /**
+     * What {@code kubectl edit} does: one JSON Patch replacing {@code path} of the stored object with
+     * {@code resource}'s value there. Unlike a GET and a PUT, it cannot lose a race with the operator's
+     * status writes (409); unlike a merge patch, it replaces lists, on the mock as on a real server.
+     */
+    void edit(HasMetadata resource, String path) {
+        com.fasterxml.jackson.databind.JsonNode tree = io.fabric8.kubernetes.client.utils.Serialization.jsonMapper().valueToTree(resource);
+        com.fasterxml.jackson.databind.JsonNode value = tree.at(path);
+        String patch = "[{\"op\":\"add\",\"path\":\"" + path + "\",\"value\":" + value + "}]";
+        client.resource(resource).patch(io.fabric8.kubernetes.client.dsl.base.PatchContext.of(io.fabric8.kubernetes.client.dsl.base.PatchType.JSON), patch);
     }
 
     /** Every request received so far (in order). */

@@ -118,14 +118,14 @@ class OperatorIT {
         // update a rule
         RoutingRule edited = rr("claude-code");
         edited.getSpec().targets = List.of(new RoutingRuleSpec.Target("anthropic-prod/claude-haiku-4-5", null));
-        client.resource(edited).update();
+        cluster.edit(edited, "/spec");
         await().atMost(WAIT).untilAsserted(() -> assertThat(bundle()).contains("anthropic-prod/claude-haiku-4-5")
                 .doesNotContain("claude-sonnet-4-6"));
 
         // update a deployment: a rule that used it is re-derived (here: the deployment now lists models and not this one)
         ProviderDeployment pd = client.resources(ProviderDeployment.class).inNamespace(NS).withName("anthropic-prod").get();
         pd.getSpec().models = List.of(model("claude-opus-4-6"));
-        client.resource(pd).update();
+        cluster.edit(pd, "/spec");
         await().atMost(WAIT).untilAsserted(() -> {
             Condition refs = condition(rr("claude-code"), "ResolvedRefs");
             assertThat(refs).isNotNull();
@@ -188,7 +188,7 @@ class OperatorIT {
         // rotate: the user edits the Secret; the operator never overwrites it
         String rotated = "vk-rotated-0123456789abcdef";
         generated.setData(Map.of("token", Base64.getEncoder().encodeToString(rotated.getBytes(StandardCharsets.UTF_8))));
-        client.resource(generated).update();
+        cluster.edit(generated, "/data");
         await().atMost(WAIT).untilAsserted(() -> assertThat(bundle()).contains("tokenSha256: " + ResourceValidator.sha256Hex(rotated))
                 .doesNotContain(ResourceValidator.sha256Hex(token)));
         assertThat(BundleReconciler.decode(client.secrets().inNamespace(NS).withName("vk-alice").get())).containsEntry("token", rotated);
@@ -206,7 +206,7 @@ class OperatorIT {
         // changes that leave the derived state as it is: a label on a rule, an unrelated Secret and ConfigMap
         RoutingRule labelled = rr("claude-code");
         labelled.getMetadata().setLabels(Map.of("team", "platform"));
-        client.resource(labelled).update();
+        cluster.edit(labelled, "/metadata/labels");
         client.resource(secret(NS, "unrelated", Map.of("x", "y"))).create();
         client.resource(new io.fabric8.kubernetes.api.model.ConfigMapBuilder().withNewMetadata().withName("app-config").withNamespace(NS)
                 .endMetadata().withData(Map.of("a", "b")).build()).create();
