@@ -31,8 +31,9 @@ public final class FinopsOperator implements AutoCloseable {
                     LeaderElectionConfiguration.RENEW_DEADLINE_DEFAULT_VALUE, LeaderElectionConfiguration.RETRY_PERIOD_DEFAULT_VALUE, true);
         }
 
-        LeaderElectionConfiguration toJosdk() {
-            return new LeaderElectionConfiguration(leaseName, namespace, leaseDuration, renewDeadline, retryPeriod, identity, null,
+        LeaderElectionConfiguration toJosdk(Runnable onStartLeading, Runnable onStopLeading) {
+            return new LeaderElectionConfiguration(leaseName, namespace, leaseDuration, renewDeadline, retryPeriod, identity,
+                    new io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks(onStartLeading, onStopLeading, leader -> { }),
                     exitOnStopLeading);
         }
     }
@@ -41,24 +42,48 @@ public final class FinopsOperator implements AutoCloseable {
      * @param namespaces namespaces to serve; empty = all
      * @param leaderElection null = no leader election (a single replica)
      */
-    public record Settings(Set<String> namespaces, LeaderElection leaderElection, Clock clock, Supplier<String> tokens) {
+    public record Settings(Set<String> namespaces, LeaderElection leaderElection, Clock clock, Supplier<String> tokens,
+            Duration uninjectedPodsScan) {
         public Settings {
             namespaces = Set.copyOf(namespaces);
         }
 
+        public Settings(Set<String> namespaces, LeaderElection leaderElection, Clock clock, Supplier<String> tokens) {
+            this(namespaces, leaderElection, clock, tokens, null);
+        }
+
         public static Settings of(Set<String> namespaces, LeaderElection leaderElection) {
-            return new Settings(namespaces, leaderElection, Clock.systemUTC(), VirtualKeySecrets::newToken);
+            return new Settings(namespaces, leaderElection, Clock.systemUTC(), VirtualKeySecrets::newToken, null);
+        }
+
+        /** These settings, looking every {@code period} for pods that run without the sidecar (null: never). */
+        public Settings withUninjectedPodsScan(Duration period) {
+            return new Settings(namespaces, leaderElection, clock, tokens, period);
         }
     }
 
     private final Operator operator;
+    private final ai.finops.operator.inject.UninjectedPods uninjected;
 
-    private FinopsOperator(Operator operator) {
+    private FinopsOperator(Operator operator, ai.finops.operator.inject.UninjectedPods uninjected) {
         this.operator = operator;
+        this.uninjected = uninjected;
     }
 
     /** Registers the controller and starts it (informers synced; reconciling once leader). */
     public static FinopsOperator start(KubernetesClient client, Settings settings, OperatorMetrics metrics) {
+        ai.finops.operator.inject.UninjectedPods uninjected = settings.uninjectedPodsScan() == null ? null
+                : new ai.finops.operator.inject.UninjectedPods(client, metrics, settings.namespaces(), settings.clock());
+        Runnable startLeading = () -> {
+            if (uninjected != null) {
+                uninjected.start(settings.uninjectedPodsScan());
+            }
+        };
+        Runnable stopLeading = () -> {
+            if (uninjected != null) {
+                uninjected.close();
+            }
+        };
         Operator operator = new Operator(o -> {
             o.withKubernetesClient(client)
                     .withCloseClientOnStop(false)
@@ -66,14 +91,17 @@ public final class FinopsOperator implements AutoCloseable {
                     .withUseSSAToPatchPrimaryResource(false)   // it never patches its primary (the Namespace)
                     .withCacheSyncTimeout(Duration.ofMinutes(2));
             if (settings.leaderElection() != null) {
-                o.withLeaderElectionConfiguration(settings.leaderElection().toJosdk());
+                o.withLeaderElectionConfiguration(settings.leaderElection().toJosdk(startLeading, stopLeading));
             }
         });
         BundleReconciler reconciler = new BundleReconciler(settings.namespaces(), settings.clock(), metrics, settings.tokens());
         operator.register(reconciler, o -> o.withName(CONTROLLER)
                 .withGenericFilter((Namespace ns) -> reconciler.serves(ns.getMetadata().getName())));
         operator.start();
-        return new FinopsOperator(operator);
+        if (settings.leaderElection() == null) {
+            startLeading.run();   // a single replica is its own leader
+        }
+        return new FinopsOperator(operator, uninjected);
     }
 
     public boolean started() {
@@ -87,6 +115,9 @@ public final class FinopsOperator implements AutoCloseable {
 
     @Override
     public void close() {
+        if (uninjected != null) {
+            uninjected.close();
+        }
         operator.stop();
     }
 }

@@ -100,7 +100,8 @@ public final class Main implements Callable<Integer> {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         FinopsOperator.LeaderElection election = leaderElection ? FinopsOperator.LeaderElection.defaults(leaseName, leaseNamespace) : null;
         Set<String> served = namespaces == null ? Set.of() : Set.copyOf(namespaces.stream().map(String::trim).filter(s -> !s.isEmpty()).toList());
-        FinopsOperator operator = FinopsOperator.start(client, FinopsOperator.Settings.of(served, election), new OperatorMetrics(registry));
+        FinopsOperator operator = FinopsOperator.start(client, FinopsOperator.Settings.of(served, election)
+                .withUninjectedPodsScan(java.time.Duration.ofSeconds(60)), new OperatorMetrics(registry));
         OperationsServer ops = new OperationsServer(bind, metricsPort, registry, operator::started);
         ai.finops.operator.inject.InjectionWebhook webhook = null;
         if (webhookCert != null && webhookKey != null) {

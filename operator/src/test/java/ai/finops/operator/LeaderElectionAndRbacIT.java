@@ -61,7 +61,8 @@ class LeaderElectionAndRbacIT {
 
     OperatorMetrics start(String identity) {
         OperatorMetrics metrics = new OperatorMetrics(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
-        operators.add(FinopsOperator.start(cluster.operatorClient(), FinopsOperator.Settings.of(Set.of(), election(identity)), metrics));
+        operators.add(FinopsOperator.start(cluster.operatorClient(), FinopsOperator.Settings.of(Set.of(), election(identity))
+                .withUninjectedPodsScan(Duration.ofMillis(300)), metrics));
         return metrics;
     }
 
@@ -109,7 +110,14 @@ class LeaderElectionAndRbacIT {
 
     @Test
     void writesCustomResourcesOnlyThroughStatusAndTheRbacGrantsExactlyWhatItUses() throws Exception {
+        // a dev pod that the webhook missed: the leader finds it and records an Event
+        client.resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder().withNewMetadata().withName("dev")
+                .addToLabels("finops.ai/inject", "enabled").endMetadata().build()).create();
+        client.resource(new io.fabric8.kubernetes.api.model.PodBuilder().withNewMetadata().withName("devbox").withNamespace("dev")
+                .addToAnnotations("finops.ai/virtual-key", "alice").endMetadata()
+                .withNewSpec().addNewContainer().withName("app").withImage("app:1").endContainer().endSpec().build()).create();
         start("operator-a");
+        await().atMost(WAIT).until(() -> !client.v1().events().inNamespace("dev").list().getItems().isEmpty());
         client.resource(secret(NS, "anthropic-key", Map.of("apiKey", "sk-ant-1"))).create();
         client.resource(anthropic(NS, "anthropic-prod", "https://api.anthropic.com", "anthropic-key")).create();
         client.resource(rule(NS, "claude-code", "model == \"sonnet-model\"", "anthropic-prod/claude-sonnet-4-6")).create();
