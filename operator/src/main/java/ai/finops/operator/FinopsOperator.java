@@ -43,45 +43,76 @@ public final class FinopsOperator implements AutoCloseable {
      * @param leaderElection null = no leader election (a single replica)
      */
     public record Settings(Set<String> namespaces, LeaderElection leaderElection, Clock clock, Supplier<String> tokens,
-            Duration uninjectedPodsScan) {
+            Duration uninjectedPodsScan, ai.finops.operator.inject.WebhookCertificates.Target webhookCertificates) {
         public Settings {
             namespaces = Set.copyOf(namespaces);
         }
 
         public Settings(Set<String> namespaces, LeaderElection leaderElection, Clock clock, Supplier<String> tokens) {
-            this(namespaces, leaderElection, clock, tokens, null);
+            this(namespaces, leaderElection, clock, tokens, null, null);
         }
 
         public static Settings of(Set<String> namespaces, LeaderElection leaderElection) {
-            return new Settings(namespaces, leaderElection, Clock.systemUTC(), VirtualKeySecrets::newToken, null);
+            return new Settings(namespaces, leaderElection, Clock.systemUTC(), VirtualKeySecrets::newToken, null, null);
         }
 
         /** These settings, looking every {@code period} for pods that run without the sidecar (null: never). */
         public Settings withUninjectedPodsScan(Duration period) {
-            return new Settings(namespaces, leaderElection, clock, tokens, period);
+            return new Settings(namespaces, leaderElection, clock, tokens, period, webhookCertificates);
+        }
+
+        /** These settings, the leader keeping the webhook's certificate and caBundle (null: cert-manager does). */
+        public Settings withWebhookCertificates(ai.finops.operator.inject.WebhookCertificates.Target target) {
+            return new Settings(namespaces, leaderElection, clock, tokens, uninjectedPodsScan, target);
         }
     }
 
+    /** How often the leader checks the webhook's certificate (renewal happens 30 days before expiry). */
+    static final Duration CERTIFICATE_CHECK = Duration.ofHours(1);
+
     private final Operator operator;
     private final ai.finops.operator.inject.UninjectedPods uninjected;
+    private final Runnable stopLeaderTasks;
 
-    private FinopsOperator(Operator operator, ai.finops.operator.inject.UninjectedPods uninjected) {
+    private FinopsOperator(Operator operator, ai.finops.operator.inject.UninjectedPods uninjected, Runnable stopLeaderTasks) {
         this.operator = operator;
         this.uninjected = uninjected;
+        this.stopLeaderTasks = stopLeaderTasks;
     }
 
     /** Registers the controller and starts it (informers synced; reconciling once leader). */
     public static FinopsOperator start(KubernetesClient client, Settings settings, OperatorMetrics metrics) {
         ai.finops.operator.inject.UninjectedPods uninjected = settings.uninjectedPodsScan() == null ? null
                 : new ai.finops.operator.inject.UninjectedPods(client, metrics, settings.namespaces(), settings.clock());
+        java.util.concurrent.ScheduledExecutorService leaderTasks = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "leader-tasks");
+            t.setDaemon(true);
+            return t;
+        });
+        java.util.concurrent.atomic.AtomicReference<java.util.concurrent.ScheduledFuture<?>> certificates = new java.util.concurrent.atomic.AtomicReference<>();
         Runnable startLeading = () -> {
             if (uninjected != null) {
                 uninjected.start(settings.uninjectedPodsScan());
+            }
+            if (settings.webhookCertificates() != null) {
+                var manager = new ai.finops.operator.inject.WebhookCertificates(client, settings.webhookCertificates(), settings.clock());
+                certificates.set(leaderTasks.scheduleWithFixedDelay(() -> {
+                    try {
+                        manager.reconcile();
+                    } catch (Exception e) {
+                        org.slf4j.LoggerFactory.getLogger(FinopsOperator.class).atWarn().setCause(e)
+                                .log("cannot issue or renew the webhook certificate; trying again");
+                    }
+                }, 0, CERTIFICATE_CHECK.toSeconds(), java.util.concurrent.TimeUnit.SECONDS));
             }
         };
         Runnable stopLeading = () -> {
             if (uninjected != null) {
                 uninjected.close();
+            }
+            var task = certificates.getAndSet(null);
+            if (task != null) {
+                task.cancel(false);
             }
         };
         Operator operator = new Operator(o -> {
@@ -101,7 +132,10 @@ public final class FinopsOperator implements AutoCloseable {
         if (settings.leaderElection() == null) {
             startLeading.run();   // a single replica is its own leader
         }
-        return new FinopsOperator(operator, uninjected);
+        return new FinopsOperator(operator, uninjected, () -> {
+            stopLeading.run();
+            leaderTasks.shutdownNow();
+        });
     }
 
     public boolean started() {
@@ -115,9 +149,7 @@ public final class FinopsOperator implements AutoCloseable {
 
     @Override
     public void close() {
-        if (uninjected != null) {
-            uninjected.close();
-        }
+        stopLeaderTasks.run();
         operator.stop();
     }
 }

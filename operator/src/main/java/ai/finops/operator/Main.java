@@ -47,6 +47,20 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--webhook-key", defaultValue = "${env:FINOPS_WEBHOOK_KEY}", description = "Its PKCS#8 PEM private key (env FINOPS_WEBHOOK_KEY).")
     java.nio.file.Path webhookKey;
 
+    @Option(names = "--webhook-manage-certificate", defaultValue = "false",
+            description = "Issue and renew the webhook's certificate (a self-signed CA) into --webhook-secret and keep "
+                    + "--webhook-configuration's caBundle in step, instead of cert-manager.")
+    boolean manageWebhookCertificate;
+
+    @Option(names = "--webhook-secret", defaultValue = "finops-webhook-tls", description = "Secret of the managed webhook certificate.")
+    String webhookSecret;
+
+    @Option(names = "--webhook-service", defaultValue = "finops-webhook", description = "Service the webhook is reached at (certificate names).")
+    String webhookService;
+
+    @Option(names = "--webhook-configuration", defaultValue = "finops-webhook", description = "MutatingWebhookConfiguration whose caBundle is kept.")
+    String webhookConfiguration;
+
     @Option(names = "--webhook-port", defaultValue = "${env:FINOPS_WEBHOOK_PORT:-8443}", description = "Webhook port (default ${DEFAULT-VALUE}).")
     int webhookPort;
 
@@ -100,8 +114,13 @@ public final class Main implements Callable<Integer> {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         FinopsOperator.LeaderElection election = leaderElection ? FinopsOperator.LeaderElection.defaults(leaseName, leaseNamespace) : null;
         Set<String> served = namespaces == null ? Set.of() : Set.copyOf(namespaces.stream().map(String::trim).filter(s -> !s.isEmpty()).toList());
-        FinopsOperator operator = FinopsOperator.start(client, FinopsOperator.Settings.of(served, election)
-                .withUninjectedPodsScan(java.time.Duration.ofSeconds(60)), new OperatorMetrics(registry));
+        FinopsOperator.Settings settings = FinopsOperator.Settings.of(served, election).withUninjectedPodsScan(java.time.Duration.ofSeconds(60));
+        if (manageWebhookCertificate) {
+            String namespace = leaseNamespace != null ? leaseNamespace : client.getNamespace();
+            settings = settings.withWebhookCertificates(new ai.finops.operator.inject.WebhookCertificates.Target(namespace, webhookSecret,
+                    webhookService, webhookConfiguration));
+        }
+        FinopsOperator operator = FinopsOperator.start(client, settings, new OperatorMetrics(registry));
         OperationsServer ops = new OperationsServer(bind, metricsPort, registry, operator::started);
         ai.finops.operator.inject.InjectionWebhook webhook = null;
         if (webhookCert != null && webhookKey != null) {

@@ -121,6 +121,16 @@ class ChartTest {
     }
 
     @Test
+    void withoutCertManagerTheOperatorManagesTheWebhookCertificate() {
+        List<HasMetadata> objects = render(t -> t.set("webhook.certManager.enabled", false));
+        assertThat(objects).extracting(HasMetadata::getKind).doesNotContain("Certificate", "Issuer");
+        Deployment operator = of(objects, Deployment.class).get(0);
+        assertThat(operator.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs())
+                .contains("--webhook-manage-certificate", "--webhook-configuration=finops-webhook");
+        assertThat(of(objects, MutatingWebhookConfiguration.class).get(0).getMetadata().getAnnotations()).isNullOrEmpty();
+    }
+
+    @Test
     void aMisspelledValueOrALatestTagFailsTheInstall() {
         assertThatThrownBy(() -> render(t -> t.set("operator.replica", 3))).hasMessageContaining("replica");
         assertThatThrownBy(() -> render(t -> t.set("operator.image.tag", "latest"))).hasMessageContaining("tag");

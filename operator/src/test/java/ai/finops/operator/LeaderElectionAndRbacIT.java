@@ -62,7 +62,9 @@ class LeaderElectionAndRbacIT {
     OperatorMetrics start(String identity) {
         OperatorMetrics metrics = new OperatorMetrics(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
         operators.add(FinopsOperator.start(cluster.operatorClient(), FinopsOperator.Settings.of(Set.of(), election(identity))
-                .withUninjectedPodsScan(Duration.ofMillis(300)), metrics));
+                .withUninjectedPodsScan(Duration.ofMillis(300))
+                .withWebhookCertificates(new ai.finops.operator.inject.WebhookCertificates.Target(OPERATOR_NS, "finops-webhook-tls",
+                        "finops-webhook", "finops-webhook")), metrics));
         return metrics;
     }
 
@@ -116,8 +118,14 @@ class LeaderElectionAndRbacIT {
         client.resource(new io.fabric8.kubernetes.api.model.PodBuilder().withNewMetadata().withName("devbox").withNamespace("dev")
                 .addToAnnotations("finops.ai/virtual-key", "alice").endMetadata()
                 .withNewSpec().addNewContainer().withName("app").withImage("app:1").endContainer().endSpec().build()).create();
+        // the webhook's configuration, whose caBundle the leader keeps (no cert-manager)
+        client.resource(new io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfigurationBuilder().withNewMetadata()
+                .withName("finops-webhook").endMetadata().addNewWebhook().withName("pod.inject.finops.ai").withNewClientConfig().withNewService()
+                .withName("finops-webhook").withNamespace(OPERATOR_NS).endService().endClientConfig().endWebhook().build()).create();
         start("operator-a");
         await().atMost(WAIT).until(() -> !client.v1().events().inNamespace("dev").list().getItems().isEmpty());
+        await().atMost(WAIT).until(() -> client.admissionRegistration().v1().mutatingWebhookConfigurations().withName("finops-webhook").get()
+                .getWebhooks().get(0).getClientConfig().getCaBundle() != null);
         client.resource(secret(NS, "anthropic-key", Map.of("apiKey", "sk-ant-1"))).create();
         client.resource(anthropic(NS, "anthropic-prod", "https://api.anthropic.com", "anthropic-key")).create();
         client.resource(rule(NS, "claude-code", "model == \"sonnet-model\"", "anthropic-prod/claude-sonnet-4-6")).create();

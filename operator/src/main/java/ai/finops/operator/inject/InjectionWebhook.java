@@ -27,7 +27,6 @@ import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.function.BiFunction;
-import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -122,8 +121,17 @@ public final class InjectionWebhook implements AutoCloseable {
     }
 
     static SSLContext sslContext(Path certificatePem, Path privateKeyPem) throws Exception {
-        Certificate[] chain = CertificateFactory.getInstance("X.509")
-                .generateCertificates(Files.newInputStream(certificatePem)).toArray(Certificate[]::new);
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(new javax.net.ssl.KeyManager[] {new ReloadingKeyManager(certificatePem, privateKeyPem)}, null, null);
+        return context;
+    }
+
+    /** A key store with the PEM certificate chain and its PKCS#8 EC or RSA key. */
+    static KeyStore keyStore(Path certificatePem, Path privateKeyPem) throws Exception {
+        Certificate[] chain;
+        try (var in = Files.newInputStream(certificatePem)) {
+            chain = CertificateFactory.getInstance("X.509").generateCertificates(in).toArray(Certificate[]::new);
+        }
         String pem = Files.readString(privateKeyPem).replaceAll("-----[A-Z ]+-----", "").replaceAll("\\s", "");
         byte[] der = Base64.getDecoder().decode(pem);
         PrivateKey key;
@@ -135,11 +143,7 @@ public final class InjectionWebhook implements AutoCloseable {
         KeyStore store = KeyStore.getInstance("PKCS12");
         store.load(null, null);
         store.setKeyEntry("webhook", key, new char[0], chain);
-        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-        kmf.init(store, new char[0]);
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(kmf.getKeyManagers(), null, null);
-        return context;
+        return store;
     }
 
     @Override
