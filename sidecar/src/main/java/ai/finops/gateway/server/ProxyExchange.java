@@ -172,12 +172,12 @@ final class ProxyExchange implements UpstreamListener {
     }
 
     private void send(Channel ch, Deployment d) {
-        scheduleTimer(d.firstByteTimeout().toNanos());
         java.util.concurrent.CompletableFuture<Void> ready = d.adapter().ready();
         if (ready.isDone() && !ready.isCompletedExceptionally()) {
             sendNow(ch, d);
             return;
         }
+        scheduleTimer(d.firstByteTimeout().toNanos());   // the wait for a credential counts against the first byte
         ready.whenComplete((ok, error) -> ch.eventLoop().execute(() -> {
             if (done || upstream != ch) {
                 return;   // cancelled, or timed out, while the credential was fetched
