@@ -23,13 +23,10 @@ import com.anthropic.models.messages.StopReason;
 import com.anthropic.models.messages.ToolResultBlockParam;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.net.URI;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -47,7 +44,6 @@ class BedrockIT {
     static final String SESSION_TOKEN = "FwoGZXIvYXdzEJr//////////session+token==";
     static final String ARN = "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-sonnet-4-6";
     static final ObjectMapper JSON = new ObjectMapper();
-    static final Set<String> RESTRICTED = Set.of("connection", "host", "content-length", "expect", "upgrade");
 
     static Simulator simulator;
     static GatewayHarness harness;
@@ -181,15 +177,7 @@ class BedrockIT {
         CapturedRequest captured = ClaudeCodeFixtures.load(fixture);
         String body = new String(captured.body(), StandardCharsets.UTF_8)
                 .replace("\"model\":\"sonnet-model\"", "\"model\":\"bedrock/global.anthropic.claude-haiku-4-6\"");
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(harness.baseUrl() + "/anthropic" + captured.path()))
-                .timeout(Duration.ofSeconds(20)).POST(HttpRequest.BodyPublishers.ofString(body));
-        captured.headers().forEach((name, value) -> {
-            if (!RESTRICTED.contains(name) && !name.equals("authorization")) {
-                b.header(name, value);
-            }
-        });
-        b.header("authorization", "Bearer " + KEY);
-        HttpResponse<String> response = harness.http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response = harness.replay(captured, body, Map.of("authorization", "Bearer " + KEY));
 
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
         assertThat(response.headers().firstValue("content-type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/event-stream"));

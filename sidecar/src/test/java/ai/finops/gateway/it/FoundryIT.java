@@ -18,12 +18,9 @@ import com.anthropic.models.messages.Message;
 import com.anthropic.models.messages.MessageCreateParams;
 import com.anthropic.models.messages.RawMessageStreamEvent;
 import com.anthropic.models.messages.StopReason;
-import java.net.URI;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
-import java.util.Set;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -33,7 +30,6 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /** Claude on Microsoft Foundry ({@code azure}): the Messages API under the resource's {@code /anthropic} path, {@code api-key}, deployment names. */
 class FoundryIT {
-    static final Set<String> RESTRICTED = Set.of("connection", "host", "content-length", "expect", "upgrade");
     static Simulator simulator;
     static GatewayHarness harness;
     static AnthropicClient client;
@@ -116,15 +112,7 @@ class FoundryIT {
     void claudeCodesRequestGoesVerbatimButTheModel(String fixture) throws Exception {
         CapturedRequest captured = ClaudeCodeFixtures.load(fixture);
         String body = new String(captured.body(), StandardCharsets.UTF_8).replace("\"model\":\"sonnet-model\"", "\"model\":\"azure/claude-sonnet-4-6\"");
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(harness.baseUrl() + "/anthropic" + captured.path()))
-                .timeout(Duration.ofSeconds(20)).POST(HttpRequest.BodyPublishers.ofString(body));
-        captured.headers().forEach((name, value) -> {
-            if (!RESTRICTED.contains(name) && !name.equals("authorization")) {
-                b.header(name, value);
-            }
-        });
-        b.header("authorization", "Bearer " + KEY);
-        HttpResponse<String> response = harness.http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response = harness.replay(captured, body, Map.of("authorization", "Bearer " + KEY));
         assertThat(response.statusCode()).isEqualTo(200);
         assertThat(response.body()).contains("event: message_stop").doesNotContain("event: error");
         RecordedRequest received = simulator.requests().get(0);

@@ -127,6 +127,27 @@ final class GatewayHarness implements AutoCloseable {
         return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    /** Headers the JDK client computes itself. */
+    static final java.util.Set<String> RESTRICTED = java.util.Set.of("connection", "host", "content-length", "expect", "upgrade");
+
+    /**
+     * Sends a captured Claude Code request to the Anthropic surface as Claude Code sent it: its path and
+     * headers, {@code body} (the captured one, or a variant with another model), and {@code auth} instead
+     * of its credential.
+     */
+    HttpResponse<String> replay(ai.finops.testkit.ClaudeCodeFixtures.CapturedRequest captured, String body, Map<String, String> auth)
+            throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl() + "/anthropic" + captured.path()))
+                .timeout(Duration.ofSeconds(20)).POST(HttpRequest.BodyPublishers.ofString(body));
+        captured.headers().forEach((name, value) -> {
+            if (!RESTRICTED.contains(name) && !name.equals("authorization")) {
+                b.header(name, value);
+            }
+        });
+        auth.forEach(b::header);
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
     HttpResponse<String> get(String url) throws Exception {
         return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
     }

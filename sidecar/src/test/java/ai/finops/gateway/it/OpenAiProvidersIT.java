@@ -27,14 +27,10 @@ import com.anthropic.models.messages.Tool;
 import com.anthropic.models.messages.ToolResultBlockParam;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.net.URI;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -49,7 +45,6 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class OpenAiProvidersIT {
     static final ObjectMapper JSON = new ObjectMapper();
-    static final Set<String> RESTRICTED = Set.of("connection", "host", "content-length", "expect", "upgrade");
     static Simulator simulator;
     static GatewayHarness harness;
     static AnthropicClient client;
@@ -195,15 +190,7 @@ class OpenAiProvidersIT {
     void claudeCodesRequestBecomesAValidChatCompletionAndStreamsBack(String fixture) throws Exception {
         CapturedRequest captured = ClaudeCodeFixtures.load(fixture);
         String body = new String(captured.body(), StandardCharsets.UTF_8).replace("\"model\":\"sonnet-model\"", "\"model\":\"openai/gpt-5\"");
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(harness.baseUrl() + "/anthropic" + captured.path()))
-                .timeout(Duration.ofSeconds(20)).POST(HttpRequest.BodyPublishers.ofString(body));
-        captured.headers().forEach((name, value) -> {
-            if (!RESTRICTED.contains(name) && !name.equals("authorization")) {
-                b.header(name, value);
-            }
-        });
-        b.header("authorization", "Bearer " + KEY);
-        HttpResponse<String> response = harness.http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response = harness.replay(captured, body, Map.of("authorization", "Bearer " + KEY));
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
         assertThat(response.body()).startsWith("event: message_start").contains("event: message_stop").doesNotContain("event: error");
         JsonNode sent = sent(0);

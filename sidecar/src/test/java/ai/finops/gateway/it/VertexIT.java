@@ -26,8 +26,6 @@ import com.anthropic.models.messages.StopReason;
 import com.anthropic.models.messages.ToolResultBlockParam;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.net.URI;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyPair;
@@ -35,7 +33,7 @@ import java.security.KeyPairGenerator;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -52,7 +50,6 @@ class VertexIT {
     static final ObjectMapper JSON = new ObjectMapper();
     static final String PROJECT = "finops-test-project";
     static final String EMAIL = "gateway@finops-test-project.iam.gserviceaccount.com";
-    static final Set<String> RESTRICTED = Set.of("connection", "host", "content-length", "expect", "upgrade");
 
     static Simulator simulator;
     static Simulator shortLived;
@@ -178,15 +175,7 @@ class VertexIT {
         CapturedRequest captured = ClaudeCodeFixtures.load(fixture);
         String body = new String(captured.body(), StandardCharsets.UTF_8)
                 .replace("\"model\":\"sonnet-model\"", "\"model\":\"vertex-east/claude-haiku-4-6\"");
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(harness.baseUrl() + "/anthropic" + captured.path()))
-                .timeout(Duration.ofSeconds(20)).POST(HttpRequest.BodyPublishers.ofString(body));
-        captured.headers().forEach((name, value) -> {
-            if (!RESTRICTED.contains(name) && !name.equals("authorization")) {
-                b.header(name, value);
-            }
-        });
-        b.header("authorization", "Bearer " + KEY);
-        HttpResponse<String> response = harness.http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response = harness.replay(captured, body, Map.of("authorization", "Bearer " + KEY));
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
         assertThat(response.body()).startsWith("event: message_start").contains("event: message_stop").doesNotContain("event: error");
         RecordedRequest received = simulator.requests().get(0);
