@@ -169,19 +169,16 @@ public final class BedrockAdapter implements ProviderAdapter {
         return false;
     }
 
-    /** Invoke answers are Anthropic messages as they are; CountTokens answers {@code {"inputTokens": n}}. */
+    /** Invoke answers are Anthropic messages as they are; only CountTokens answers ({@code {"inputTokens": n}}) are rewritten. */
     @Override
-    public boolean rewritesResponseBody() {
-        return true;
+    public boolean rewritesResponseBody(String apiPath) {
+        return apiPath.endsWith("/count_tokens");
     }
 
     @Override
     public byte[] responseBody(byte[] body, ai.finops.gateway.translate.openai.ToolNames toolNames) throws java.io.IOException {
         JsonNode node = AnthropicBodies.JSON.readTree(body);
-        if (node.has("inputTokens") && !node.has("type")) {
-            return AnthropicBodies.JSON.writeValueAsBytes(AnthropicBodies.JSON.createObjectNode().put("input_tokens", node.get("inputTokens").asLong()));
-        }
-        return body;
+        return AnthropicBodies.JSON.writeValueAsBytes(AnthropicBodies.JSON.createObjectNode().put("input_tokens", node.path("inputTokens").asLong()));
     }
 
     @Override

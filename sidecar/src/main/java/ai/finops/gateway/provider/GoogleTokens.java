@@ -6,11 +6,8 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -52,7 +49,7 @@ public final class GoogleTokens {
 
     /** Tokens for a service-account key (the JSON file's content); the same key shares one cache. */
     public static GoogleTokens serviceAccount(String json) {
-        return SHARED.computeIfAbsent("sa:" + sha256(json), k -> new GoogleTokens(
+        return SHARED.computeIfAbsent("sa:" + ai.finops.crds.validation.ResourceValidator.sha256Hex(json), k -> new GoogleTokens(
                 () -> GoogleCredentials.fromStream(new ByteArrayInputStream(json.getBytes(StandardCharsets.UTF_8))).createScoped(SCOPES),
                 Clock.systemUTC()));
     }
@@ -117,14 +114,6 @@ public final class GoogleTokens {
             }
         });
         return fetch;
-    }
-
-    private static String sha256(String text) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     @Override

@@ -95,7 +95,7 @@ public final class OpenAiAdapter implements ProviderAdapter {
     }
 
     @Override
-    public boolean rewritesResponseBody() {
+    public boolean rewritesResponseBody(String apiPath) {
         return true;
     }
 

@@ -42,8 +42,8 @@ public interface ProviderAdapter {
         return null;
     }
 
-    /** Whether a successful response that is not streamed must be rewritten whole ({@link #responseBody}). */
-    default boolean rewritesResponseBody() {
+    /** Whether a successful response to {@code apiPath} that is not streamed must be rewritten whole ({@link #responseBody}). */
+    default boolean rewritesResponseBody(String apiPath) {
         return false;
     }
 

@@ -54,19 +54,13 @@ public final class ProviderFeatures {
      * returns the kept betas.
      */
     public static List<String> filter(List<String> betas, Set<String> accepted, ObjectNode body) {
-        List<String> kept = new ArrayList<>();
-        for (String beta : betas) {
-            if (accepted.contains(beta)) {
-                kept.add(beta);
-            } else {
-                FIELDS_OF_BETA.getOrDefault(beta, List.of()).forEach(path -> remove(body, path));
-            }
-        }
-        for (String beta : FIELDS_OF_BETA.keySet()) {
+        List<String> kept = betas.stream().filter(accepted::contains).toList();
+        // the fields of every beta not passed on go, whether the client sent that beta or only its field
+        FIELDS_OF_BETA.forEach((beta, paths) -> {
             if (!kept.contains(beta)) {
-                FIELDS_OF_BETA.get(beta).forEach(path -> remove(body, path));   // a field sent without its beta
+                paths.forEach(path -> remove(body, path));
             }
-        }
+        });
         return kept;
     }
 

@@ -2,6 +2,7 @@ package ai.finops.gateway.routing;
 
 import ai.finops.crds.ProviderType;
 import ai.finops.gateway.observability.PriceCatalogue;
+import ai.finops.gateway.observability.Pricing;
 import ai.finops.gateway.provider.ProviderAdapter;
 import ai.finops.gateway.upstream.UpstreamEndpoint;
 import java.time.Duration;
@@ -43,8 +44,14 @@ public record Deployment(
      */
     public ModelEntry model(String model) {
         ModelEntry entry = models.get(model);
-        return entry != null ? entry
-                : new ModelEntry(model, providerIds.apply(model), PriceCatalogue.lookup(ai.finops.gateway.provider.ModelCatalogue.canonical(model)));
+        if (entry != null) {
+            return entry;
+        }
+        Pricing pricing = PriceCatalogue.lookup(model);   // a Claude name, dated or not: no need for the canonical form
+        if (pricing == null) {
+            pricing = PriceCatalogue.lookup(ai.finops.gateway.provider.ModelCatalogue.canonical(model));
+        }
+        return new ModelEntry(model, providerIds.apply(model), pricing);
     }
 
     @Override

@@ -99,8 +99,8 @@ final class ProxyExchange implements UpstreamListener {
     private ByteBuf pending;           // SSE bytes not yet forming a complete event
     private CompositeByteBuf scannedBody;  // a non-streaming body, for its usage
     private ResponseTranscoder transcoder; // a provider's stream format to Anthropic SSE, or null
-    private HttpResponse errorHead;        // a provider error being read whole to answer in Anthropic's form
-    private CompositeByteBuf errorBody;
+    private HttpResponse wholeHead;        // a response read whole (a provider error, a body to rewrite) before answering
+    private CompositeByteBuf wholeBody;
     private boolean betasDropped;          // the provider refused a beta: the request went again without any
     private boolean thinkingDropped;       // the provider refused another provider's thinking signatures
     private final ToolNames toolNames = new ToolNames();
@@ -260,18 +260,18 @@ final class ProxyExchange implements UpstreamListener {
         upstreamRequestId = head.headers().get(Headers.UPSTREAM_REQUEST_ID);
         if (status >= 400 && !d.adapter().anthropicFormat() || status == 400 && !thinkingDropped) {
             // the provider's own error envelope, or a 400 the gateway may answer by adapting the request: read it whole
-            errorHead = head;
-            errorBody = client.alloc().compositeBuffer();
+            wholeHead = head;
+            wholeBody = client.alloc().compositeBuffer();
             scheduleTimer(d.idleTimeout().toNanos());
             return;
         }
         transcoder = status < 300 ? d.adapter().transcoder(head.headers(), client.alloc(), toolNames) : null;
         String contentType = head.headers().get(HttpHeaderNames.CONTENT_TYPE);
         sse = transcoder != null || contentType != null && contentType.regionMatches(true, 0, "text/event-stream", 0, 17);
-        if (!sse && status < 300 && d.adapter().rewritesResponseBody()) {
+        if (!sse && status < 300 && d.adapter().rewritesResponseBody(apiPath)) {
             // the provider's own response format: read it whole, answer in Anthropic's at its end
-            errorHead = head;
-            errorBody = client.alloc().compositeBuffer();
+            wholeHead = head;
+            wholeBody = client.alloc().compositeBuffer();
             scheduleTimer(d.idleTimeout().toNanos());
             return;
         }
@@ -316,8 +316,8 @@ final class ProxyExchange implements UpstreamListener {
                 }
                 return;
             }
-            if (errorBody != null) {
-                collectError(content.content(), last);
+            if (wholeBody != null) {
+                collectWhole(content.content(), last);
                 return;
             }
             if (!headSent) {
@@ -406,9 +406,9 @@ final class ProxyExchange implements UpstreamListener {
         }
     }
 
-    private void collectError(ByteBuf chunk, boolean last) {
-        if (chunk.isReadable() && errorBody.readableBytes() + chunk.readableBytes() <= MAX_SCANNED_BODY) {
-            errorBody.addComponent(true, chunk.retainedDuplicate());
+    private void collectWhole(ByteBuf chunk, boolean last) {
+        if (chunk.isReadable() && wholeBody.readableBytes() + chunk.readableBytes() <= MAX_SCANNED_BODY) {
+            wholeBody.addComponent(true, chunk.retainedDuplicate());
         }
         if (!last) {
             return;
@@ -417,7 +417,7 @@ final class ProxyExchange implements UpstreamListener {
             rewriteBody();
             return;
         }
-        String text = errorBody.toString(java.nio.charset.StandardCharsets.UTF_8);
+        String text = wholeBody.toString(java.nio.charset.StandardCharsets.UTF_8);
         ProviderAdapter adapter = attempt().deployment().adapter();
         if (!betasDropped && !adapter.anthropicFormat() && ProviderFeatures.isInvalidBeta(status, text)) {
             // the provider's beta support differs from the feature table (a region, a model): once more without betas
@@ -431,7 +431,7 @@ final class ProxyExchange implements UpstreamListener {
             sendAgain("HTTP 400 thinking signatures from another provider, retried without them");
             return;
         }
-        ProviderAdapter.ProviderError error = adapter.error(status, errorHead.headers(), text);
+        ProviderAdapter.ProviderError error = adapter.error(status, wholeHead.headers(), text);
         if (error == null) {
             error = new ProviderAdapter.ProviderError(status, text);   // Anthropic's own error: as it is
         }
@@ -444,7 +444,7 @@ final class ProxyExchange implements UpstreamListener {
         if (upstreamRequestId != null) {
             response.headers().set(Headers.UPSTREAM_REQUEST_ID, upstreamRequestId);
         }
-        String retryAfter = errorHead.headers().get(HttpHeaderNames.RETRY_AFTER);
+        String retryAfter = wholeHead.headers().get(HttpHeaderNames.RETRY_AFTER);
         if (retryAfter != null) {
             response.headers().set(HttpHeaderNames.RETRY_AFTER, retryAfter);
         }
@@ -458,9 +458,9 @@ final class ProxyExchange implements UpstreamListener {
 
     /** The same attempt once more, with the request adapted (the flags {@link ProviderCall} carries). */
     private void sendAgain(String why) {
-        errorBody.release();
-        errorBody = null;
-        errorHead = null;
+        wholeBody.release();
+        wholeBody = null;
+        wholeHead = null;
         cancelTimer();
         recycleUpstream();
         failures.add(attempt().deployment().name() + ": " + why);
@@ -473,7 +473,7 @@ final class ProxyExchange implements UpstreamListener {
     private void rewriteBody() {
         byte[] json;
         try {
-            json = attempt().deployment().adapter().responseBody(io.netty.buffer.ByteBufUtil.getBytes(errorBody), toolNames);
+            json = attempt().deployment().adapter().responseBody(io.netty.buffer.ByteBufUtil.getBytes(wholeBody), toolNames);
         } catch (java.io.IOException | RuntimeException e) {
             recycleUpstream();
             respondError(502, "the provider's response could not be read: " + describe(e));
@@ -628,9 +628,9 @@ final class ProxyExchange implements UpstreamListener {
             scannedBody.release();
             scannedBody = null;
         }
-        if (errorBody != null) {
-            errorBody.release();
-            errorBody = null;
+        if (wholeBody != null) {
+            wholeBody.release();
+            wholeBody = null;
         }
         if (transcoder != null) {
             transcoder.release();
