@@ -7,10 +7,13 @@ import ai.finops.gateway.observability.GatewayMetrics;
 import ai.finops.gateway.routing.Cooldowns;
 import ai.finops.gateway.server.GatewayContext;
 import ai.finops.gateway.server.GatewayServer;
+import ai.finops.gateway.server.Relay;
 import ai.finops.gateway.server.Transport;
 import ai.finops.gateway.upstream.TlsContexts;
 import ai.finops.gateway.upstream.UpstreamConnector;
+import ai.finops.gateway.upstream.UpstreamEndpoint;
 import io.netty.channel.EventLoopGroup;
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
@@ -53,6 +56,22 @@ public final class Gateway implements AutoCloseable {
     /** As above, with the operations port bound to {@code adminBind} (null: the same address as the API). */
     public static Gateway start(List<Path> dirs, Path credentials, Function<String, String> env, String bind, String adminBind,
             Integer port, Integer adminPort) throws Exception {
+        return start(dirs, credentials, env, bind, adminBind, port, adminPort, null);
+    }
+
+    /**
+     * A {@code via-gateway} sidecar: no resources and no provider credentials; every request goes to
+     * the shared gateway at {@code target}, with the pod's virtual key {@code key} (null: none) for
+     * requests that carry no credential of their own.
+     */
+    public static Gateway relay(URI target, String key, String bind, String adminBind, Integer port, Integer adminPort) throws Exception {
+        Relay relay = new Relay(UpstreamEndpoint.of(target, "https".equalsIgnoreCase(target.getScheme()) ? new TlsContexts().forCa(null) : null),
+                key == null || key.isBlank() ? null : key.trim());
+        return start(List.of(), null, name -> null, bind, adminBind, port, adminPort, relay);
+    }
+
+    private static Gateway start(List<Path> dirs, Path credentials, Function<String, String> env, String bind, String adminBind,
+            Integer port, Integer adminPort, Relay relay) throws Exception {
         GatewayMetrics metrics = new GatewayMetrics();
         ConfigService configService = new ConfigService(dirs, credentials, env, metrics, new TlsContexts(),
                 settings -> settings.withListen(bind, port, adminPort));
@@ -63,13 +82,16 @@ public final class Gateway implements AutoCloseable {
         // one event loop per core: fewer threads than Netty's default of two per core measured faster
         EventLoopGroup workers = transport.newGroup(Runtime.getRuntime().availableProcessors(), "finops-io");
         UpstreamConnector connector = new UpstreamConnector(() -> GatewayServer.upstreamBootstrap(transport));
-        GatewayContext context = new GatewayContext(configService.holder(), connector, new Cooldowns(), metrics, Clock.systemUTC());
+        GatewayContext context = new GatewayContext(configService.holder(), connector, new Cooldowns(), metrics, Clock.systemUTC(), relay);
         GatewayServer server = new GatewayServer(context, transport, boss, workers).start(settings, adminBind);
         List<Path> watched = new java.util.ArrayList<>(dirs);
         if (credentials != null) {
             watched.add(credentials);
         }
-        ConfigWatcher watcher = new ConfigWatcher(watched, configService::reload).start();
+        ConfigWatcher watcher = new ConfigWatcher(watched, configService::reload);
+        if (!watched.isEmpty()) {
+            watcher.start();
+        }
         return new Gateway(configService, watcher, server, boss, workers, metrics);
     }
 

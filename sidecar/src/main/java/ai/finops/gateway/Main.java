@@ -2,6 +2,7 @@ package ai.finops.gateway;
 
 import ai.finops.crds.validation.Problem;
 import ai.finops.gateway.config.ConfigService;
+import java.net.URI;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -11,7 +12,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code java -jar finops-gateway.jar --config DIR [--port N] [--admin-port N]}, and {@code ... validate DIR...}. */
+/**
+ * {@code java -jar finops-gateway.jar --config DIR [--port N] [--admin-port N]}, {@code ... --relay-to URL} (a
+ * via-gateway sidecar), and {@code ... validate DIR...}.
+ */
 @Command(name = "finops-gateway", mixinStandardHelpOptions = true, version = "finops-gateway 0.1.0",
         description = "Serves the Anthropic API, routed by VirtualKey, RoutingRule and ProviderDeployment resources read from YAML folders.",
         subcommands = Main.Validate.class)
@@ -40,12 +44,33 @@ public final class Main implements Callable<Integer> {
                     + "a sidecar binds its API to 127.0.0.1 and its probes and metrics to the pod IP.")
     String adminBind;
 
+    @Option(names = "--relay-to", defaultValue = "${env:FINOPS_RELAY_TO}",
+            description = "Relay every request to the shared gateway at this base URL, e.g. http://finops-gateway.finops-system.svc:8080 "
+                    + "(env FINOPS_RELAY_TO): the via-gateway sidecar. No --config: it routes nothing and holds no provider credential; "
+                    + "requests without a credential get the virtual key in env " + VIRTUAL_KEY_ENV + ".")
+    String relayTo;
+
+    static final String VIRTUAL_KEY_ENV = "FINOPS_VIRTUAL_KEY";
+
     public static void main(String[] args) {
         System.exit(new CommandLine(new Main()).execute(args));
     }
 
     @Override
     public Integer call() throws Exception {
+        if (relayTo != null && !relayTo.isBlank()) {
+            if (config != null && !config.isEmpty() || credentials != null) {
+                System.err.println("--relay-to takes no --config or --credentials: the shared gateway routes; this one only relays");
+                return 2;
+            }
+            URI target = relayTarget(relayTo.trim());
+            if (target == null) {
+                System.err.println("--relay-to must be an http or https base URL with a host and no query, user or fragment, e.g. "
+                        + "http://finops-gateway.finops-system.svc:8080");
+                return 2;
+            }
+            return serve(Gateway.relay(target, System.getenv(VIRTUAL_KEY_ENV), bind, adminBind, port, adminPort));
+        }
         if (config == null || config.isEmpty()) {
             System.err.println("--config DIR is required (or FINOPS_CONFIG)");
             return 2;
@@ -58,6 +83,10 @@ public final class Main implements Callable<Integer> {
             e.problems().forEach(p -> System.err.println("  " + p));
             return 1;
         }
+        return serve(gateway);
+    }
+
+    private static int serve(Gateway gateway) throws InterruptedException {
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             gateway.close();
@@ -65,6 +94,18 @@ public final class Main implements Callable<Integer> {
         }, "shutdown"));
         stopped.await();
         return 0;
+    }
+
+    /** The relay's base URL, or null when it is not one. */
+    static URI relayTarget(String value) {
+        try {
+            URI uri = new URI(value);
+            boolean web = "http".equalsIgnoreCase(uri.getScheme()) || "https".equalsIgnoreCase(uri.getScheme());
+            return web && uri.getHost() != null && uri.getRawQuery() == null && uri.getRawFragment() == null && uri.getRawUserInfo() == null
+                    ? uri : null;
+        } catch (java.net.URISyntaxException e) {
+            return null;
+        }
     }
 
     /** {@code validate DIR...}: checks folders exactly as the gateway loads them; exit 1 with every problem. */

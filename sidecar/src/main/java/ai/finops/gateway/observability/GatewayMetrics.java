@@ -85,6 +85,17 @@ public final class GatewayMetrics {
                 .tags(TAG_DEPLOYMENT, deployment, TAG_KIND, kind).register(registry).increment();
     }
 
+    /**
+     * One request a {@code via-gateway} sidecar relayed; the shared gateway counts its tokens and cost,
+     * so a sidecar never counts them twice.
+     */
+    public void relayed(String outcome, int status, long durationNanos) {
+        Counter.builder(RELAY_REQUESTS).description("Requests relayed to the shared gateway, by outcome")
+                .tags(TAG_OUTCOME, outcome, TAG_STATUS, Integer.toString(status)).register(registry).increment();
+        Timer.builder(RELAY_DURATION).description("Whole relayed request duration, streaming included")
+                .tags(TAG_OUTCOME, outcome).publishPercentileHistogram().register(registry).record(durationNanos, TimeUnit.NANOSECONDS);
+    }
+
     public void configReload(String outcome) {
         Counter.builder(CONFIG_RELOADS).description("Config reloads by outcome (accepted, rejected)")
                 .tags(TAG_OUTCOME, outcome).register(registry).increment();

@@ -8,6 +8,10 @@ public final class Metrics {
     public static final String UPSTREAM_ERRORS = "finops.gateway.upstream.errors";
     public static final String CONFIG_RELOADS = "finops.gateway.config.reloads";
     public static final String COST = "finops.gateway.cost.usd";
+    public static final String RELAY_REQUESTS = "finops.gateway.relay.requests";
+    public static final String RELAY_DURATION = "finops.gateway.relay.duration";
+    /** The {@code deployment} of a via-gateway sidecar's upstream errors: the shared gateway. */
+    public static final String RELAY_TARGET = "shared-gateway";
     /** OpenTelemetry GenAI semantic convention. */
     public static final String TOKEN_USAGE = "gen_ai.client.token.usage";
 

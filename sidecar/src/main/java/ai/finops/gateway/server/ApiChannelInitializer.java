@@ -44,6 +44,6 @@ final class ApiChannelInitializer extends ChannelInitializer<Channel> {
         p.addLast("body", new BodyLimit(gateway.snapshots().current().settings().maxBodyBytes()));
         OpenAiClientDialect openai = new OpenAiClientDialect();
         p.addLast("openai-dialect", openai);
-        p.addLast("api", new ApiHandler(gateway, openai));
+        p.addLast("api", gateway.relay() != null ? new RelayHandler(gateway, gateway.relay(), openai) : new ApiHandler(gateway, openai));
     }
 }

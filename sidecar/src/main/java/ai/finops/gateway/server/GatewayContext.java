@@ -17,12 +17,20 @@ public final class GatewayContext {
     private final Resolver resolver;
     private final GatewayMetrics metrics;
     private final Clock clock;
+    private final Relay relay;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicLong requestCounter = new AtomicLong();
     private final String instanceId = Long.toHexString(System.nanoTime() & 0xffffffL);
     private volatile boolean draining;
 
     public GatewayContext(SnapshotHolder snapshots, UpstreamConnector connector, Cooldowns cooldowns, GatewayMetrics metrics, Clock clock) {
+        this(snapshots, connector, cooldowns, metrics, clock, null);
+    }
+
+    /** @param relay where a {@code via-gateway} sidecar forwards everything; null for a routing gateway */
+    public GatewayContext(SnapshotHolder snapshots, UpstreamConnector connector, Cooldowns cooldowns, GatewayMetrics metrics, Clock clock,
+            Relay relay) {
+        this.relay = relay;
         this.snapshots = snapshots;
         this.connector = connector;
         this.cooldowns = cooldowns;
@@ -53,6 +61,11 @@ public final class GatewayContext {
 
     public Clock clock() {
         return clock;
+    }
+
+    /** The shared gateway this sidecar relays to, or null when it routes requests itself. */
+    public Relay relay() {
+        return relay;
     }
 
     /** Requests being served; shutdown waits for it to reach zero. */

@@ -37,6 +37,24 @@ public final class Headers {
         }
     }
 
+    /**
+     * Copies client request headers for the shared gateway (a {@code via-gateway} sidecar's relay):
+     * everything end to end, credentials included, so the shared gateway sees the request as the
+     * client sent it.
+     */
+    public static void copyRelayedRequestHeaders(HttpHeaders from, HttpHeaders to) {
+        for (Map.Entry<String, String> e : from) {
+            if (!HOP_BY_HOP.contains(e.getKey().toLowerCase(java.util.Locale.ROOT))) {
+                to.add(e.getKey(), e.getValue());
+            }
+        }
+    }
+
+    /** True when the request carries a credential of its own (a key the client chose). */
+    public static boolean hasCredential(HttpHeaders headers) {
+        return headers.contains("authorization") || headers.contains("x-api-key") || headers.contains("x-bf-vk");
+    }
+
     /** Copies provider response headers that may go to the client. */
     public static void copyResponseHeaders(HttpHeaders from, HttpHeaders to, boolean keepContentLength) {
         for (Map.Entry<String, String> e : from) {

@@ -137,7 +137,13 @@ final class GatewayHarness implements AutoCloseable {
      */
     HttpResponse<String> replay(ai.finops.testkit.ClaudeCodeFixtures.CapturedRequest captured, String body, Map<String, String> auth)
             throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl() + "/anthropic" + captured.path()))
+        return replay(baseUrl(), captured, body, auth);
+    }
+
+    /** As above, to the gateway (or via-gateway sidecar) at {@code gatewayUrl}. */
+    HttpResponse<String> replay(String gatewayUrl, ai.finops.testkit.ClaudeCodeFixtures.CapturedRequest captured, String body,
+            Map<String, String> auth) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(gatewayUrl + "/anthropic" + captured.path()))
                 .timeout(Duration.ofSeconds(20)).POST(HttpRequest.BodyPublishers.ofString(body));
         captured.headers().forEach((name, value) -> {
             if (!RESTRICTED.contains(name) && !name.equals("authorization")) {

@@ -16,14 +16,19 @@ import com.openai.models.chat.completions.ChatCompletionMessageFunctionToolCall;
 final class OpenAiClientCheck {
     private OpenAiClientCheck() {}
 
-    static OpenAIClient client(GatewayHarness harness) {
-        return OpenAIOkHttpClient.builder().baseUrl(harness.baseUrl() + "/openai/v1").apiKey(GatewayHarness.KEY).maxRetries(0).build();
+    static OpenAIClient client(String gatewayUrl) {
+        return OpenAIOkHttpClient.builder().baseUrl(gatewayUrl + "/openai/v1").apiKey(GatewayHarness.KEY).maxRetries(0).build();
     }
 
     /** Streams {@code model} with the Bash tool; the scripted tool call's arguments must arrive whole. */
     static void streamedToolCall(GatewayHarness harness, String model, String expectedArguments) throws Exception {
+        streamedToolCall(harness.baseUrl(), model, expectedArguments);
+    }
+
+    /** As above, through the gateway (or via-gateway sidecar) at {@code gatewayUrl}. */
+    static void streamedToolCall(String gatewayUrl, String model, String expectedArguments) throws Exception {
         ChatCompletionAccumulator acc = ChatCompletionAccumulator.create();
-        try (StreamResponse<ChatCompletionChunk> stream = client(harness).chat().completions().createStreaming(ChatCompletionCreateParams.builder()
+        try (StreamResponse<ChatCompletionChunk> stream = client(gatewayUrl).chat().completions().createStreaming(ChatCompletionCreateParams.builder()
                 .model(model).addTool(OpenAiSurfaceIT.bash()).addUserMessage("run it").build())) {
             stream.stream().forEach(acc::accumulate);
         }

@@ -1,0 +1,388 @@
+package ai.finops.gateway.server;
+
+import ai.finops.gateway.observability.Metrics;
+import ai.finops.gateway.upstream.UpstreamListener;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.ConnectException;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The API surface of a {@code via-gateway} sidecar: every request goes, as the client sent it (method,
+ * path, query, headers, body), to the shared gateway, and the answer comes back byte for byte,
+ * streamed. The sidecar holds no provider credential and routes nothing; the shared gateway
+ * authenticates, routes, limits and accounts. A request without a credential of its own gets the
+ * pod's virtual key ({@link Relay#key()}); one that has a credential keeps it, so a key the user chose
+ * is the key that pays.
+ *
+ * <p>Failures are answered in the client's dialect: before the first response byte as Anthropic
+ * (or, on the OpenAI surface, OpenAI) error JSON; after it, a stream ends with an SSE error event and
+ * any other body is cut off, never cleanly ended. Refused connections are tried again (a Service can
+ * pick another gateway pod), and so is a pooled connection the gateway had already closed; a request
+ * the gateway may have received is never sent twice. One request at a time per client connection;
+ * pipelined requests wait in order. Everything runs on the client channel's event loop.
+ */
+final class RelayHandler extends SimpleChannelInboundHandler<FullHttpRequest> implements UpstreamListener {
+    private static final Logger LOG = LoggerFactory.getLogger(RelayHandler.class);
+    static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
+    /** Longer than any deployment's first-byte timeout on the shared gateway: the gateway answers first. */
+    static final Duration FIRST_BYTE_TIMEOUT = Duration.ofMinutes(15);
+    static final Duration IDLE_TIMEOUT = Duration.ofMinutes(10);
+    private static final int CONNECT_TRIES = 3;
+    private static final int STALE_RETRIES = 2;
+
+    private final GatewayContext gateway;
+    private final Relay relay;
+    private final OpenAiClientDialect openai;
+    private final ArrayDeque<FullHttpRequest> queued = new ArrayDeque<>(0);
+    private ChannelHandlerContext client;
+
+    // the request in flight; null when none
+    private FullHttpRequest request;
+    private String requestId;
+    private boolean openaiSurface;
+    private long startNanos;
+    private int connectTries;
+    private int staleRetries;
+    private Channel upstream;
+    private boolean reusedConnection;
+    private boolean headSent;
+    private boolean sse;
+    private boolean upstreamKeepAlive;
+    private int status;
+    private ScheduledFuture<?> timer;
+    private long lastUpstreamRead;
+
+    RelayHandler(GatewayContext gateway, Relay relay, OpenAiClientDialect openai) {
+        super(false);   // the request is released when its exchange ends
+        this.gateway = gateway;
+        this.relay = relay;
+        this.openai = openai;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        client = ctx;
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest msg) {
+        if (request != null) {
+            queued.add(msg);
+            return;
+        }
+        begin(msg);
+    }
+
+    private void begin(FullHttpRequest msg) {
+        request = msg;
+        requestId = gateway.nextRequestId();
+        startNanos = System.nanoTime();
+        connectTries = 0;
+        staleRetries = 0;
+        headSent = false;
+        sse = false;
+        status = 0;
+        String path = ApiHandler.path(msg.uri());
+        openaiSurface = path.startsWith("/openai/") || path.equals("/v1/chat/completions");
+        gateway.inFlight().incrementAndGet();
+        if (!msg.decoderResult().isSuccess()) {
+            respondError(400, "malformed HTTP request");
+            return;
+        }
+        if (!msg.uri().startsWith("/")) {
+            respondError(400, "the request target must be a path, such as /anthropic/v1/messages");
+            return;
+        }
+        connect();
+    }
+
+    private void connect() {
+        connectTries++;
+        Channel clientChannel = client.channel();
+        Future<Channel> connecting = gateway.connector().acquire(clientChannel.eventLoop(), relay.endpoint(), CONNECT_TIMEOUT, this);
+        FullHttpRequest forRequest = request;
+        connecting.addListener(f -> {
+            if (request != forRequest) {      // the client left meanwhile
+                if (f.isSuccess()) {
+                    gateway.connector().discard(connecting.getNow());
+                }
+                return;
+            }
+            if (!f.isSuccess()) {
+                gateway.metrics().upstreamError(Metrics.RELAY_TARGET, f.cause() instanceof ConnectException ? "refused" : "connect");
+                if (connectTries < CONNECT_TRIES) {
+                    clientChannel.eventLoop().schedule(this::connectIfStillWanted, 50L * connectTries, TimeUnit.MILLISECONDS);
+                } else {
+                    respondError(502, "cannot reach the shared gateway at " + relay.endpoint() + ": " + describe(f.cause()));
+                }
+                return;
+            }
+            upstream = connecting.getNow();
+            reusedConnection = gateway.connector().reused(upstream);
+            send(upstream);
+        });
+    }
+
+    private void connectIfStillWanted() {
+        if (request != null && upstream == null && !headSent) {
+            connect();
+        }
+    }
+
+    private void send(Channel ch) {
+        FullHttpRequest out = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, request.method(), relay.endpoint().target(request.uri()),
+                request.content().retainedDuplicate());
+        Headers.copyRelayedRequestHeaders(request.headers(), out.headers());
+        out.headers().set(HttpHeaderNames.HOST, relay.endpoint().authority());
+        HttpUtil.setContentLength(out, out.content().readableBytes());
+        if (relay.key() != null && !Headers.hasCredential(request.headers())) {
+            out.headers().set(HttpHeaderNames.AUTHORIZATION, "Bearer " + relay.key());
+        }
+        lastUpstreamRead = System.nanoTime();
+        scheduleTimer(FIRST_BYTE_TIMEOUT.toNanos());
+        ch.writeAndFlush(out).addListener((ChannelFutureListener) f -> {
+            if (!f.isSuccess() && upstream == f.channel()) {
+                onUpstreamError(f.cause());
+            }
+        });
+    }
+
+    // ---- the shared gateway's answer ------------------------------------------------------
+
+    @Override
+    public void onResponseHead(HttpResponse head) {
+        if (request == null || headSent) {
+            return;
+        }
+        status = head.status().code();
+        upstreamKeepAlive = HttpUtil.isKeepAlive(head);
+        String contentType = head.headers().get(HttpHeaderNames.CONTENT_TYPE);
+        sse = contentType != null && contentType.regionMatches(true, 0, "text/event-stream", 0, 17);
+        HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, head.status());
+        boolean lengthKnown = HttpUtil.isContentLengthSet(head);
+        Headers.copyResponseHeaders(head.headers(), response.headers(), lengthKnown);
+        if (!lengthKnown && !request.method().equals(HttpMethod.HEAD) && status != 204 && status != 304) {
+            HttpUtil.setTransferEncodingChunked(response, true);
+        }
+        headSent = true;
+        client.writeAndFlush(response);
+        scheduleTimer(IDLE_TIMEOUT.toNanos());
+        if (!client.channel().isWritable()) {
+            upstream.config().setAutoRead(false);
+        }
+    }
+
+    @Override
+    public void onResponseContent(HttpContent content) {
+        try {
+            if (request == null || !headSent) {
+                return;
+            }
+            lastUpstreamRead = System.nanoTime();
+            ByteBuf bytes = content.content().retain();
+            if (content instanceof LastHttpContent) {
+                client.writeAndFlush(new DefaultLastHttpContent(bytes));
+                Channel ch = upstream;
+                upstream = null;
+                if (upstreamKeepAlive) {
+                    gateway.connector().release(ch, relay.endpoint());
+                } else {
+                    gateway.connector().discard(ch);
+                }
+                end(status < 400 ? "ok" : "upstream_error");
+            } else {
+                client.writeAndFlush(new DefaultHttpContent(bytes));
+            }
+        } finally {
+            content.release();
+        }
+    }
+
+    @Override
+    public void onUpstreamClosed() {
+        if (request != null) {
+            failed("reset", "the shared gateway closed the connection");
+        }
+    }
+
+    @Override
+    public void onUpstreamError(Throwable cause) {
+        if (request != null) {
+            failed("reset", "the connection to the shared gateway failed: " + describe(cause));
+        }
+    }
+
+    private void failed(String kind, String why) {
+        closeUpstream();
+        gateway.metrics().upstreamError(Metrics.RELAY_TARGET, kind);
+        if (headSent) {
+            failMidStream(why + " mid-response");
+        } else if (reusedConnection && staleRetries++ < STALE_RETRIES) {
+            connect();    // a pooled connection the gateway had closed: the request never reached it
+        } else {
+            respondError(502, why + " before responding");
+        }
+    }
+
+    // ---- the client -----------------------------------------------------------------------------
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (upstream != null && headSent) {
+            boolean writable = ctx.channel().isWritable();
+            upstream.config().setAutoRead(writable);
+            if (writable) {
+                upstream.read();
+            }
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (request != null) {
+            closeUpstream();
+            end("client_closed");
+        }
+        FullHttpRequest r;
+        while ((r = queued.poll()) != null) {
+            r.release();
+        }
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        LOG.atDebug().addKeyValue("remote", ctx.channel().remoteAddress()).setCause(cause).log("client connection failed");
+        ctx.close();
+    }
+
+    // ---- endings --------------------------------------------------------------------------------
+
+    /** An answer of the sidecar's own, before anything of the gateway's reached the client. */
+    private void respondError(int code, String message) {
+        status = code;
+        if (openaiSurface && openai != null) {
+            openai.begin(false);
+        }
+        client.writeAndFlush(ErrorResponses.response(client.alloc(), code, message, requestId));
+        end("upstream_error");
+    }
+
+    private void failMidStream(String message) {
+        if (sse) {
+            ByteBuf event = openaiSurface ? openAiErrorEvent(message) : ErrorResponses.sseEvent(client.alloc(), "api_error", message, requestId);
+            client.write(new DefaultHttpContent(event));
+            client.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(ChannelFutureListener.CLOSE);
+        } else {
+            client.flush();
+            client.close();     // a body cut short must not look complete
+        }
+        end("upstream_reset");
+    }
+
+    /** OpenAI's way to end a failed stream: a {@code data:} line holding an error object. */
+    private ByteBuf openAiErrorEvent(String message) {
+        ByteBuf buf = client.alloc().buffer();
+        ByteBufUtil.writeUtf8(buf, "data: ");
+        byte[] anthropic = ErrorResponses.json("api_error", message, requestId);
+        byte[] translated = ai.finops.gateway.translate.openai.AnthropicToOpenAiResponses.error(anthropic);
+        buf.writeBytes(translated != null ? translated : anthropic);
+        ByteBufUtil.writeUtf8(buf, "\n\n");
+        return buf;
+    }
+
+    private void end(String outcome) {
+        cancelTimer();
+        FullHttpRequest finished = request;
+        request = null;
+        long duration = System.nanoTime() - startNanos;
+        gateway.metrics().relayed(outcome, status, duration);
+        if (!"ok".equals(outcome)) {
+            LOG.atInfo().addKeyValue("request_id", requestId).addKeyValue("method", finished.method()).addKeyValue("path", ApiHandler.path(finished.uri()))
+                    .addKeyValue("status", status).addKeyValue("outcome", outcome).addKeyValue("duration_ms", TimeUnit.NANOSECONDS.toMillis(duration))
+                    .log("relayed request failed");
+        }
+        finished.release();
+        gateway.inFlight().decrementAndGet();
+        FullHttpRequest next = queued.poll();
+        if (next != null && client.channel().isActive()) {
+            client.executor().execute(() -> {
+                if (request == null) {
+                    begin(next);
+                } else {
+                    queued.addFirst(next);
+                }
+            });
+        } else if (next != null) {
+            next.release();
+        }
+    }
+
+    private void closeUpstream() {
+        Channel ch = upstream;
+        upstream = null;
+        if (ch != null) {
+            gateway.connector().discard(ch);
+        }
+    }
+
+    private void scheduleTimer(long nanos) {
+        cancelTimer();
+        timer = client.channel().eventLoop().schedule(() -> onTimer(nanos), nanos, TimeUnit.NANOSECONDS);
+    }
+
+    private void onTimer(long nanos) {
+        timer = null;
+        if (request == null) {
+            return;
+        }
+        long silent = System.nanoTime() - lastUpstreamRead;
+        if (silent < nanos) {
+            timer = client.channel().eventLoop().schedule(() -> onTimer(nanos), nanos - silent, TimeUnit.NANOSECONDS);
+            return;
+        }
+        closeUpstream();
+        gateway.metrics().upstreamError(Metrics.RELAY_TARGET, "timeout");
+        if (headSent) {
+            failMidStream("the shared gateway sent nothing for " + TimeUnit.NANOSECONDS.toSeconds(silent) + " s");
+        } else {
+            respondError(504, "no response from the shared gateway within " + TimeUnit.NANOSECONDS.toSeconds(nanos) + " s");
+        }
+    }
+
+    private void cancelTimer() {
+        if (timer != null) {
+            timer.cancel(false);
+            timer = null;
+        }
+    }
+
+    private static String describe(Throwable cause) {
+        String m = cause.getMessage();
+        return cause.getClass().getSimpleName() + (m == null ? "" : ": " + m);
+    }
+}
