@@ -64,9 +64,8 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--webhook-port", defaultValue = "${env:FINOPS_WEBHOOK_PORT:-8443}", description = "Webhook port (default ${DEFAULT-VALUE}).")
     int webhookPort;
 
-    @Option(names = "--sidecar-image", defaultValue = "${env:FINOPS_SIDECAR_IMAGE:-finops-gateway:0.1.0}",
-            description = "Image of the injected gateway sidecar (env FINOPS_SIDECAR_IMAGE; default ${DEFAULT-VALUE}).")
-    String sidecarImage;
+    @picocli.CommandLine.Mixin
+    ai.finops.operator.inject.SidecarOptions sidecar = new ai.finops.operator.inject.SidecarOptions();
 
     @Option(names = "--lease-namespace", defaultValue = "${env:POD_NAMESPACE}",
             description = "Namespace of the Lease (env POD_NAMESPACE); default: the operator's own namespace or the kubeconfig's.")
@@ -81,6 +80,12 @@ public final class Main implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        try {
+            sidecar.settings();
+        } catch (IllegalArgumentException e) {
+            System.err.println("sidecar settings rejected: " + e.getMessage());
+            return 2;
+        }
         Running running = start(new KubernetesClientBuilder().build());
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -126,7 +131,7 @@ public final class Main implements Callable<Integer> {
         if (webhookCert != null && webhookKey != null) {
             try {
                 webhook = new ai.finops.operator.inject.InjectionWebhook(bind, webhookPort, webhookCert, webhookKey,
-                        new ai.finops.operator.inject.SidecarInjector(new ai.finops.operator.inject.SidecarSettings(sidecarImage, 4000, 4001, "INFO")),
+                        new ai.finops.operator.inject.SidecarInjector(sidecar.settings()),
                         (namespace, name) -> {
                             ai.finops.crds.VirtualKey vk = client.resources(ai.finops.crds.VirtualKey.class).inNamespace(namespace).withName(name).get();
                             return vk == null || vk.getSpec() == null ? null : vk.getSpec().secretRef;

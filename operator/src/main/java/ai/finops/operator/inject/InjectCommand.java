@@ -19,7 +19,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code finops-operator inject -f pod.yaml [--resources DIR]}: prints the manifests with the gateway
+ * {@code finops-operator inject -f pod.yaml [--resources DIR] [--sidecar-mode via-gateway --sidecar-gateway-url URL]}: prints the manifests with the gateway
  * sidecar injected, as the admission webhook would inject them (the same {@link SidecarInjector}),
  * for GitOps repositories that commit injected manifests and for debugging. VirtualKeys come from
  * {@code --resources} (a folder of resource YAML) or, without it, from the cluster.
@@ -33,12 +33,8 @@ public final class InjectCommand implements Callable<Integer> {
     @Option(names = "--resources", description = "Folder of resource YAML to find VirtualKeys in, instead of the cluster.")
     Path resources;
 
-    @Option(names = "--image", description = "Sidecar image (default ${DEFAULT-VALUE}).", defaultValue = "finops-gateway:0.1.0")
-    String image;
-
-    @Option(names = "--port", description = "Sidecar API port on 127.0.0.1 (default ${DEFAULT-VALUE}); the operations port is the next one.",
-            defaultValue = "4000")
-    int port;
+    @picocli.CommandLine.Mixin
+    SidecarOptions sidecar = new SidecarOptions();
 
     PrintStream out = System.out;
     PrintStream err = System.err;
@@ -50,7 +46,14 @@ public final class InjectCommand implements Callable<Integer> {
             yaml = new String(in.readAllBytes(), StandardCharsets.UTF_8);
         }
         Function<String, SecretKeyRef> keys = resources != null ? fromFolder(resources) : fromCluster();
-        ManifestInjector injector = new ManifestInjector(new SidecarInjector(new SidecarSettings(image, port, port + 1, "INFO")));
+        SidecarSettings settings;
+        try {
+            settings = sidecar.settings();
+        } catch (IllegalArgumentException e) {
+            err.println("sidecar settings rejected: " + e.getMessage());
+            return 2;
+        }
+        ManifestInjector injector = new ManifestInjector(new SidecarInjector(settings));
         StringBuilder result = new StringBuilder();
         for (String document : yaml.split("(?m)^---\\s*$")) {
             if (document.isBlank()) {

@@ -77,6 +77,8 @@ public final class InjectionWebhook implements AutoCloseable {
                 if (patch != null) {
                     response.put("patchType", "JSONPatch").put("patch", Base64.getEncoder().encodeToString(patch.getBytes(StandardCharsets.UTF_8)));
                 }
+            } catch (NotInjected e) {
+                response.putArray("warnings").add("finops: sidecar not injected: " + e.getMessage());
             } catch (RuntimeException e) {
                 // never block a pod: admit it unchanged and say why
                 LOG.atWarn().addKeyValue("uid", request.path("uid").asText()).setCause(e).log("injection failed; the pod is admitted unchanged");
@@ -104,12 +106,22 @@ public final class InjectionWebhook implements AutoCloseable {
                 name -> virtualKeys.apply(namespace, name));
         LOG.atInfo().addKeyValue("namespace", namespace).addKeyValue("pod", pod.getMetadata().getName() != null ? pod.getMetadata().getName()
                 : pod.getMetadata().getGenerateName()).log(outcome.reason());
+        if (outcome.problem()) {
+            throw new NotInjected(outcome.reason());
+        }
         if (!outcome.injected()) {
             return null;
         }
         JsonNode after = Serialization.jsonMapper().valueToTree(pod);
         ArrayNode patch = (ArrayNode) JsonDiff.asJson(before, after);
         return patch.isEmpty() ? null : patch.toString();
+    }
+
+    /** The pod asked for the sidecar and cannot have it: admitted unchanged, with the reason as a warning. */
+    private static final class NotInjected extends RuntimeException {
+        NotInjected(String reason) {
+            super(reason, null, false, false);
+        }
     }
 
     private static void respond(HttpExchange exchange, int status, String contentType, byte[] body) throws IOException {

@@ -45,10 +45,17 @@ public final class SidecarInjector {
     static final String CREDENTIALS_VOLUME = "finops-credentials";
     static final String TMP_VOLUME = "finops-tmp";
 
-    /** What happened: the pod spec was changed, or why it was left alone. */
-    public record Outcome(boolean injected, String reason) {
+    /**
+     * What happened: the pod spec was changed, or why it was left alone; {@code problem} when the pod
+     * asked for the sidecar and cannot have it (the webhook warns the user who created it).
+     */
+    public record Outcome(boolean injected, String reason, boolean problem) {
         static Outcome skipped(String reason) {
-            return new Outcome(false, reason);
+            return new Outcome(false, reason, false);
+        }
+
+        static Outcome problem(String reason) {
+            return new Outcome(false, reason, true);
         }
     }
 
@@ -74,22 +81,33 @@ public final class SidecarInjector {
         }
         String keyName = annotations == null ? null : annotations.get(VIRTUAL_KEY);
         if (keyName == null || keyName.isBlank()) {
-            return Outcome.skipped("no " + VIRTUAL_KEY + " annotation: which VirtualKey's token would the pod use?");
+            return Outcome.problem("no " + VIRTUAL_KEY + " annotation: which VirtualKey's token would the pod use?");
+        }
+        SidecarSettings s;
+        try {
+            s = settings.forPod(annotations);
+        } catch (IllegalArgumentException e) {
+            return Outcome.problem(e.getMessage());
+        }
+        if (s.mode() == SidecarSettings.Mode.VIA_GATEWAY && s.gatewayUrl() == null) {
+            return Outcome.problem("via-gateway mode, but no shared gateway is configured to relay to "
+                    + "(Helm values gateway.enabled or sidecar.gatewayUrl; operator flag --sidecar-gateway-url)");
         }
         SecretKeyRef token = virtualKeys.apply(keyName);
         if (token == null) {
-            return Outcome.skipped("VirtualKey '" + keyName + "' not found, or it has no secretRef");
+            return Outcome.problem("VirtualKey '" + keyName + "' not found, or it has no secretRef");
         }
-        SidecarSettings s = settings.forPod(annotations);
         List<Container> inits = new ArrayList<>();
-        inits.add(sidecar(s));
+        inits.add(sidecar(s, token));
         if (spec.getInitContainers() != null) {
             inits.addAll(spec.getInitContainers());
         }
         spec.setInitContainers(inits);
         List<Volume> volumes = spec.getVolumes() == null ? new ArrayList<>() : new ArrayList<>(spec.getVolumes());
-        volumes.add(new VolumeBuilder().withName(BUNDLE_VOLUME).withNewConfigMap().withName(Names.BUNDLE_CONFIG_MAP).endConfigMap().build());
-        volumes.add(new VolumeBuilder().withName(CREDENTIALS_VOLUME).withNewSecret().withSecretName(Names.CREDENTIALS_SECRET).endSecret().build());
+        if (s.mode() == SidecarSettings.Mode.DIRECT) {
+            volumes.add(new VolumeBuilder().withName(BUNDLE_VOLUME).withNewConfigMap().withName(Names.BUNDLE_CONFIG_MAP).endConfigMap().build());
+            volumes.add(new VolumeBuilder().withName(CREDENTIALS_VOLUME).withNewSecret().withSecretName(Names.CREDENTIALS_SECRET).endSecret().build());
+        }
         volumes.add(new VolumeBuilder().withName(TMP_VOLUME).withNewEmptyDir().endEmptyDir().build());
         spec.setVolumes(volumes);
         String base = "http://127.0.0.1:" + s.port();
@@ -104,35 +122,68 @@ public final class SidecarInjector {
         if (annotations != null) {
             annotations.put(INJECTED, s.image());
         }
-        return new Outcome(true, "injected " + s.image() + " with VirtualKey '" + keyName + "'");
+        return new Outcome(true, "injected " + s.image() + " (" + s.mode().id() + ") with VirtualKey '" + keyName + "'", false);
     }
 
-    private static Container sidecar(SidecarSettings s) {
+    /**
+     * The sidecar container. {@code direct}: it routes, from the namespace's bundle and credentials.
+     * {@code via-gateway}: it relays to the shared gateway with the VirtualKey's token in {@code
+     * FINOPS_VIRTUAL_KEY}, and mounts no bundle and no provider credential.
+     */
+    private static Container sidecar(SidecarSettings s, SecretKeyRef token) {
         Probe ready = probe("/readyz", s.adminPort());
+        boolean direct = s.mode() == SidecarSettings.Mode.DIRECT;
+        List<String> args = new ArrayList<>(direct
+                ? List.of("--config", "/etc/finops/bundle", "--credentials", "/etc/finops/credentials")
+                : List.of("--relay-to", s.gatewayUrl()));
+        args.addAll(List.of("--bind", "127.0.0.1", "--port", String.valueOf(s.port()),
+                "--admin-bind", "0.0.0.0", "--admin-port", String.valueOf(s.adminPort())));
+        List<EnvVar> env = new ArrayList<>();
+        env.add(new EnvVarBuilder().withName("FINOPS_LOG_LEVEL").withValue(s.logLevel()).build());
+        if (!direct) {
+            env.add(secretEnv("FINOPS_VIRTUAL_KEY", token));
+        }
+        List<io.fabric8.kubernetes.api.model.VolumeMount> mounts = new ArrayList<>();
+        if (direct) {
+            mounts.add(new VolumeMountBuilder().withName(BUNDLE_VOLUME).withMountPath("/etc/finops/bundle").withReadOnly(true).build());
+            mounts.add(new VolumeMountBuilder().withName(CREDENTIALS_VOLUME).withMountPath("/etc/finops/credentials").withReadOnly(true).build());
+        }
+        mounts.add(new VolumeMountBuilder().withName(TMP_VOLUME).withMountPath("/tmp").build());
         return new ContainerBuilder()
                 .withName(CONTAINER)
                 .withImage(s.image())
                 .withRestartPolicy("Always")
-                .withArgs("--config", "/etc/finops/bundle", "--credentials", "/etc/finops/credentials",
-                        "--bind", "127.0.0.1", "--port", String.valueOf(s.port()),
-                        "--admin-bind", "0.0.0.0", "--admin-port", String.valueOf(s.adminPort()))
-                .withEnv(new EnvVarBuilder().withName("FINOPS_LOG_LEVEL").withValue(s.logLevel()).build())
+                .withArgs(args)
+                .withEnv(env)
                 .addNewPort().withName("finops-ops").withContainerPort(s.adminPort()).endPort()
                 .withStartupProbe(new ProbeBuilder(ready).withPeriodSeconds(1).withFailureThreshold(60).build())
                 .withReadinessProbe(ready)
                 .withLivenessProbe(probe("/healthz", s.adminPort()))
-                .withNewResources()
-                    .addToRequests("cpu", new Quantity("50m")).addToRequests("memory", new Quantity("160Mi"))
-                    .addToLimits("memory", new Quantity("512Mi"))
-                .endResources()
+                .withResources(resources(s.resources()))
                 .withSecurityContext(new SecurityContextBuilder().withRunAsNonRoot(true).withReadOnlyRootFilesystem(true)
                         .withAllowPrivilegeEscalation(false).withNewCapabilities().withDrop("ALL").endCapabilities()
                         .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile().build())
-                .withVolumeMounts(
-                        new VolumeMountBuilder().withName(BUNDLE_VOLUME).withMountPath("/etc/finops/bundle").withReadOnly(true).build(),
-                        new VolumeMountBuilder().withName(CREDENTIALS_VOLUME).withMountPath("/etc/finops/credentials").withReadOnly(true).build(),
-                        new VolumeMountBuilder().withName(TMP_VOLUME).withMountPath("/tmp").build())
+                .withVolumeMounts(mounts)
                 .build();
+    }
+
+    private static io.fabric8.kubernetes.api.model.ResourceRequirements resources(SidecarSettings.Resources r) {
+        Map<String, Quantity> requests = new java.util.LinkedHashMap<>();
+        Map<String, Quantity> limits = new java.util.LinkedHashMap<>();
+        if (r.cpuRequest() != null) {
+            requests.put("cpu", new Quantity(r.cpuRequest()));
+        }
+        if (r.memoryRequest() != null) {
+            requests.put("memory", new Quantity(r.memoryRequest()));
+        }
+        if (r.cpuLimit() != null) {
+            limits.put("cpu", new Quantity(r.cpuLimit()));
+        }
+        if (r.memoryLimit() != null) {
+            limits.put("memory", new Quantity(r.memoryLimit()));
+        }
+        return new io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder().withRequests(requests.isEmpty() ? null : requests)
+                .withLimits(limits.isEmpty() ? null : limits).build();
     }
 
     private static Probe probe(String path, int port) {

@@ -1,35 +1,128 @@
 package ai.finops.operator.inject;
 
+import java.util.Locale;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
- * The injected gateway sidecar: image, ports and log level, from the operator's settings (the Helm
- * chart's values), each overridable per pod by an annotation ({@value #IMAGE_ANNOTATION},
- * {@value #PORT_ANNOTATION}, {@value #LOG_LEVEL_ANNOTATION}).
+ * The injected gateway sidecar: image, ports, log level, mode and resources, from the operator's
+ * settings (the Helm chart's values), each overridable per pod by a documented annotation. An
+ * annotation with a value that cannot be honoured is refused ({@link IllegalArgumentException}), and
+ * the pod is left uninjected with that reason rather than injected with something it did not ask for.
  *
  * @param port the API port, bound to 127.0.0.1 only: nothing outside the pod reaches it
  * @param adminPort the operations port (probes, metrics), on the pod IP
+ * @param gatewayUrl the shared gateway's base URL that {@link Mode#VIA_GATEWAY} sidecars relay to; null when there is none
  */
-public record SidecarSettings(String image, int port, int adminPort, String logLevel) {
+public record SidecarSettings(String image, int port, int adminPort, String logLevel, Mode mode, String gatewayUrl, Resources resources) {
     public static final String IMAGE_ANNOTATION = "finops.ai/sidecar-image";
     public static final String PORT_ANNOTATION = "finops.ai/sidecar-port";
     public static final String LOG_LEVEL_ANNOTATION = "finops.ai/sidecar-log-level";
+    public static final String MODE_ANNOTATION = "finops.ai/sidecar-mode";
+    public static final String CPU_ANNOTATION = "finops.ai/sidecar-cpu";
+    public static final String MEMORY_ANNOTATION = "finops.ai/sidecar-memory";
+    public static final String CPU_LIMIT_ANNOTATION = "finops.ai/sidecar-cpu-limit";
+    public static final String MEMORY_LIMIT_ANNOTATION = "finops.ai/sidecar-memory-limit";
+
+    private static final Pattern QUANTITY = Pattern.compile("[0-9]+(\\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?");
+    private static final Pattern LOG_LEVEL = Pattern.compile("(?i)TRACE|DEBUG|INFO|WARN|ERROR|OFF");
+
+    /**
+     * {@code direct}: the sidecar routes, holding the namespace's bundle and provider credentials.
+     * {@code via-gateway}: it relays to the shared gateway and holds no provider credential.
+     */
+    public enum Mode {
+        DIRECT("direct"), VIA_GATEWAY("via-gateway");
+
+        private final String id;
+
+        Mode(String id) {
+            this.id = id;
+        }
+
+        public String id() {
+            return id;
+        }
+
+        public static Mode of(String id) {
+            for (Mode m : values()) {
+                if (m.id.equals(id)) {
+                    return m;
+                }
+            }
+            throw new IllegalArgumentException("unknown sidecar mode '" + id + "' (direct or via-gateway)");
+        }
+    }
+
+    /** Requests and limits as Kubernetes quantities; a null one is not set. */
+    public record Resources(String cpuRequest, String memoryRequest, String cpuLimit, String memoryLimit) {
+        public static Resources defaults() {
+            return new Resources("50m", "160Mi", null, "512Mi");
+        }
+
+        public Resources {
+            cpuRequest = quantity(cpuRequest, "cpu request");
+            memoryRequest = quantity(memoryRequest, "memory request");
+            cpuLimit = quantity(cpuLimit, "cpu limit");
+            memoryLimit = quantity(memoryLimit, "memory limit");
+        }
+    }
+
+    public SidecarSettings {
+        if (mode == null) {
+            mode = Mode.DIRECT;
+        }
+        if (resources == null) {
+            resources = Resources.defaults();
+        }
+        if (gatewayUrl != null && gatewayUrl.isBlank()) {
+            gatewayUrl = null;
+        }
+        if (!LOG_LEVEL.matcher(logLevel).matches()) {
+            throw new IllegalArgumentException("unknown log level '" + logLevel + "' (TRACE, DEBUG, INFO, WARN, ERROR or OFF)");
+        }
+    }
+
+    /** Direct mode, default resources. */
+    public SidecarSettings(String image, int port, int adminPort, String logLevel) {
+        this(image, port, adminPort, logLevel, Mode.DIRECT, null, Resources.defaults());
+    }
 
     public static SidecarSettings defaults() {
         return new SidecarSettings("finops-gateway:0.1.0", 4000, 4001, "INFO");
     }
 
-    /** These settings with a pod's annotations applied. */
+    public SidecarSettings withMode(Mode mode, String gatewayUrl) {
+        return new SidecarSettings(image, port, adminPort, logLevel, mode, gatewayUrl, resources);
+    }
+
+    /** These settings with a pod's annotations applied; a value that cannot be used is an {@link IllegalArgumentException}. */
     public SidecarSettings forPod(Map<String, String> annotations) {
         if (annotations == null) {
             return this;
         }
         int p = port;
         String value = annotations.get(PORT_ANNOTATION);
-        if (value != null && value.matches("[0-9]{2,5}")) {
+        if (value != null) {
+            if (!value.matches("[0-9]{2,5}") || Integer.parseInt(value) < 1024 || Integer.parseInt(value) > 65534) {
+                throw new IllegalArgumentException(PORT_ANNOTATION + " '" + value + "' is not a port between 1024 and 65534");
+            }
             p = Integer.parseInt(value);
         }
+        String modeValue = annotations.get(MODE_ANNOTATION);
+        Resources r = new Resources(annotations.getOrDefault(CPU_ANNOTATION, resources.cpuRequest()),
+                annotations.getOrDefault(MEMORY_ANNOTATION, resources.memoryRequest()),
+                annotations.getOrDefault(CPU_LIMIT_ANNOTATION, resources.cpuLimit()),
+                annotations.getOrDefault(MEMORY_LIMIT_ANNOTATION, resources.memoryLimit()));
         return new SidecarSettings(annotations.getOrDefault(IMAGE_ANNOTATION, image), p, p == port ? adminPort : p + 1,
-                annotations.getOrDefault(LOG_LEVEL_ANNOTATION, logLevel));
+                annotations.getOrDefault(LOG_LEVEL_ANNOTATION, logLevel).toUpperCase(Locale.ROOT),
+                modeValue == null ? mode : Mode.of(modeValue), gatewayUrl, r);
+    }
+
+    private static String quantity(String value, String what) {
+        if (value != null && !QUANTITY.matcher(value).matches()) {
+            throw new IllegalArgumentException("the sidecar's " + what + " '" + value + "' is not a Kubernetes quantity (such as 100m or 256Mi)");
+        }
+        return value;
     }
 }

@@ -25,18 +25,29 @@ import picocli.CommandLine;
 class InjectCommandTest {
     static final Path DIR = Path.of("src/test/resources/inject");
 
+    static final String SHARED_GATEWAY = "http://finops-gateway.finops-system.svc:8080";
+
     static String run(Path input) {
+        return run(input, "--sidecar-gateway-url", SHARED_GATEWAY).out();
+    }
+
+    record Run(String out, String err) {}
+
+    static Run run(Path input, String... options) {
         InjectCommand command = new InjectCommand();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
         command.out = new PrintStream(out, true, StandardCharsets.UTF_8);
-        command.err = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
-        int code = new CommandLine(command).execute("-f", input.toString(), "--resources", DIR.resolve("resources").toString());
+        command.err = new PrintStream(err, true, StandardCharsets.UTF_8);
+        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("-f", input.toString(), "--resources", DIR.resolve("resources").toString()));
+        args.addAll(java.util.List.of(options));
+        int code = new CommandLine(command).execute(args.toArray(String[]::new));
         assertThat(code).isZero();
-        return out.toString(StandardCharsets.UTF_8);
+        return new Run(out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"dev-pod", "user-env", "init-container", "opt-out", "deployment"})
+    @ValueSource(strings = {"dev-pod", "user-env", "init-container", "opt-out", "deployment", "via-gateway"})
     void goldenAndIdempotent(String name, @org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
         String injected = run(DIR.resolve(name + ".yaml"));
         Path golden = DIR.resolve(name + ".out.yaml");
@@ -82,5 +93,50 @@ class InjectCommandTest {
         Pod withInit = pod("init-container");
         assertThat(withInit.getSpec().getInitContainers()).extracting(Container::getName).containsExactly("finops-gateway", "clone");
         assertThat(pod("opt-out").getSpec().getInitContainers()).isEmpty();
+    }
+
+    @Test
+    void viaGatewayRelaysWithThePodsKeyAndMountsNoProviderCredential() {
+        Pod pod = pod("via-gateway");
+        Container sidecar = pod.getSpec().getInitContainers().get(0);
+        assertThat(String.join(" ", sidecar.getArgs())).startsWith("--relay-to " + SHARED_GATEWAY + " --bind 127.0.0.1 --port 4000")
+                .doesNotContain("--config").doesNotContain("--credentials");
+        EnvVar key = sidecar.getEnv().stream().filter(e -> e.getName().equals("FINOPS_VIRTUAL_KEY")).findFirst().orElseThrow();
+        assertThat(key.getValue()).isNull();
+        assertThat(key.getValueFrom().getSecretKeyRef().getName()).isEqualTo("vk-alice");
+        assertThat(sidecar.getVolumeMounts()).extracting(m -> m.getMountPath()).containsExactly("/tmp");
+        assertThat(pod.getSpec().getVolumes()).extracting(v -> v.getName()).containsExactly("finops-tmp");
+        assertThat(pod.getSpec().getVolumes()).allSatisfy(v -> assertThat(v.getSecret()).isNull());
+        assertThat(sidecar.getResources().getRequests().get("cpu").toString()).isEqualTo("100m");
+        assertThat(sidecar.getResources().getLimits().get("memory").toString()).isEqualTo("384Mi");
+        Map<String, EnvVar> env = pod.getSpec().getContainers().get(0).getEnv().stream().collect(Collectors.toMap(EnvVar::getName, e -> e));
+        assertThat(env.get("ANTHROPIC_BASE_URL").getValue()).isEqualTo("http://127.0.0.1:4000/anthropic");
+        assertThat(env.get("ANTHROPIC_AUTH_TOKEN").getValueFrom().getSecretKeyRef().getName()).isEqualTo("vk-alice");
+    }
+
+    @Test
+    void theChartsModeAppliesToEveryPodAndAnAnnotationSwitchesItBack(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        Pod viaGateway = Serialization.unmarshal(run(DIR.resolve("dev-pod.yaml"), "--sidecar-mode", "via-gateway",
+                "--sidecar-gateway-url", SHARED_GATEWAY).out(), Pod.class);
+        assertThat(viaGateway.getSpec().getInitContainers().get(0).getArgs()).contains("--relay-to");
+        Path direct = tmp.resolve("direct.yaml");
+        Files.writeString(direct, Files.readString(DIR.resolve("dev-pod.yaml"))
+                .replace("annotations: {finops.ai/virtual-key: alice}", "annotations: {finops.ai/virtual-key: alice, finops.ai/sidecar-mode: direct}"));
+        Pod pod = Serialization.unmarshal(run(direct, "--sidecar-mode", "via-gateway", "--sidecar-gateway-url", SHARED_GATEWAY).out(), Pod.class);
+        assertThat(pod.getSpec().getInitContainers().get(0).getArgs()).contains("--config").doesNotContain("--relay-to");
+    }
+
+    @Test
+    void aPodThatCannotHaveWhatItAsksForIsLeftAloneWithTheReason(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        Run noGateway = run(DIR.resolve("via-gateway.yaml"), new String[0]);
+        assertThat(noGateway.err()).contains("via-gateway mode, but no shared gateway is configured");
+        assertThat(Serialization.unmarshal(noGateway.out(), Pod.class).getSpec().getInitContainers()).isEmpty();
+        Path typo = tmp.resolve("typo.yaml");
+        Files.writeString(typo, Files.readString(DIR.resolve("via-gateway.yaml")).replace("sidecar-mode: via-gateway", "sidecar-mode: via_gateway"));
+        Run unknownMode = run(typo, "--sidecar-gateway-url", SHARED_GATEWAY);
+        assertThat(unknownMode.err()).contains("unknown sidecar mode 'via_gateway' (direct or via-gateway)");
+        assertThat(Serialization.unmarshal(unknownMode.out(), Pod.class).getSpec().getInitContainers()).isEmpty();
+        Files.writeString(typo, Files.readString(DIR.resolve("via-gateway.yaml")).replace("memory-limit: 384Mi", "memory-limit: lots"));
+        assertThat(run(typo, "--sidecar-gateway-url", SHARED_GATEWAY).err()).contains("memory limit 'lots' is not a Kubernetes quantity");
     }
 }

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import ai.finops.crds.SecretKeyRef;
 import ai.finops.crds.validation.ResourceValidator;
+import ai.finops.gateway.Gateway;
 import ai.finops.testkit.ClaudeCodeFixtures;
 import ai.finops.testkit.KubeletVolume;
 import ai.finops.testkit.Simulator;
@@ -31,7 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The injected sidecar as kubelet would run it: its own command line and environment, a local
- * process of the gateway jar, on kubelet-style mounted bundle and credentials folders; the app
+ * process of the gateway jar; in direct mode on kubelet-style mounted bundle and credentials
+ * folders, in via-gateway mode relaying to a shared gateway that has them. Either way the app
  * container's injected variables lead a Claude Code request from the fixtures to the provider.
  */
 class InjectedSidecarIT {
@@ -44,83 +46,116 @@ class InjectedSidecarIT {
         }
     }
 
+    /** The bundle both modes route by: Claude Code's alias rule to an Anthropic deployment, and alice's key. */
+    static String bundle(Simulator simulator) {
+        return """
+                apiVersion: finops.ai/v1alpha1
+                kind: ProviderDeployment
+                metadata: {name: anthropic-prod}
+                spec:
+                  provider: anthropic
+                  endpoint: %s
+                  credentials: {secretRef: {name: anthropic-key}}
+                ---
+                apiVersion: finops.ai/v1alpha1
+                kind: RoutingRule
+                metadata: {name: claude-code-sonnet}
+                spec:
+                  when: 'model == "sonnet-model" && headers["user-agent"].startsWith("claude-cli")'
+                  targets: [{model: anthropic-prod/claude-sonnet-4-6}]
+                ---
+                apiVersion: finops.ai/v1alpha1
+                kind: VirtualKey
+                metadata: {name: alice}
+                spec: {tokenSha256: %s}
+                """.formatted(simulator.baseUrl(), ResourceValidator.sha256Hex(TOKEN));
+    }
+
+    /** Injects into a one-container pod; returns the spec. */
+    static PodSpec injected(SidecarSettings settings) {
+        PodSpec spec = new PodSpecBuilder().addNewContainer().withName("devbox").withImage("devbox").endContainer().build();
+        Map<String, String> annotations = new HashMap<>(Map.of(SidecarInjector.VIRTUAL_KEY, "alice"));
+        assertThat(new SidecarInjector(settings).inject(spec, Map.of(), annotations, name -> new SecretKeyRef("vk-alice", null)).injected()).isTrue();
+        return spec;
+    }
+
     @Test
     void theInjectedSidecarServesClaudeCodeFromTheMountedBundle(@TempDir Path tmp) throws Exception {
         int port = freePort();
-        PodSpec spec = new PodSpecBuilder().addNewContainer().withName("devbox").withImage("devbox").endContainer().build();
-        Map<String, String> annotations = new HashMap<>(Map.of(SidecarInjector.VIRTUAL_KEY, "alice"));
-        SidecarSettings settings = new SidecarSettings("finops-gateway:test", port, freePort(), "INFO");
-        assertThat(new SidecarInjector(settings).inject(spec, Map.of(), annotations, name -> new SecretKeyRef("vk-alice", null)).injected()).isTrue();
+        PodSpec spec = injected(new SidecarSettings("finops-gateway:test", port, freePort(), "INFO"));
+        try (Simulator simulator = Simulator.start(SimulatorOptions.builder().requiredApiKey("sk-ant-injected").build())) {
+            KubeletVolume bundle = new KubeletVolume(tmp.resolve("bundle"));
+            KubeletVolume credentials = new KubeletVolume(tmp.resolve("credentials"));
+            bundle.write(Map.of("bundle.yaml", bundle(simulator).getBytes(StandardCharsets.UTF_8)));
+            credentials.write(Map.of("anthropic-key.apiKey", "sk-ant-injected".getBytes(StandardCharsets.UTF_8)));
+            serveClaudeCode(spec, tmp, Map.of("/etc/finops/bundle", bundle.dir().toString(), "/etc/finops/credentials", credentials.dir().toString()),
+                    simulator);
+        }
+    }
+
+    @Test
+    void theInjectedViaGatewaySidecarRelaysClaudeCodeToTheSharedGateway(@TempDir Path tmp) throws Exception {
+        try (Simulator simulator = Simulator.start(SimulatorOptions.builder().requiredApiKey("sk-ant-injected").build())) {
+            KubeletVolume bundle = new KubeletVolume(tmp.resolve("shared-bundle"));
+            KubeletVolume credentials = new KubeletVolume(tmp.resolve("shared-credentials"));
+            bundle.write(Map.of("bundle.yaml", bundle(simulator).getBytes(StandardCharsets.UTF_8)));
+            credentials.write(Map.of("anthropic-key.apiKey", "sk-ant-injected".getBytes(StandardCharsets.UTF_8)));
+            try (Gateway shared = Gateway.start(List.of(bundle.dir()), credentials.dir(), name -> null, "127.0.0.1", 0, 0)) {
+                String sharedUrl = "http://127.0.0.1:" + shared.apiPort();
+                PodSpec spec = injected(new SidecarSettings("finops-gateway:test", freePort(), freePort(), "INFO")
+                        .withMode(SidecarSettings.Mode.VIA_GATEWAY, sharedUrl));
+                assertThat(spec.getVolumes()).noneMatch(v -> v.getSecret() != null || v.getConfigMap() != null);
+                serveClaudeCode(spec, tmp, Map.of(), simulator);
+                assertThat(shared.metrics().scrape()).contains("virtual_key=\"alice\"");
+            }
+        }
+    }
+
+    /**
+     * Runs the sidecar as kubelet would (its args, with {@code paths} mapped to local folders; its env,
+     * secretKeyRefs resolved to the token) and sends Claude Code's captured request where the app
+     * container's injected variables point.
+     */
+    static void serveClaudeCode(PodSpec spec, Path tmp, Map<String, String> paths, Simulator simulator) throws Exception {
         Container sidecar = spec.getInitContainers().get(0);
         Map<String, String> appEnv = new HashMap<>();
         for (EnvVar e : spec.getContainers().get(0).getEnv()) {
             appEnv.put(e.getName(), e.getValue() != null ? e.getValue() : TOKEN);   // the secretKeyRef, as kubelet resolves it
         }
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
+                Path.of("../sidecar/target/finops-gateway.jar").toAbsolutePath().toString()));
+        for (String arg : sidecar.getArgs()) {
+            command.add(arg.equals("0.0.0.0") ? "127.0.0.1" : paths.getOrDefault(arg, arg));   // 0.0.0.0: the pod IP, here
+        }
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(tmp.resolve("sidecar.log").toFile());
+        pb.environment().remove("FINOPS_VIRTUAL_KEY");
+        sidecar.getEnv().forEach(e -> pb.environment().put(e.getName(), e.getValue() != null ? e.getValue() : TOKEN));
+        Process process = pb.start();
+        try {
+            HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+            int adminPort = sidecar.getStartupProbe().getHttpGet().getPort().getIntVal();
+            String probe = sidecar.getStartupProbe().getHttpGet().getPath();
+            await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> http.send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + adminPort + probe)).build(), HttpResponse.BodyHandlers.ofString()).statusCode() == 200);
 
-        try (Simulator simulator = Simulator.start(SimulatorOptions.builder().requiredApiKey("sk-ant-injected").build())) {
-            KubeletVolume bundle = new KubeletVolume(tmp.resolve("bundle"));
-            KubeletVolume credentials = new KubeletVolume(tmp.resolve("credentials"));
-            bundle.write(Map.of("bundle.yaml", """
-                    apiVersion: finops.ai/v1alpha1
-                    kind: ProviderDeployment
-                    metadata: {name: anthropic-prod}
-                    spec:
-                      provider: anthropic
-                      endpoint: %s
-                      credentials: {secretRef: {name: anthropic-key}}
-                    ---
-                    apiVersion: finops.ai/v1alpha1
-                    kind: RoutingRule
-                    metadata: {name: claude-code-sonnet}
-                    spec:
-                      when: 'model == "sonnet-model" && headers["user-agent"].startsWith("claude-cli")'
-                      targets: [{model: anthropic-prod/claude-sonnet-4-6}]
-                    ---
-                    apiVersion: finops.ai/v1alpha1
-                    kind: VirtualKey
-                    metadata: {name: alice}
-                    spec: {tokenSha256: %s}
-                    """.formatted(simulator.baseUrl(), ResourceValidator.sha256Hex(TOKEN)).getBytes(StandardCharsets.UTF_8)));
-            credentials.write(Map.of("anthropic-key.apiKey", "sk-ant-injected".getBytes(StandardCharsets.UTF_8)));
-
-            List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
-                    Path.of("../sidecar/target/finops-gateway.jar").toAbsolutePath().toString()));
-            for (String arg : sidecar.getArgs()) {
-                command.add(switch (arg) {
-                    case "/etc/finops/bundle" -> bundle.dir().toString();
-                    case "/etc/finops/credentials" -> credentials.dir().toString();
-                    case "0.0.0.0" -> "127.0.0.1";   // the pod IP, here
-                    default -> arg;
-                });
-            }
-            ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(tmp.resolve("sidecar.log").toFile());
-            sidecar.getEnv().forEach(e -> pb.environment().put(e.getName(), e.getValue()));
-            Process process = pb.start();
-            try {
-                HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-                int adminPort = sidecar.getStartupProbe().getHttpGet().getPort().getIntVal();
-                String probe = sidecar.getStartupProbe().getHttpGet().getPath();
-                await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> http.send(HttpRequest.newBuilder(
-                        URI.create("http://127.0.0.1:" + adminPort + probe)).build(), HttpResponse.BodyHandlers.ofString()).statusCode() == 200);
-
-                ClaudeCodeFixtures.CapturedRequest captured = ClaudeCodeFixtures.load("turn1-request.json");
-                HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(appEnv.get("ANTHROPIC_BASE_URL") + captured.path()))
-                        .timeout(Duration.ofSeconds(20)).POST(HttpRequest.BodyPublishers.ofByteArray(captured.body()));
-                captured.headers().forEach((name, value) -> {
-                    if (!RESTRICTED.contains(name) && !name.equals("authorization")) {
-                        b.header(name, value);
-                    }
-                });
-                b.header("authorization", "Bearer " + appEnv.get("ANTHROPIC_AUTH_TOKEN"));
-                HttpResponse<String> response = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-                assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
-                assertThat(response.body()).contains("event: message_stop").doesNotContain("event: error");
-                assertThat(new String(simulator.requests().get(0).body(), StandardCharsets.UTF_8)).contains("\"model\":\"claude-sonnet-4-6\"");
-                assertThat(appEnv.get("OPENAI_BASE_URL")).isEqualTo("http://127.0.0.1:" + port + "/openai/v1");
-            } finally {
-                process.destroy();
-                process.waitFor();
-            }
+            ClaudeCodeFixtures.CapturedRequest captured = ClaudeCodeFixtures.load("turn1-request.json");
+            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(appEnv.get("ANTHROPIC_BASE_URL") + captured.path()))
+                    .timeout(Duration.ofSeconds(20)).POST(HttpRequest.BodyPublishers.ofByteArray(captured.body()));
+            captured.headers().forEach((name, value) -> {
+                if (!RESTRICTED.contains(name) && !name.equals("authorization")) {
+                    b.header(name, value);
+                }
+            });
+            b.header("authorization", "Bearer " + appEnv.get("ANTHROPIC_AUTH_TOKEN"));
+            HttpResponse<String> response = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+            assertThat(response.body()).contains("event: message_stop").doesNotContain("event: error");
+            assertThat(new String(simulator.requests().get(0).body(), StandardCharsets.UTF_8)).contains("\"model\":\"claude-sonnet-4-6\"");
+            int port = Integer.parseInt(sidecar.getArgs().get(sidecar.getArgs().indexOf("--port") + 1));
+            assertThat(appEnv.get("OPENAI_BASE_URL")).isEqualTo("http://127.0.0.1:" + port + "/openai/v1");
+        } finally {
+            process.destroy();
+            process.waitFor();
         }
     }
 }

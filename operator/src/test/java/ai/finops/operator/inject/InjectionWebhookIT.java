@@ -102,6 +102,13 @@ class InjectionWebhookIT {
         JsonNode unknownKey = podJson(DIR.resolve("dev-pod.yaml"));
         JsonNode response = review(unknownKey, "other-namespace");
         assertThat(response.has("patch")).isFalse();
+        assertThat(response.path("allowed").asBoolean()).isTrue();
+        assertThat(response.path("warnings").get(0).asText())
+                .isEqualTo("finops: sidecar not injected: VirtualKey 'alice' not found, or it has no secretRef");
+        // no shared gateway is configured here: a pod asking for via-gateway is told so, not given credentials
+        JsonNode viaGateway = review(podJson(DIR.resolve("via-gateway.yaml")), "dev");
+        assertThat(viaGateway.has("patch")).isFalse();
+        assertThat(viaGateway.path("warnings").get(0).asText()).contains("via-gateway mode, but no shared gateway is configured");
     }
 
     @Test

@@ -1,0 +1,46 @@
+package ai.finops.operator.inject;
+
+import picocli.CommandLine.Option;
+
+/**
+ * The injected sidecar's settings on the command line, the same for the operator (its webhook) and
+ * {@code finops-operator inject}; the Helm chart passes its {@code sidecar.*} values here.
+ */
+public final class SidecarOptions {
+    @Option(names = "--sidecar-image", defaultValue = "${env:FINOPS_SIDECAR_IMAGE:-finops-gateway:0.1.0}",
+            description = "Image of the injected gateway sidecar (env FINOPS_SIDECAR_IMAGE; default ${DEFAULT-VALUE}).")
+    String image;
+
+    @Option(names = "--sidecar-port", defaultValue = "4000",
+            description = "The sidecar's API port on 127.0.0.1; its operations port is the next one (default ${DEFAULT-VALUE}).")
+    int port;
+
+    @Option(names = "--sidecar-log-level", defaultValue = "INFO", description = "The sidecar's log level (default ${DEFAULT-VALUE}).")
+    String logLevel;
+
+    @Option(names = "--sidecar-mode", defaultValue = "direct",
+            description = "direct: the sidecar routes with the namespace's provider credentials; via-gateway: it relays to "
+                    + "--sidecar-gateway-url and holds none (default ${DEFAULT-VALUE}).")
+    String mode;
+
+    @Option(names = "--sidecar-gateway-url", description = "Base URL of the shared gateway Service that via-gateway sidecars relay to.")
+    String gatewayUrl;
+
+    @Option(names = "--sidecar-cpu", defaultValue = "50m", description = "CPU request (default ${DEFAULT-VALUE}).")
+    String cpu;
+
+    @Option(names = "--sidecar-memory", defaultValue = "160Mi", description = "Memory request (default ${DEFAULT-VALUE}).")
+    String memory;
+
+    @Option(names = "--sidecar-cpu-limit", description = "CPU limit (default: none).")
+    String cpuLimit;
+
+    @Option(names = "--sidecar-memory-limit", defaultValue = "512Mi", description = "Memory limit (default ${DEFAULT-VALUE}).")
+    String memoryLimit;
+
+    /** The settings; an impossible value is an {@link IllegalArgumentException} naming it. */
+    public SidecarSettings settings() {
+        return new SidecarSettings(image, port, port + 1, logLevel, SidecarSettings.Mode.of(mode), gatewayUrl,
+                new SidecarSettings.Resources(cpu, memory, cpuLimit, memoryLimit));
+    }
+}
