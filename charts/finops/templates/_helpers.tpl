@@ -29,3 +29,12 @@ fsGroup: 65532
 seccompProfile:
   type: RuntimeDefault
 {{- end -}}
+
+{{/* The base URL via-gateway sidecars relay to: sidecar.gatewayUrl, else this release's gateway Service. */}}
+{{- define "finops.sidecarGatewayUrl" -}}
+{{- if .Values.sidecar.gatewayUrl -}}
+{{ .Values.sidecar.gatewayUrl }}
+{{- else if .Values.gateway.enabled -}}
+http://{{ .Release.Name }}-gateway.{{ .Release.Namespace }}.svc:{{ .Values.gateway.port }}
+{{- end -}}
+{{- end -}}

@@ -65,25 +65,34 @@ import org.slf4j.LoggerFactory;
 public final class BundleReconciler implements Reconciler<Namespace> {
     private static final Logger LOG = LoggerFactory.getLogger(BundleReconciler.class);
 
+    /** A namespace labelled {@code finops.ai/shared-gateway: enabled} has its VirtualKeys accepted by the shared gateway too. */
+    public static final String SHARED_GATEWAY_LABEL = "finops.ai/shared-gateway";
+    static final String ENABLED = "enabled";
+
     private final Set<String> namespaces;
     private final Clock clock;
     private final OperatorMetrics metrics;
     private final Supplier<String> tokens;
+    private final String sharedGateway;
     private InformerEventSource<ProviderDeployment, Namespace> deployments;
     private InformerEventSource<RoutingRule, Namespace> rules;
     private InformerEventSource<VirtualKey, Namespace> keys;
     private InformerEventSource<Secret, Namespace> secrets;
     private InformerEventSource<ConfigMap, Namespace> configMaps;
+    private InformerEventSource<Namespace, Namespace> sharingNamespaces;   // null without a shared gateway
 
     /**
      * @param namespaces the namespaces to serve; empty = all
      * @param tokens new VirtualKey tokens
+     * @param sharedGateway the shared gateway's namespace, whose bundle also carries the VirtualKeys of
+     *     namespaces labelled {@value #SHARED_GATEWAY_LABEL}{@code =enabled}; null when there is none
      */
-    public BundleReconciler(Set<String> namespaces, Clock clock, OperatorMetrics metrics, Supplier<String> tokens) {
+    public BundleReconciler(Set<String> namespaces, Clock clock, OperatorMetrics metrics, Supplier<String> tokens, String sharedGateway) {
         this.namespaces = Set.copyOf(namespaces);
         this.clock = clock;
         this.metrics = metrics;
         this.tokens = tokens;
+        this.sharedGateway = sharedGateway == null || sharedGateway.isBlank() ? null : sharedGateway;
     }
 
     /** Whether this operator serves {@code namespace}. */
@@ -100,7 +109,8 @@ public final class BundleReconciler implements Reconciler<Namespace> {
                 .withName("rules").withSecondaryToPrimaryMapper(toNamespace()).withOnUpdateFilter(BundleReconciler::specChanged))
                 .build(), context);
         keys = new InformerEventSource<>(watched(InformerEventSourceConfiguration.from(VirtualKey.class, Namespace.class)
-                .withName("keys").withSecondaryToPrimaryMapper(toNamespace()).withOnUpdateFilter(BundleReconciler::specChanged))
+                .withName("keys").withSecondaryToPrimaryMapper(vk -> alsoShared(vk.getMetadata().getNamespace()))
+                .withOnUpdateFilter(BundleReconciler::specChanged))
                 .build(), context);
         secrets = new InformerEventSource<>(watched(InformerEventSourceConfiguration.from(Secret.class, Namespace.class)
                 .withName("secrets").withSecondaryToPrimaryMapper(this::referencedSecretToNamespace)
@@ -111,7 +121,29 @@ public final class BundleReconciler implements Reconciler<Namespace> {
                 .withName("bundles").withLabelSelector(Names.MANAGED_BY_LABEL + "=" + Names.MANAGED_BY)
                 .withSecondaryToPrimaryMapper(toNamespace()))
                 .build(), context);
-        return List.of(deployments, rules, keys, secrets, configMaps);
+        if (sharedGateway == null) {
+            return List.of(deployments, rules, keys, secrets, configMaps);
+        }
+        // a namespace's label deciding whether the shared gateway takes its keys: a change re-bundles the shared gateway
+        sharingNamespaces = new InformerEventSource<>(InformerEventSourceConfiguration.from(Namespace.class,
+                        Namespace.class).withName("shared-gateway-labels")
+                .withSecondaryToPrimaryMapper(n -> Set.of(new ResourceID(sharedGateway)))
+                .withOnAddFilter(BundleReconciler::sharesKeys)
+                .withOnUpdateFilter((now, before) -> sharesKeys(now) != sharesKeys(before))
+                .withOnDeleteFilter((n, unknown) -> sharesKeys(n))
+                .build(), context);
+        return List.of(deployments, rules, keys, secrets, configMaps, sharingNamespaces);
+    }
+
+    static boolean sharesKeys(Namespace namespace) {
+        Map<String, String> labels = namespace.getMetadata().getLabels();
+        return labels != null && ENABLED.equals(labels.get(SHARED_GATEWAY_LABEL));
+    }
+
+    /** A namespace, and the shared gateway's when there is one (its bundle may carry this namespace's keys). */
+    private Set<ResourceID> alsoShared(String namespace) {
+        return sharedGateway == null || sharedGateway.equals(namespace) ? Set.of(new ResourceID(namespace))
+                : Set.of(new ResourceID(namespace), new ResourceID(sharedGateway));
     }
 
     private <R extends HasMetadata> InformerEventSourceConfiguration.Builder<R> watched(InformerEventSourceConfiguration.Builder<R> builder) {
@@ -131,11 +163,13 @@ public final class BundleReconciler implements Reconciler<Namespace> {
     private Set<ResourceID> referencedSecretToNamespace(Secret secret) {
         String ns = secret.getMetadata().getNamespace();
         String name = secret.getMetadata().getName();
+        if (keys.list(ns, vk -> vk.getSpec() != null && vk.getSpec().secretRef != null && name.equals(vk.getSpec().secretRef.name))
+                .findAny().isPresent()) {
+            return alsoShared(ns);
+        }
         boolean referenced = Names.CREDENTIALS_SECRET.equals(name)
                 || deployments.list(ns, pd -> pd.getSpec() != null && pd.getSpec().credentials != null
-                        && pd.getSpec().credentials.secretRef != null && name.equals(pd.getSpec().credentials.secretRef.name)).findAny().isPresent()
-                || keys.list(ns, vk -> vk.getSpec() != null && vk.getSpec().secretRef != null && name.equals(vk.getSpec().secretRef.name))
-                        .findAny().isPresent();
+                        && pd.getSpec().credentials.secretRef != null && name.equals(pd.getSpec().credentials.secretRef.name)).findAny().isPresent();
         return referenced ? Set.of(new ResourceID(ns)) : Set.of();
     }
 
@@ -148,8 +182,9 @@ public final class BundleReconciler implements Reconciler<Namespace> {
         List<ProviderDeployment> pds = deployments.list(ns, r -> true).toList();
         List<RoutingRule> rrs = rules.list(ns, r -> true).toList();
         List<VirtualKey> vks = keys.list(ns, r -> true).toList();
+        List<VirtualKey> shared = ns.equals(sharedGateway) ? sharedKeys() : List.of();
         ConfigMap currentBundle = configMaps.get(new ResourceID(Names.BUNDLE_CONFIG_MAP, ns)).orElse(null);
-        if (pds.isEmpty() && rrs.isEmpty() && vks.isEmpty() && currentBundle == null) {
+        if (pds.isEmpty() && rrs.isEmpty() && vks.isEmpty() && shared.isEmpty() && currentBundle == null) {
             return UpdateControl.noUpdate();   // nothing of ours here: write nothing into this namespace
         }
         KubernetesClient client = context.getClient();
@@ -165,13 +200,57 @@ public final class BundleReconciler implements Reconciler<Namespace> {
                         .addKeyValue("secret", generated.getMetadata().getName()).log("generated a token Secret for a VirtualKey");
             }
         }
-        Bundle bundle = BundleBuilder.build(new BundleBuilder.Input(ns, pds, rrs, vks, referencedValues(pds, vks, secretsByName)));
+        List<VirtualKey> allKeys = shared.isEmpty() ? vks : java.util.stream.Stream.concat(vks.stream(), shared.stream()).toList();
+        Bundle bundle = BundleBuilder.build(new BundleBuilder.Input(ns, pds, rrs, allKeys, referencedValues(pds, vks, secretsByName)));
+        for (VirtualKey vk : shared) {
+            Verdict verdict = bundle.verdicts().get(ResourceKey.of(vk));
+            if (verdict != null && !verdict.included()) {
+                LOG.atWarn().addKeyValue("namespace", ns).addKeyValue("virtual_key", vk.getMetadata().getName())
+                        .log("the shared gateway does not accept this VirtualKey: " + (verdict.invalid().isEmpty() ? verdict.unresolved() : verdict.invalid()));
+            }
+        }
         writeBundle(client, ns, bundle, currentBundle);
         writeCredentials(client, ns, bundle, secretsByName.get(Names.CREDENTIALS_SECRET));
         writeStatuses(client, bundle, pds, deployments);
         writeStatuses(client, bundle, rrs, rules);
         writeStatuses(client, bundle, vks, keys);
         return UpdateControl.noUpdate();
+    }
+
+    /**
+     * The VirtualKeys the shared gateway accepts besides its own namespace's: those of every served
+     * namespace labelled {@value #SHARED_GATEWAY_LABEL}{@code =enabled}, named {@code <name>.<namespace>}
+     * and carrying only their token's SHA-256 (a token never leaves its namespace). A key whose token
+     * is missing or unusable is left out; its own namespace's status says why.
+     */
+    private List<VirtualKey> sharedKeys() {
+        List<VirtualKey> shared = new java.util.ArrayList<>();
+        // this informer's cache, not the primary one: its event is what triggered this reconciliation
+        sharingNamespaces.list(n -> sharesKeys(n) && serves(n.getMetadata().getName()) && !n.getMetadata().getName().equals(sharedGateway))
+                .sorted(java.util.Comparator.comparing(n -> n.getMetadata().getName()))
+                .forEach(n -> {
+                    String other = n.getMetadata().getName();
+                    keys.list(other, vk -> vk.getSpec() != null).forEach(vk -> {
+                        String hash = vk.getSpec().tokenSha256;
+                        if (vk.getSpec().secretRef != null) {
+                            Secret secret = secrets.get(new ResourceID(vk.getSpec().secretRef.name, other)).orElse(null);
+                            String token = secret == null ? null : decode(secret).get(tokenKey(vk));
+                            boolean usable = token != null && token.length() >= ResourceValidator.MIN_TOKEN_LENGTH
+                                    && token.chars().allMatch(c -> c > 0x20 && c < 0x7f);   // as its own namespace checks it
+                            hash = usable ? ResourceValidator.sha256Hex(token) : null;
+                        }
+                        if (hash != null) {
+                            VirtualKey copy = new VirtualKey();
+                            copy.setMetadata(new ObjectMetaBuilder().withName(vk.getMetadata().getName() + "." + other).withNamespace(other)
+                                    .withGeneration(vk.getMetadata().getGeneration()).build());
+                            copy.setSpec(Serialization.clone(vk.getSpec()));
+                            copy.getSpec().secretRef = null;
+                            copy.getSpec().tokenSha256 = hash;
+                            shared.add(copy);
+                        }
+                    });
+                });
+        return shared;
     }
 
     /** The decoded values of the Secrets the resources reference; no other Secret is read. */

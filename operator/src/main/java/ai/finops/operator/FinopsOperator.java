@@ -43,27 +43,36 @@ public final class FinopsOperator implements AutoCloseable {
      * @param leaderElection null = no leader election (a single replica)
      */
     public record Settings(Set<String> namespaces, LeaderElection leaderElection, Clock clock, Supplier<String> tokens,
-            Duration uninjectedPodsScan, ai.finops.operator.inject.WebhookCertificates.Target webhookCertificates) {
+            Duration uninjectedPodsScan, ai.finops.operator.inject.WebhookCertificates.Target webhookCertificates,
+            String sharedGatewayNamespace) {
         public Settings {
             namespaces = Set.copyOf(namespaces);
         }
 
         public Settings(Set<String> namespaces, LeaderElection leaderElection, Clock clock, Supplier<String> tokens) {
-            this(namespaces, leaderElection, clock, tokens, null, null);
+            this(namespaces, leaderElection, clock, tokens, null, null, null);
         }
 
         public static Settings of(Set<String> namespaces, LeaderElection leaderElection) {
-            return new Settings(namespaces, leaderElection, Clock.systemUTC(), VirtualKeySecrets::newToken, null, null);
+            return new Settings(namespaces, leaderElection, Clock.systemUTC(), VirtualKeySecrets::newToken, null, null, null);
         }
 
         /** These settings, looking every {@code period} for pods that run without the sidecar (null: never). */
         public Settings withUninjectedPodsScan(Duration period) {
-            return new Settings(namespaces, leaderElection, clock, tokens, period, webhookCertificates);
+            return new Settings(namespaces, leaderElection, clock, tokens, period, webhookCertificates, sharedGatewayNamespace);
         }
 
         /** These settings, the leader keeping the webhook's certificate and caBundle (null: cert-manager does). */
         public Settings withWebhookCertificates(ai.finops.operator.inject.WebhookCertificates.Target target) {
-            return new Settings(namespaces, leaderElection, clock, tokens, uninjectedPodsScan, target);
+            return new Settings(namespaces, leaderElection, clock, tokens, uninjectedPodsScan, target, sharedGatewayNamespace);
+        }
+
+        /**
+         * These settings with the shared gateway's namespace: its bundle also carries the VirtualKeys of
+         * namespaces labelled {@value BundleReconciler#SHARED_GATEWAY_LABEL}{@code =enabled} (null: none).
+         */
+        public Settings withSharedGateway(String namespace) {
+            return new Settings(namespaces, leaderElection, clock, tokens, uninjectedPodsScan, webhookCertificates, namespace);
         }
     }
 
@@ -125,7 +134,8 @@ public final class FinopsOperator implements AutoCloseable {
                 o.withLeaderElectionConfiguration(settings.leaderElection().toJosdk(startLeading, stopLeading));
             }
         });
-        BundleReconciler reconciler = new BundleReconciler(settings.namespaces(), settings.clock(), metrics, settings.tokens());
+        BundleReconciler reconciler = new BundleReconciler(settings.namespaces(), settings.clock(), metrics, settings.tokens(),
+                settings.sharedGatewayNamespace());
         operator.register(reconciler, o -> o.withName(CONTROLLER)
                 .withGenericFilter((Namespace ns) -> reconciler.serves(ns.getMetadata().getName())));
         operator.start();

@@ -64,6 +64,11 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--webhook-port", defaultValue = "${env:FINOPS_WEBHOOK_PORT:-8443}", description = "Webhook port (default ${DEFAULT-VALUE}).")
     int webhookPort;
 
+    @Option(names = "--shared-gateway-namespace", defaultValue = "${env:FINOPS_SHARED_GATEWAY_NAMESPACE}",
+            description = "Namespace of the shared gateway Deployment (env FINOPS_SHARED_GATEWAY_NAMESPACE): its bundle also carries the "
+                    + "VirtualKeys of namespaces labelled finops.ai/shared-gateway=enabled, so their keys (and via-gateway sidecars) work there.")
+    String sharedGatewayNamespace;
+
     @picocli.CommandLine.Mixin
     ai.finops.operator.inject.SidecarOptions sidecar = new ai.finops.operator.inject.SidecarOptions();
 
@@ -119,7 +124,8 @@ public final class Main implements Callable<Integer> {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         FinopsOperator.LeaderElection election = leaderElection ? FinopsOperator.LeaderElection.defaults(leaseName, leaseNamespace) : null;
         Set<String> served = namespaces == null ? Set.of() : Set.copyOf(namespaces.stream().map(String::trim).filter(s -> !s.isEmpty()).toList());
-        FinopsOperator.Settings settings = FinopsOperator.Settings.of(served, election).withUninjectedPodsScan(java.time.Duration.ofSeconds(60));
+        FinopsOperator.Settings settings = FinopsOperator.Settings.of(served, election).withUninjectedPodsScan(java.time.Duration.ofSeconds(60))
+                .withSharedGateway(sharedGatewayNamespace);
         if (manageWebhookCertificate) {
             String namespace = leaseNamespace != null ? leaseNamespace : client.getNamespace();
             settings = settings.withWebhookCertificates(new ai.finops.operator.inject.WebhookCertificates.Target(namespace, webhookSecret,
@@ -141,6 +147,7 @@ public final class Main implements Callable<Integer> {
             }
         }
         LOG.atInfo().addKeyValue("namespaces", served.isEmpty() ? "all" : served).addKeyValue("leader_election", leaderElection)
+                .addKeyValue("shared_gateway_namespace", sharedGatewayNamespace == null ? "none" : sharedGatewayNamespace)
                 .addKeyValue("metrics_port", ops.port()).addKeyValue("webhook_port", webhook == null ? "off" : webhook.port())
                 .log("operator started");
         return new Running(operator, ops, webhook, client);

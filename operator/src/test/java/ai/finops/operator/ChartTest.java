@@ -130,6 +130,46 @@ class ChartTest {
         assertThat(of(objects, MutatingWebhookConfiguration.class).get(0).getMetadata().getAnnotations()).isNullOrEmpty();
     }
 
+    /** The operator's command line as the chart renders it, parsed by the operator itself. */
+    static Main operatorCommandLine(List<HasMetadata> objects) {
+        Deployment operator = of(objects, Deployment.class).stream().filter(d -> d.getMetadata().getName().equals("finops-operator"))
+                .findFirst().orElseThrow();
+        Main main = new Main();
+        new picocli.CommandLine(main).parseArgs(operator.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs().toArray(String[]::new));
+        return main;
+    }
+
+    @Test
+    void theSidecarValuesReachTheInjector() {
+        ai.finops.operator.inject.SidecarSettings defaults = operatorCommandLine(render(t -> t)).sidecar.settings();
+        assertThat(defaults.mode()).isEqualTo(ai.finops.operator.inject.SidecarSettings.Mode.DIRECT);
+        assertThat(defaults.port()).isEqualTo(4000);
+        assertThat(defaults.resources()).isEqualTo(new ai.finops.operator.inject.SidecarSettings.Resources("50m", "160Mi", null, "512Mi"));
+
+        Main viaGateway = operatorCommandLine(render(t -> t.set("gateway.enabled", true).set("sidecar.mode", "via-gateway")
+                .set("sidecar.port", 4100).set("sidecar.logLevel", "DEBUG").set("sidecar.resources.limits.cpu", "1")));
+        ai.finops.operator.inject.SidecarSettings settings = viaGateway.sidecar.settings();
+        assertThat(settings.mode()).isEqualTo(ai.finops.operator.inject.SidecarSettings.Mode.VIA_GATEWAY);
+        assertThat(settings.gatewayUrl()).isEqualTo("http://finops-gateway.finops-system.svc:8080");
+        assertThat(settings.port()).isEqualTo(4100);
+        assertThat(settings.logLevel()).isEqualTo("DEBUG");
+        assertThat(settings.resources().cpuLimit()).isEqualTo("1");
+        assertThat(viaGateway.sharedGatewayNamespace).isEqualTo("finops-system");
+
+        Main elsewhere = operatorCommandLine(render(t -> t.set("sidecar.mode", "via-gateway")
+                .set("sidecar.gatewayUrl", "https://ai-gateway.platform.example.com")));
+        assertThat(elsewhere.sidecar.settings().gatewayUrl()).isEqualTo("https://ai-gateway.platform.example.com");
+        assertThat(elsewhere.sharedGatewayNamespace).isNull();
+    }
+
+    @Test
+    void viaGatewayWithoutASharedGatewayFailsTheInstall() {
+        assertThatThrownBy(() -> render(t -> t.set("sidecar.mode", "via-gateway")))
+                .hasMessageContaining("sidecar.mode via-gateway relays to the shared gateway: set gateway.enabled=true or sidecar.gatewayUrl");
+        assertThatThrownBy(() -> render(t -> t.set("sidecar.mode", "via_gateway"))).hasMessageContaining("mode");
+        assertThatThrownBy(() -> render(t -> t.set("sidecar.resources.limits.memory", "lots"))).hasMessageContaining("memory");
+    }
+
     @Test
     void aMisspelledValueOrALatestTagFailsTheInstall() {
         assertThatThrownBy(() -> render(t -> t.set("operator.replica", 3))).hasMessageContaining("replica");

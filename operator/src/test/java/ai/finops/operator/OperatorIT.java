@@ -16,6 +16,7 @@ import ai.finops.crds.validation.ResourceValidator;
 import ai.finops.operator.bundle.Names;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -240,5 +241,54 @@ class OperatorIT {
         await().atMost(WAIT).until(() -> client.configMaps().inNamespace("other").withName(Names.BUNDLE_CONFIG_MAP).get() != null);
         assertThat(bundle()).isNull();
         assertThat(condition(rr("claude-code"), "Ready")).isNull();
+    }
+
+    @Test
+    void theSharedGatewaysBundleCarriesTheKeysOfLabelledNamespaces() {
+        operator.close();
+        cluster.namespace("finops-system");
+        operator = FinopsOperator.start(cluster.operatorClient(), FinopsOperator.Settings.of(Set.of(), null).withSharedGateway("finops-system"),
+                metrics);
+        String aliceToken = "vk-alice-token-0123456789abcdef";
+        Secret aliceSecret = secret(NS, "vk-alice", Map.of());
+        aliceSecret.setStringData(null);
+        aliceSecret.setData(Map.of("token", Base64.getEncoder().encodeToString(aliceToken.getBytes(StandardCharsets.UTF_8))));
+        client.resource(aliceSecret).create();
+        client.resource(key(NS, "alice", "vk-alice")).create();
+        client.resource(secret("other", "vk-bob", Map.of("token", "vk-bob-token-0123456789abcdef"))).create();
+        client.resource(key("other", "bob", "vk-bob")).create();
+        client.resource(secret("finops-system", "anthropic-key", Map.of("apiKey", "sk-ant-1"))).create();
+        client.resource(anthropic("finops-system", "anthropic-prod", "https://api.anthropic.com", "anthropic-key")).create();
+        awaitReady(client.resources(VirtualKey.class).inNamespace(NS).withName("alice").get(), "True");
+        await().atMost(WAIT).untilAsserted(() -> assertThat(sharedBundle()).contains("name: anthropic-prod"));
+        assertThat(sharedBundle()).doesNotContain("alice").doesNotContain("bob");
+
+        // a cluster admin opts team-a in: its keys work at the shared gateway, as <name>.<namespace>, by hash only
+        Namespace teamA = client.namespaces().withName(NS).get();
+        teamA.getMetadata().setLabels(Map.of(BundleReconciler.SHARED_GATEWAY_LABEL, "enabled"));
+        cluster.edit(teamA, "/metadata/labels");
+        await().atMost(WAIT).untilAsserted(() -> assertThat(sharedBundle()).contains("name: alice.team-a")
+                .contains("tokenSha256: " + ResourceValidator.sha256Hex(aliceToken)));
+        assertThat(sharedBundle()).doesNotContain(aliceToken).doesNotContain("bob");
+        assertThat(sharedBundle().substring(sharedBundle().indexOf("name: alice.team-a"))).doesNotContain("secretRef");
+        assertThat(client.secrets().inNamespace("finops-system").withName(Names.CREDENTIALS_SECRET).get().getData()).doesNotContainKey("vk-alice.token");
+
+        // a rotation in team-a reaches the shared gateway; removing the label takes the key away again
+        String rotated = "vk-alice-rotated-0123456789abcdef";
+        Secret secret = client.secrets().inNamespace(NS).withName("vk-alice").get();
+        secret.setData(Map.of("token", Base64.getEncoder().encodeToString(rotated.getBytes(StandardCharsets.UTF_8))));
+        cluster.edit(secret, "/data");
+        await().atMost(WAIT).untilAsserted(() -> assertThat(sharedBundle()).contains("tokenSha256: " + ResourceValidator.sha256Hex(rotated)));
+        teamA = client.namespaces().withName(NS).get();
+        teamA.getMetadata().setLabels(Map.of("team", "a"));
+        cluster.edit(teamA, "/metadata/labels");
+        await().atMost(WAIT).untilAsserted(() -> assertThat(sharedBundle()).doesNotContain("alice"));
+        // team-a's own bundle never changed shape
+        assertThat(bundle()).contains("name: alice\n");
+    }
+
+    String sharedBundle() {
+        ConfigMap cm = client.configMaps().inNamespace("finops-system").withName(Names.BUNDLE_CONFIG_MAP).get();
+        return cm == null ? "" : cm.getData().get(Names.BUNDLE_KEY);
     }
 }

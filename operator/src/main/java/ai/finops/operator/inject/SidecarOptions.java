@@ -41,6 +41,11 @@ public final class SidecarOptions {
     /** The settings; an impossible value is an {@link IllegalArgumentException} naming it. */
     public SidecarSettings settings() {
         return new SidecarSettings(image, port, port + 1, logLevel, SidecarSettings.Mode.of(mode), gatewayUrl,
-                new SidecarSettings.Resources(cpu, memory, cpuLimit, memoryLimit));
+                new SidecarSettings.Resources(unset(cpu), unset(memory), unset(cpuLimit), unset(memoryLimit)));
+    }
+
+    /** An empty value (the chart's way to leave a request or limit out) is none. */
+    private static String unset(String value) {
+        return value == null || value.isBlank() ? null : value;
     }
 }
