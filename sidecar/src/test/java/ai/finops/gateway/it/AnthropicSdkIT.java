@@ -105,18 +105,9 @@ class AnthropicSdkIT {
         String input = "{\"command\":\"ls -la /tmp && echo \\\"done\\\"\",\"description\":\"List files\"}";
         simulator.enqueue(Reply.toolUse("Bash", input, 7));
         AnthropicClient claudeCode = client.withOptions(o -> o.putHeader("user-agent", "claude-cli/2.1.328 (external, sdk-cli)"));
-        MessageAccumulator acc = MessageAccumulator.create();
-        int[] fragments = {0};
-        try (StreamResponse<RawMessageStreamEvent> stream = claudeCode.messages().createStreaming(params("sonnet-model"))) {
-            stream.stream().forEach(e -> {
-                acc.accumulate(e);
-                if (e.isContentBlockDelta() && e.asContentBlockDelta().delta().isInputJson()) {
-                    fragments[0]++;
-                }
-            });
-        }
-        Message message = acc.message();
-        assertThat(fragments[0]).isEqualTo(7);
+        StreamedMessage streamed = StreamedMessage.read(claudeCode.messages().createStreaming(params("sonnet-model")));
+        Message message = streamed.message();
+        assertThat(streamed.inputJsonFragments()).isEqualTo(7);
         assertThat(message.stopReason()).contains(StopReason.TOOL_USE);
         ContentBlock block = message.content().get(0);
         assertThat(block.isToolUse()).isTrue();

@@ -115,18 +115,9 @@ class OpenAiProvidersIT {
         simulator.enqueue(Reply.toolUse("Bash", input, 7), Reply.text("Listed."));
         MessageCreateParams first = MessageCreateParams.builder().model("openai/gpt-5").maxTokens(1024).system("Be brief.")
                 .addTool(bash()).addUserMessage("List /tmp").build();
-        MessageAccumulator acc = MessageAccumulator.create();
-        int[] fragments = {0};
-        try (StreamResponse<RawMessageStreamEvent> stream = client.messages().createStreaming(first)) {
-            stream.stream().forEach(e -> {
-                acc.accumulate(e);
-                if (e.isContentBlockDelta() && e.asContentBlockDelta().delta().isInputJson()) {
-                    fragments[0]++;
-                }
-            });
-        }
-        Message message = acc.message();
-        assertThat(fragments[0]).isEqualTo(7);
+        StreamedMessage streamed = StreamedMessage.read(client.messages().createStreaming(first));
+        Message message = streamed.message();
+        assertThat(streamed.inputJsonFragments()).isEqualTo(7);
         assertThat(message.stopReason()).contains(StopReason.TOOL_USE);
         ContentBlock toolUse = message.content().get(0);
         assertThat(toolUse.asToolUse().name()).isEqualTo("Bash");

@@ -18,7 +18,6 @@ import com.anthropic.client.okhttp.AnthropicOkHttpClient;
 import com.anthropic.core.http.StreamResponse;
 import com.anthropic.errors.AnthropicServiceException;
 import com.anthropic.errors.UnauthorizedException;
-import com.anthropic.helpers.MessageAccumulator;
 import com.anthropic.models.messages.Message;
 import com.anthropic.models.messages.MessageCreateParams;
 import com.anthropic.models.messages.RawMessageStreamEvent;
@@ -98,19 +97,10 @@ class RelayIT {
         String input = "{\"command\":\"ls -la /tmp && echo \\\"done\\\"\",\"description\":\"List files\"}";
         simulator.enqueue(Reply.toolUse("Bash", input, 7));
         AnthropicClient claudeCode = anthropic(KEY).withOptions(o -> o.putHeader("user-agent", "claude-cli/2.1.328 (external, sdk-cli)"));
-        MessageAccumulator acc = MessageAccumulator.create();
-        int[] fragments = {0};
-        try (StreamResponse<RawMessageStreamEvent> stream = claudeCode.messages().createStreaming(
-                MessageCreateParams.builder().model("sonnet-model").maxTokens(1024).addUserMessage("list /tmp").build())) {
-            stream.stream().forEach(e -> {
-                acc.accumulate(e);
-                if (e.isContentBlockDelta() && e.asContentBlockDelta().delta().isInputJson()) {
-                    fragments[0]++;
-                }
-            });
-        }
-        Message message = acc.message();
-        assertThat(fragments[0]).isEqualTo(7);
+        StreamedMessage streamed = StreamedMessage.read(claudeCode.messages().createStreaming(
+                MessageCreateParams.builder().model("sonnet-model").maxTokens(1024).addUserMessage("list /tmp").build()));
+        Message message = streamed.message();
+        assertThat(streamed.inputJsonFragments()).isEqualTo(7);
         assertThat(message.stopReason()).contains(StopReason.TOOL_USE);
         assertThat(message.content().get(0).asToolUse()._input().toString()).contains("ls -la /tmp");
         // the shared gateway's rule matched the user agent the client sent to the sidecar
