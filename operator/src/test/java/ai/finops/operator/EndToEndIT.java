@@ -150,6 +150,67 @@ class EndToEndIT {
         }
     }
 
+    /**
+     * The via-gateway journey: providers, their keys and the rules live in the shared gateway's
+     * namespace; the dev namespace (labelled for the shared gateway) holds only alice's VirtualKey. A
+     * pod injected in via-gateway mode relays Claude Code to the shared gateway, which routes it.
+     */
+    @Test
+    void aViaGatewayPodIsRoutedByTheSharedGatewayWithNoProviderKeyInItsNamespace(@TempDir Path tmp) throws Exception {
+        String shared = "finops-system";
+        try (MockCluster cluster = new MockCluster().namespace(shared);
+                Simulator simulator = Simulator.start(SimulatorOptions.builder().requiredApiKey(PROVIDER_KEY).build());
+                FinopsOperator operator = FinopsOperator.start(cluster.operatorClient(),
+                        FinopsOperator.Settings.of(Set.of(), null).withSharedGateway(shared),
+                        new OperatorMetrics(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)))) {
+            var client = cluster.client;
+            client.resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder().withNewMetadata().withName(NS)
+                    .addToLabels(BundleReconciler.SHARED_GATEWAY_LABEL, "enabled").endMetadata().build()).create();
+            client.resource(secret(shared, "anthropic-key", Map.of("apiKey", PROVIDER_KEY))).create();
+            client.resource(anthropic(shared, "anthropic-sim", simulator.baseUrl(), "anthropic-key")).create();
+            client.resource(rule(shared, "claude-code", "model == \"sonnet-model\"", "anthropic-sim/claude-sonnet-4-6")).create();
+            client.resource(key(NS, "alice", "vk-alice")).create();
+
+            KubeletVolume bundle = new KubeletVolume(tmp.resolve("bundle"));
+            KubeletVolume credentials = new KubeletVolume(tmp.resolve("credentials"));
+            try (var cmInformer = project(client.configMaps().inNamespace(shared).withName(Names.BUNDLE_CONFIG_MAP).runnableInformer(0),
+                            bundle, EndToEndIT::configMapFiles);
+                    var secretInformer = project(client.secrets().inNamespace(shared).withName(Names.CREDENTIALS_SECRET).runnableInformer(0),
+                            credentials, EndToEndIT::secretFiles)) {
+                await().atMost(WAIT).until(() -> Files.exists(bundle.dir().resolve("bundle.yaml"))
+                        && Files.readString(bundle.dir().resolve("bundle.yaml")).contains("name: alice." + NS)
+                        && Files.exists(credentials.dir().resolve("anthropic-key.apiKey")));
+                Secret devCredentials = client.secrets().inNamespace(NS).withName(Names.CREDENTIALS_SECRET).get();
+                assertThat(devCredentials == null || devCredentials.getData() == null || devCredentials.getData().isEmpty())
+                        .as("no provider key in the dev namespace").isTrue();
+
+                try (Gateway gateway = Gateway.start(List.of(bundle.dir()), credentials.dir(), name -> null, "127.0.0.1", 0, 0)) {
+                    String sharedUrl = "http://127.0.0.1:" + gateway.apiPort();
+                    io.fabric8.kubernetes.api.model.PodSpec spec = new io.fabric8.kubernetes.api.model.PodSpecBuilder()
+                            .addNewContainer().withName("devbox").withImage("devbox").endContainer().build();
+                    var injector = new ai.finops.operator.inject.SidecarInjector(ai.finops.operator.inject.SidecarSettings.defaults()
+                            .withMode(ai.finops.operator.inject.SidecarSettings.Mode.VIA_GATEWAY, sharedUrl));
+                    assertThat(injector.inject(spec, Map.of(), new java.util.HashMap<>(Map.of("finops.ai/virtual-key", "alice")),
+                            name -> client.resources(ai.finops.crds.VirtualKey.class).inNamespace(NS).withName(name).get().getSpec().secretRef)
+                            .injected()).isTrue();
+                    assertThat(spec.getVolumes()).noneMatch(v -> v.getSecret() != null);
+                    List<String> args = spec.getInitContainers().get(0).getArgs();
+                    String token = new String(Base64.getDecoder().decode(
+                            client.secrets().inNamespace(NS).withName("vk-alice").get().getData().get("token")), StandardCharsets.UTF_8);
+
+                    try (Gateway sidecar = Gateway.relay(java.net.URI.create(args.get(args.indexOf("--relay-to") + 1)), token,
+                            "127.0.0.1", null, 0, 0)) {
+                        AnthropicClient claudeCode = AnthropicOkHttpClient.builder().baseUrl("http://127.0.0.1:" + sidecar.apiPort() + "/anthropic")
+                                .authToken(token).maxRetries(0).build();
+                        assertThat(claudeCode.messages().create(sonnet()).content()).isNotEmpty();
+                        assertThat(lastModel(simulator)).isEqualTo("claude-sonnet-4-6");
+                        assertThat(gateway.metrics().scrape()).contains("virtual_key=\"alice." + NS + "\"");
+                    }
+                }
+            }
+        }
+    }
+
     static String lastModel(Simulator simulator) {
         var requests = simulator.requests();
         String body = new String(requests.get(requests.size() - 1).body(), StandardCharsets.UTF_8);
