@@ -16,6 +16,7 @@ fi
 command -v nginx >/dev/null || { echo "nginx is needed: apt-get install -y nginx-light" >&2; exit 1; }
 
 SIM_PORT=${SIM_PORT:-19991}; NGINX_PORT=${NGINX_PORT:-19992}; GW_PORT=${GW_PORT:-19993}; GW_ADMIN=${GW_ADMIN:-19994}
+RELAY_PORT=${RELAY_PORT:-19995}; RELAY_ADMIN=${RELAY_ADMIN:-19996}
 KEY=vk-bench-0123456789abcdef
 WORK=$(mktemp -d)
 pids=()
@@ -98,6 +99,10 @@ YAML
 FINOPS_LOG_LEVEL=WARN java "${JAVA_OPTS[@]}" -jar "$GATEWAY_JAR" --config "$WORK/config" --port "$GW_PORT" --admin-port "$GW_ADMIN" \
   > "$WORK/gateway.log" 2>&1 & pids+=($!)
 
+# a via-gateway sidecar in front of the gateway: what that mode adds over a direct sidecar
+FINOPS_LOG_LEVEL=WARN java "${JAVA_OPTS[@]}" -jar "$GATEWAY_JAR" --relay-to "http://127.0.0.1:$GW_PORT" --bind 127.0.0.1 \
+  --port "$RELAY_PORT" --admin-port "$RELAY_ADMIN" > "$WORK/relay.log" 2>&1 & pids+=($!)
+
 wait_port() {
   for _ in $(seq 1 150); do
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
@@ -105,18 +110,19 @@ wait_port() {
   done
   echo "$2 did not start; its log:" >&2; cat "$WORK/$2.log" >&2; exit 1
 }
-wait_port "$SIM_PORT" simulator; wait_port "$NGINX_PORT" nginx; wait_port "$GW_PORT" gateway
+wait_port "$SIM_PORT" simulator; wait_port "$NGINX_PORT" nginx; wait_port "$GW_PORT" gateway; wait_port "$RELAY_PORT" relay
 
 DIRECT=http://127.0.0.1:$SIM_PORT/v1/messages?beta=true
 NGINX=http://127.0.0.1:$NGINX_PORT/v1/messages?beta=true
 GATEWAY=http://127.0.0.1:$GW_PORT/anthropic/v1/messages?beta=true
+RELAY=http://127.0.0.1:$RELAY_PORT/anthropic/v1/messages?beta=true
 
 if [ $SMOKE = 1 ]; then SECONDS_EACH=2; WARMUP=1; RATE=200; STREAM_RATE=100; CONNS=8
 else SECONDS_EACH=${BENCH_SECONDS:-15}; WARMUP=${BENCH_WARMUP:-5}; RATE=2000; STREAM_RATE=500; CONNS=32; fi
 
 RESULTS=$WORK/results.jsonl
 # Warm every target (JIT, pools) before anything is measured.
-for url in "$DIRECT" "$NGINX" "$GATEWAY"; do
+for url in "$DIRECT" "$NGINX" "$GATEWAY" "$RELAY"; do
   java "${JAVA_OPTS[@]}" -jar "$BENCH_JAR" --url "$url" --name warmup --key "$KEY" --connections 8 --seconds "$WARMUP" --warmup 0 > /dev/null
   java "${JAVA_OPTS[@]}" -jar "$BENCH_JAR" --url "$url" --name warmup --key "$KEY" --connections 8 --seconds "$WARMUP" --warmup 0 --stream > /dev/null
 done
@@ -127,8 +133,8 @@ load() {   # name url args...
 }
 for scenario in "rate:$RATE:" "rate:$STREAM_RATE:--stream" "closed:$CONNS:"; do
   IFS=: read -r mode n extra <<< "$scenario"
-  for target in direct nginx gateway; do
-    case $target in direct) url=$DIRECT ;; nginx) url=$NGINX ;; gateway) url=$GATEWAY ;; esac
+  for target in direct nginx gateway relay; do
+    case $target in direct) url=$DIRECT ;; nginx) url=$NGINX ;; gateway) url=$GATEWAY ;; relay) url=$RELAY ;; esac
     if [ "$mode" = rate ]; then load "$target" "$url" --rate "$n" $extra; else load "$target" "$url" --connections "$n" $extra; fi
   done
 done
@@ -154,6 +160,12 @@ for key, t in by.items():
         else:
             print(f'{key}: peak throughput gateway/nginx {g["throughput"]/max(n["throughput"],1e-9):.2f}x, '
                   f'gateway/direct {g["throughput"]/max(d["throughput"],1e-9):.2f}x (target: >= 0.8x nginx)')
+    if {"gateway", "relay"} <= t.keys():
+        g, r = t["gateway"], t["relay"]
+        if key.startswith("rate"):
+            print(f'{key}: via-gateway sidecar adds p50/p99 over the gateway: {r["p50_ms"]-g["p50_ms"]:+.3f}/{r["p99_ms"]-g["p99_ms"]:+.3f} ms')
+        else:
+            print(f'{key}: peak throughput relay+gateway/gateway {r["throughput"]/max(g["throughput"],1e-9):.2f}x')
 print(f'errors: {errors}')
 sys.exit(1 if errors else 0)
 PY

@@ -67,6 +67,9 @@ public final class Gateway implements AutoCloseable {
     public static Gateway relay(URI target, String key, String bind, String adminBind, Integer port, Integer adminPort) throws Exception {
         Relay relay = new Relay(UpstreamEndpoint.of(target, "https".equalsIgnoreCase(target.getScheme()) ? new TlsContexts().forCa(null) : null),
                 key == null || key.isBlank() ? null : key.trim());
+        org.slf4j.LoggerFactory.getLogger(Gateway.class).atInfo().addKeyValue("target", relay.endpoint())
+                .addKeyValue("virtual_key", relay.key() != null ? "set" : "none")
+                .log("relay mode: every request goes to the shared gateway; no resources, no provider credentials");
         return start(List.of(), null, name -> null, bind, adminBind, port, adminPort, relay);
     }
 

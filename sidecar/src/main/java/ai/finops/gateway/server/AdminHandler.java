@@ -49,8 +49,8 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             case "/healthz" -> text(HttpResponseStatus.OK, "ok\n", "text/plain; charset=utf-8");
             case "/readyz" -> gateway.draining()
                     ? text(HttpResponseStatus.SERVICE_UNAVAILABLE, "shutting down\n", "text/plain; charset=utf-8")
-                    : text(HttpResponseStatus.OK, "ready (config generation " + gateway.snapshots().current().generation() + ")\n",
-                            "text/plain; charset=utf-8");
+                    : text(HttpResponseStatus.OK, gateway.relay() != null ? "ready (relaying to " + gateway.relay().endpoint() + ")\n"
+                            : "ready (config generation " + gateway.snapshots().current().generation() + ")\n", "text/plain; charset=utf-8");
             case "/metrics" -> text(HttpResponseStatus.OK, gateway.metrics().scrape(), "text/plain; version=0.0.4; charset=utf-8");
             case "/explain" -> request.method().equals(HttpMethod.POST)
                     ? explain(request)
