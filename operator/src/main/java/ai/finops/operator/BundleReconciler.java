@@ -80,6 +80,9 @@ public final class BundleReconciler implements Reconciler<Namespace> {
     private InformerEventSource<Secret, Namespace> secrets;
     private InformerEventSource<ConfigMap, Namespace> configMaps;
     private InformerEventSource<Namespace, Namespace> sharingNamespaces;   // null without a shared gateway
+    /** Re-bundles the shared gateway after a write of ours it must see (whose own event JOSDK filters out). */
+    private final io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource<Namespace> sharedGatewayTrigger =
+            new io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource<>("shared-gateway-trigger");
 
     /**
      * @param namespaces the namespaces to serve; empty = all
@@ -132,7 +135,7 @@ public final class BundleReconciler implements Reconciler<Namespace> {
                 .withOnUpdateFilter((now, before) -> sharesKeys(now) != sharesKeys(before))
                 .withOnDeleteFilter((n, unknown) -> sharesKeys(n))
                 .build(), context);
-        return List.of(deployments, rules, keys, secrets, configMaps, sharingNamespaces);
+        return List.of(deployments, rules, keys, secrets, configMaps, sharingNamespaces, sharedGatewayTrigger);
     }
 
     static boolean sharesKeys(Namespace namespace) {
@@ -194,6 +197,9 @@ public final class BundleReconciler implements Reconciler<Namespace> {
             Secret generated = VirtualKeySecrets.generateIfMissing(client, vk, secretsByName, tokens);
             if (generated != null) {
                 secrets.handleRecentResourceCreate(ResourceID.fromResource(generated), generated);
+                if (sharedGateway != null && !ns.equals(sharedGateway) && sharesKeys(namespace)) {
+                    sharedGatewayTrigger.propagateEvent(new ResourceID(sharedGateway));   // a new token for the shared gateway
+                }
                 secretsByName.put(generated.getMetadata().getName(), generated);
                 metrics.write("secret", "virtual-key-token");
                 LOG.atInfo().addKeyValue("namespace", ns).addKeyValue("virtual_key", vk.getMetadata().getName())

@@ -95,4 +95,51 @@ class ExamplesIT {
             assertThat(e.getValue()).isEqualTo("sonnet-model");
         });
     }
+
+    @Test
+    void theViaGatewayExampleKeepsProviderKeysInTheSharedGatewaysNamespace() throws Exception {
+        String shared = "finops-system";
+        try (MockCluster cluster = new MockCluster().namespace(shared);
+                FinopsOperator operator = FinopsOperator.start(cluster.operatorClient(),
+                        FinopsOperator.Settings.of(Set.of(), null).withSharedGateway(shared),
+                        new OperatorMetrics(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)))) {
+            cluster.client.resource(Resources.secret(shared, "anthropic-api", Map.of("apiKey", "sk-ant-example"))).create();
+            for (String file : new String[] {"shared-gateway.yaml", "dev.yaml"}) {
+                try (InputStream in = Files.newInputStream(EXAMPLES.resolve("via-gateway").resolve(file))) {
+                    for (HasMetadata r : cluster.client.load(in).items()) {
+                        if (r instanceof Pod) {
+                            continue;   // the webhook's part, below
+                        }
+                        if (r.getMetadata().getNamespace() == null && !(r instanceof io.fabric8.kubernetes.api.model.Namespace)) {
+                            r.getMetadata().setNamespace(shared);
+                        }
+                        cluster.client.resource(r).create();
+                    }
+                }
+            }
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+                var bundle = cluster.client.configMaps().inNamespace(shared).withName(ai.finops.operator.bundle.Names.BUNDLE_CONFIG_MAP).get();
+                assertThat(bundle).isNotNull();
+                assertThat(bundle.getData().get(ai.finops.operator.bundle.Names.BUNDLE_KEY))
+                        .contains("name: claude-code-sonnet", "name: alice.dev", "limitUsd: \"50.00\"");
+            });
+            var devCredentials = cluster.client.secrets().inNamespace("dev").withName(ai.finops.operator.bundle.Names.CREDENTIALS_SECRET).get();
+            assertThat(devCredentials == null || devCredentials.getData() == null || devCredentials.getData().isEmpty()).isTrue();
+        }
+
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        PrintStream original = System.out;
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            assertThat(new CommandLine(new InjectCommand()).execute("-f", EXAMPLES.resolve("via-gateway/dev.yaml").toString(),
+                    "--resources", EXAMPLES.resolve("via-gateway").toString(),
+                    "--sidecar-gateway-url", "http://finops-gateway.finops-system.svc:8080")).isZero();
+        } finally {
+            System.setOut(original);
+        }
+        Pod pod = Serialization.unmarshal(java.util.Arrays.stream(out.toString(StandardCharsets.UTF_8).split("(?m)^---\\s*$"))
+                .filter(doc -> doc.contains("kind: \"Pod\"")).findFirst().orElseThrow(), Pod.class);
+        assertThat(pod.getSpec().getInitContainers().get(0).getArgs()).containsSequence("--relay-to", "http://finops-gateway.finops-system.svc:8080");
+        assertThat(pod.getSpec().getVolumes()).noneMatch(v -> v.getSecret() != null || v.getConfigMap() != null);
+    }
 }
