@@ -143,10 +143,14 @@ public final class BundleReconciler implements Reconciler<Namespace> {
         return labels != null && ENABLED.equals(labels.get(SHARED_GATEWAY_LABEL));
     }
 
-    /** A namespace, and the shared gateway's when there is one (its bundle may carry this namespace's keys). */
+    /**
+     * A namespace, and the shared gateway's when its bundle carries this namespace's keys. (A label
+     * added later re-bundles the shared gateway through its own event.)
+     */
     private Set<ResourceID> alsoShared(String namespace) {
-        return sharedGateway == null || sharedGateway.equals(namespace) ? Set.of(new ResourceID(namespace))
-                : Set.of(new ResourceID(namespace), new ResourceID(sharedGateway));
+        boolean sharing = sharedGateway != null && !sharedGateway.equals(namespace)
+                && sharingNamespaces.get(new ResourceID(namespace)).map(BundleReconciler::sharesKeys).orElse(false);
+        return sharing ? Set.of(new ResourceID(namespace), new ResourceID(sharedGateway)) : Set.of(new ResourceID(namespace));
     }
 
     private <R extends HasMetadata> InformerEventSourceConfiguration.Builder<R> watched(InformerEventSourceConfiguration.Builder<R> builder) {
@@ -206,6 +210,7 @@ public final class BundleReconciler implements Reconciler<Namespace> {
                         .addKeyValue("secret", generated.getMetadata().getName()).log("generated a token Secret for a VirtualKey");
             }
         }
+        shared = withoutCollisions(ns, shared, vks, secretsByName);
         List<VirtualKey> allKeys = shared.isEmpty() ? vks : java.util.stream.Stream.concat(vks.stream(), shared.stream()).toList();
         Bundle bundle = BundleBuilder.build(new BundleBuilder.Input(ns, pds, rrs, allKeys, referencedValues(pds, vks, secretsByName)));
         for (VirtualKey vk : shared) {
@@ -257,6 +262,47 @@ public final class BundleReconciler implements Reconciler<Namespace> {
                     });
                 });
         return shared;
+    }
+
+    /**
+     * The shared keys that take nothing from the namespace's own: a copy named like a local key, or
+     * with a local key's token, is left out (else, sorting first, it could displace the platform's own
+     * key); so are copies that share a token among themselves. Each is logged.
+     */
+    private static List<VirtualKey> withoutCollisions(String ns, List<VirtualKey> shared, List<VirtualKey> local,
+            Map<String, Secret> secretsByName) {
+        if (shared.isEmpty()) {
+            return shared;
+        }
+        Set<String> localNames = new java.util.HashSet<>();
+        Set<String> localHashes = new java.util.HashSet<>();
+        for (VirtualKey vk : local) {
+            localNames.add(vk.getMetadata().getName());
+            if (vk.getSpec() != null && vk.getSpec().tokenSha256 != null) {
+                localHashes.add(vk.getSpec().tokenSha256);
+            } else if (vk.getSpec() != null && vk.getSpec().secretRef != null && secretsByName.containsKey(vk.getSpec().secretRef.name)) {
+                String token = decode(secretsByName.get(vk.getSpec().secretRef.name)).get(tokenKey(vk));
+                if (token != null) {
+                    localHashes.add(ResourceValidator.sha256Hex(token));
+                }
+            }
+        }
+        Map<String, Long> copiesByHash = shared.stream()
+                .collect(java.util.stream.Collectors.groupingBy(vk -> vk.getSpec().tokenSha256, java.util.stream.Collectors.counting()));
+        List<VirtualKey> kept = new java.util.ArrayList<>();
+        for (VirtualKey vk : shared) {
+            String why = localNames.contains(vk.getMetadata().getName()) ? "a VirtualKey of this namespace has the same name"
+                    : localHashes.contains(vk.getSpec().tokenSha256) ? "a VirtualKey of this namespace has the same token"
+                    : copiesByHash.get(vk.getSpec().tokenSha256) > 1 ? "another shared namespace's VirtualKey has the same token"
+                    : null;
+            if (why == null) {
+                kept.add(vk);
+            } else {
+                LOG.atWarn().addKeyValue("namespace", ns).addKeyValue("virtual_key", vk.getMetadata().getName())
+                        .log("the shared gateway does not accept this VirtualKey: " + why);
+            }
+        }
+        return kept;
     }
 
     /** The decoded values of the Secrets the resources reference; no other Secret is read. */

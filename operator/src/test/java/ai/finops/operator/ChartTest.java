@@ -105,7 +105,7 @@ class ChartTest {
     @Test
     void nonDefaultValuesAddTheSharedGatewayAndMonitoring(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
         Path values = Files.writeString(tmp.resolve("values.yaml"), """
-                operator: {replicas: 1, watchNamespaces: [team-a, team-b]}
+                operator: {replicas: 1, watchNamespaces: [team-a, team-b, finops-system]}
                 webhook: {failurePolicy: Fail}
                 gateway: {enabled: true}
                 serviceMonitor: {enabled: true}
@@ -115,7 +115,7 @@ class ChartTest {
         assertThat(deployments).extracting(d -> d.getMetadata().getName()).containsExactlyInAnyOrder("finops-operator", "finops-gateway");
         deployments.forEach(d -> restricted(d.getSpec().getTemplate().getSpec()));
         Deployment operator = deployments.stream().filter(d -> d.getMetadata().getName().equals("finops-operator")).findFirst().get();
-        assertThat(operator.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs()).contains("--namespaces=team-a,team-b");
+        assertThat(operator.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs()).contains("--namespaces=team-a,team-b,finops-system");
         assertThat(objects).extracting(HasMetadata::getKind).contains("PodDisruptionBudget", "ServiceMonitor", "Service");
         assertThat(of(objects, MutatingWebhookConfiguration.class).get(0).getWebhooks()).allSatisfy(w -> assertThat(w.getFailurePolicy()).isEqualTo("Fail"));
     }
@@ -168,6 +168,8 @@ class ChartTest {
                 .hasMessageContaining("sidecar.mode via-gateway relays to the shared gateway: set gateway.enabled=true or sidecar.gatewayUrl");
         assertThatThrownBy(() -> render(t -> t.set("sidecar.mode", "via_gateway"))).hasMessageContaining("mode");
         assertThatThrownBy(() -> render(t -> t.set("sidecar.resources.limits.memory", "lots"))).hasMessageContaining("memory");
+        assertThatThrownBy(() -> render(t -> t.set("gateway.enabled", true).set("operator.watchNamespaces[0]", "team-a")))
+                .hasMessageContaining("operator.watchNamespaces must include it");
     }
 
     @Test

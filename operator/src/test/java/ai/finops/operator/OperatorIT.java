@@ -273,6 +273,19 @@ class OperatorIT {
         assertThat(sharedBundle().substring(sharedBundle().indexOf("name: alice.team-a"))).doesNotContain("secretRef");
         assertThat(client.secrets().inNamespace("finops-system").withName(Names.CREDENTIALS_SECRET).get().getData()).doesNotContainKey("vk-alice.token");
 
+        // a key of team-a cannot take a platform key's token (only its hash is needed, and hashes are no secret)
+        String platformToken = "vk-platform-0123456789abcdef";
+        client.resource(secret("finops-system", "vk-platform", Map.of("token", platformToken))).create();
+        client.resource(key("finops-system", "platform", "vk-platform")).create();
+        VirtualKey impostor = key(NS, "aaa", null);
+        impostor.getSpec().secretRef = null;
+        impostor.getSpec().tokenSha256 = ResourceValidator.sha256Hex(platformToken);
+        client.resource(impostor).create();
+        awaitReady(client.resources(VirtualKey.class).inNamespace("finops-system").withName("platform").get(), "True");
+        await().atMost(WAIT).untilAsserted(() -> assertThat(sharedBundle()).contains("name: platform\n")
+                .contains("tokenSha256: " + ResourceValidator.sha256Hex(platformToken)));
+        assertThat(sharedBundle()).doesNotContain("aaa.team-a");
+
         // a rotation in team-a reaches the shared gateway; removing the label takes the key away again
         String rotated = "vk-alice-rotated-0123456789abcdef";
         Secret secret = client.secrets().inNamespace(NS).withName("vk-alice").get();

@@ -65,6 +65,9 @@ public final class Gateway implements AutoCloseable {
      * requests that carry no credential of their own.
      */
     public static Gateway relay(URI target, String key, String bind, String adminBind, Integer port, Integer adminPort) throws Exception {
+        if (key != null && key.trim().chars().anyMatch(c -> c <= 0x20 || c >= 0x7f)) {
+            throw new IllegalArgumentException("the virtual key contains whitespace, control or non-ASCII characters");
+        }
         Relay relay = new Relay(UpstreamEndpoint.of(target, "https".equalsIgnoreCase(target.getScheme()) ? new TlsContexts().forCa(null) : null),
                 key == null || key.isBlank() ? null : key.trim());
         org.slf4j.LoggerFactory.getLogger(Gateway.class).atInfo().addKeyValue("target", relay.endpoint())

@@ -69,7 +69,12 @@ public final class Main implements Callable<Integer> {
                         + "http://finops-gateway.finops-system.svc:8080");
                 return 2;
             }
-            return serve(Gateway.relay(target, System.getenv(VIRTUAL_KEY_ENV), bind, adminBind, port, adminPort));
+            try {
+                return serve(Gateway.relay(target, System.getenv(VIRTUAL_KEY_ENV), bind, adminBind, port, adminPort));
+            } catch (IllegalArgumentException e) {
+                System.err.println(VIRTUAL_KEY_ENV + " rejected: " + e.getMessage());
+                return 2;
+            }
         }
         if (config == null || config.isEmpty()) {
             System.err.println("--config DIR is required (or FINOPS_CONFIG)");
@@ -96,16 +101,9 @@ public final class Main implements Callable<Integer> {
         return 0;
     }
 
-    /** The relay's base URL, or null when it is not one. */
+    /** The relay's base URL, or null when it is not one (the same check as a ProviderDeployment's endpoint). */
     static URI relayTarget(String value) {
-        try {
-            URI uri = new URI(value);
-            boolean web = "http".equalsIgnoreCase(uri.getScheme()) || "https".equalsIgnoreCase(uri.getScheme());
-            return web && uri.getHost() != null && uri.getRawQuery() == null && uri.getRawFragment() == null && uri.getRawUserInfo() == null
-                    ? uri : null;
-        } catch (java.net.URISyntaxException e) {
-            return null;
-        }
+        return ai.finops.crds.validation.ResourceValidator.checkEndpoint(value) == null ? URI.create(value) : null;
     }
 
     /** {@code validate DIR...}: checks folders exactly as the gateway loads them; exit 1 with every problem. */

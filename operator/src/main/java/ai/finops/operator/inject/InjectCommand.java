@@ -55,6 +55,7 @@ public final class InjectCommand implements Callable<Integer> {
         }
         ManifestInjector injector = new ManifestInjector(new SidecarInjector(settings));
         StringBuilder result = new StringBuilder();
+        int problems = 0;
         for (String document : yaml.split("(?m)^---\\s*$")) {
             if (document.isBlank()) {
                 continue;
@@ -62,11 +63,12 @@ public final class InjectCommand implements Callable<Integer> {
             HasMetadata resource = Serialization.unmarshal(document);
             SidecarInjector.Outcome outcome = injector.inject(resource, keys);
             err.println(resource.getKind() + "/" + resource.getMetadata().getName() + ": " + outcome.reason());
+            problems += outcome.problem() ? 1 : 0;
             String rendered = Serialization.asYaml(resource);
             result.append(rendered.startsWith("---") ? rendered : "---\n" + rendered);
         }
         out.print(result);
-        return 0;
+        return problems == 0 ? 0 : 1;   // every manifest is printed; a pod that asked for the sidecar and cannot have it fails the run
     }
 
     static Function<String, SecretKeyRef> fromFolder(Path dir) {

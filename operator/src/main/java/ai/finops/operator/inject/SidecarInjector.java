@@ -81,7 +81,8 @@ public final class SidecarInjector {
         }
         String keyName = annotations == null ? null : annotations.get(VIRTUAL_KEY);
         if (keyName == null || keyName.isBlank()) {
-            return Outcome.problem("no " + VIRTUAL_KEY + " annotation: which VirtualKey's token would the pod use?");
+            // not every pod of an injected namespace is a dev pod: only one that names its key asks for the sidecar
+            return Outcome.skipped("no " + VIRTUAL_KEY + " annotation: which VirtualKey's token would the pod use?");
         }
         SidecarSettings s;
         try {

@@ -65,6 +65,16 @@ public record SidecarSettings(String image, int port, int adminPort, String logL
             memoryRequest = quantity(memoryRequest, "memory request");
             cpuLimit = quantity(cpuLimit, "cpu limit");
             memoryLimit = quantity(memoryLimit, "memory limit");
+            atMost(cpuRequest, cpuLimit, "cpu");
+            atMost(memoryRequest, memoryLimit, "memory");
+        }
+
+        /** The API server refuses a pod whose request exceeds its limit: refuse it here, before the pod is changed. */
+        private static void atMost(String request, String limit, String what) {
+            if (request != null && limit != null && io.fabric8.kubernetes.api.model.Quantity.getAmountInBytes(new io.fabric8.kubernetes.api.model.Quantity(request))
+                    .compareTo(io.fabric8.kubernetes.api.model.Quantity.getAmountInBytes(new io.fabric8.kubernetes.api.model.Quantity(limit))) > 0) {
+                throw new IllegalArgumentException("the sidecar's " + what + " request " + request + " exceeds its limit " + limit);
+            }
         }
     }
 
@@ -77,6 +87,12 @@ public record SidecarSettings(String image, int port, int adminPort, String logL
         }
         if (gatewayUrl != null && gatewayUrl.isBlank()) {
             gatewayUrl = null;
+        }
+        if (gatewayUrl != null) {
+            String problem = ai.finops.crds.validation.ResourceValidator.checkEndpoint(gatewayUrl);
+            if (problem != null) {
+                throw new IllegalArgumentException("the shared gateway URL " + problem);
+            }
         }
         if (!LOG_LEVEL.matcher(logLevel).matches()) {
             throw new IllegalArgumentException("unknown log level '" + logLevel + "' (TRACE, DEBUG, INFO, WARN, ERROR or OFF)");
@@ -110,13 +126,19 @@ public record SidecarSettings(String image, int port, int adminPort, String logL
             p = Integer.parseInt(value);
         }
         String modeValue = annotations.get(MODE_ANNOTATION);
-        Resources r = new Resources(annotations.getOrDefault(CPU_ANNOTATION, resources.cpuRequest()),
-                annotations.getOrDefault(MEMORY_ANNOTATION, resources.memoryRequest()),
-                annotations.getOrDefault(CPU_LIMIT_ANNOTATION, resources.cpuLimit()),
-                annotations.getOrDefault(MEMORY_LIMIT_ANNOTATION, resources.memoryLimit()));
+        Resources r = new Resources(override(annotations, CPU_ANNOTATION, resources.cpuRequest()),
+                override(annotations, MEMORY_ANNOTATION, resources.memoryRequest()),
+                override(annotations, CPU_LIMIT_ANNOTATION, resources.cpuLimit()),
+                override(annotations, MEMORY_LIMIT_ANNOTATION, resources.memoryLimit()));
         return new SidecarSettings(annotations.getOrDefault(IMAGE_ANNOTATION, image), p, p == port ? adminPort : p + 1,
                 annotations.getOrDefault(LOG_LEVEL_ANNOTATION, logLevel).toUpperCase(Locale.ROOT),
                 modeValue == null ? mode : Mode.of(modeValue), gatewayUrl, r);
+    }
+
+    /** An annotation's value, {@code ""} meaning none (to drop a limit for one pod), or the default when absent. */
+    private static String override(Map<String, String> annotations, String name, String fallback) {
+        String value = annotations.get(name);
+        return value == null ? fallback : value.isBlank() ? null : value.trim();
     }
 
     private static String quantity(String value, String what) {

@@ -28,10 +28,12 @@ class InjectCommandTest {
     static final String SHARED_GATEWAY = "http://finops-gateway.finops-system.svc:8080";
 
     static String run(Path input) {
-        return run(input, "--sidecar-gateway-url", SHARED_GATEWAY).out();
+        Run run = run(input, "--sidecar-gateway-url", SHARED_GATEWAY);
+        assertThat(run.code()).as(run.err()).isZero();
+        return run.out();
     }
 
-    record Run(String out, String err) {}
+    record Run(int code, String out, String err) {}
 
     static Run run(Path input, String... options) {
         InjectCommand command = new InjectCommand();
@@ -42,8 +44,7 @@ class InjectCommandTest {
         java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("-f", input.toString(), "--resources", DIR.resolve("resources").toString()));
         args.addAll(java.util.List.of(options));
         int code = new CommandLine(command).execute(args.toArray(String[]::new));
-        assertThat(code).isZero();
-        return new Run(out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
 
     @ParameterizedTest
@@ -129,6 +130,7 @@ class InjectCommandTest {
     @Test
     void aPodThatCannotHaveWhatItAsksForIsLeftAloneWithTheReason(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
         Run noGateway = run(DIR.resolve("via-gateway.yaml"), new String[0]);
+        assertThat(noGateway.code()).as("a pod that cannot be injected as asked fails the run").isEqualTo(1);
         assertThat(noGateway.err()).contains("via-gateway mode, but no shared gateway is configured");
         assertThat(Serialization.unmarshal(noGateway.out(), Pod.class).getSpec().getInitContainers()).isEmpty();
         Path typo = tmp.resolve("typo.yaml");
@@ -138,5 +140,14 @@ class InjectCommandTest {
         assertThat(Serialization.unmarshal(unknownMode.out(), Pod.class).getSpec().getInitContainers()).isEmpty();
         Files.writeString(typo, Files.readString(DIR.resolve("via-gateway.yaml")).replace("memory-limit: 384Mi", "memory-limit: lots"));
         assertThat(run(typo, "--sidecar-gateway-url", SHARED_GATEWAY).err()).contains("memory limit 'lots' is not a Kubernetes quantity");
+        Files.writeString(typo, Files.readString(DIR.resolve("via-gateway.yaml")).replace("finops.ai/sidecar-cpu: 100m", "finops.ai/sidecar-memory: 1Gi"));
+        assertThat(run(typo, "--sidecar-gateway-url", SHARED_GATEWAY).err()).contains("the sidecar's memory request 1Gi exceeds its limit 384Mi");
+        Files.writeString(typo, Files.readString(DIR.resolve("via-gateway.yaml")).replace("finops.ai/sidecar-memory-limit: 384Mi",
+                "finops.ai/sidecar-memory-limit: \"\""));
+        Pod unlimited = Serialization.unmarshal(run(typo, "--sidecar-gateway-url", SHARED_GATEWAY).out(), Pod.class);
+        assertThat(unlimited.getSpec().getInitContainers().get(0).getResources().getLimits()).as("an empty annotation drops the limit").isNullOrEmpty();
+        Run badUrl = run(DIR.resolve("dev-pod.yaml"), "--sidecar-gateway-url", "http://finops_gateway:8080?x=1");
+        assertThat(badUrl.code()).isEqualTo(2);
+        assertThat(badUrl.err()).contains("sidecar settings rejected: the shared gateway URL");
     }
 }

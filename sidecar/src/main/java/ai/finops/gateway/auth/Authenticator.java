@@ -45,6 +45,12 @@ public final class Authenticator {
         return new Result(key, 0, null);
     }
 
+    /** The token the request presents, as {@link #authenticate} reads it, or null when it presents none. */
+    public static String presentedToken(HttpHeaders headers) {
+        String token = token(headers);
+        return token == null || token.isEmpty() ? null : token;
+    }
+
     static String token(HttpHeaders headers) {
         String vk = headers.get(VIRTUAL_KEY_HEADER);
         if (vk != null) {

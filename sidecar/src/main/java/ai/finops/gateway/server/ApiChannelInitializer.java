@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
 
 /** The client-facing pipeline, one concern per handler. */
 final class ApiChannelInitializer extends ChannelInitializer<Channel> {
-    /** A keep-alive connection with nothing in flight for this long is closed. */
+    /** A keep-alive connection with nothing in flight for this long is closed (a request being served keeps it). */
     private static final int CLIENT_IDLE_SECONDS = 620;
 
     private final GatewayContext gateway;
@@ -33,7 +33,11 @@ final class ApiChannelInitializer extends ChannelInitializer<Channel> {
         p.addLast("idle", new IdleStateHandler(0, 0, CLIENT_IDLE_SECONDS, TimeUnit.SECONDS) {
             @Override
             protected void channelIdle(io.netty.channel.ChannelHandlerContext ctx, io.netty.handler.timeout.IdleStateEvent evt) {
-                ctx.close();
+                io.netty.channel.ChannelHandler api = ctx.pipeline().get("api");
+                boolean busy = api instanceof ApiHandler h ? h.busy() : api instanceof RelayHandler r && r.busy();
+                if (!busy) {
+                    ctx.close();
+                }
             }
         });
         p.addLast("http", new HttpServerCodec(8192, 64 * 1024, 64 * 1024));

@@ -61,11 +61,16 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
-        if (active != null) {
-            queued.add(request);     // a pipelined request waits for the one in flight
+        if (active != null || !queued.isEmpty()) {
+            queued.add(request);     // a pipelined request waits for those before it
             return;
         }
         handle(ctx, request);
+    }
+
+    /** A request is being served: the connection is not idle, however long the answer takes. */
+    boolean busy() {
+        return active != null;
     }
 
     private void handle(ChannelHandlerContext ctx, FullHttpRequest request) {
@@ -194,10 +199,26 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private void exchangeDone(ChannelHandlerContext ctx) {
         active = null;
         gateway.inFlight().decrementAndGet();
+        if (!queued.isEmpty()) {
+            ctx.executor().execute(() -> handleNext(ctx));
+        }
+    }
+
+    /** The next pipelined request, once the one before it has ended; none when the client has gone. */
+    private void handleNext(ChannelHandlerContext ctx) {
+        if (active != null) {
+            return;
+        }
         FullHttpRequest next = queued.poll();
-        if (next != null && ctx.channel().isActive()) {
-            ctx.executor().execute(() -> handle(ctx, next));
-        } else if (next != null) {
+        if (next == null) {
+            return;
+        }
+        if (ctx.channel().isActive()) {
+            handle(ctx, next);
+            if (active == null && !queued.isEmpty()) {
+                ctx.executor().execute(() -> handleNext(ctx));   // answered at once: the next one in turn
+            }
+        } else {
             next.release();
         }
     }

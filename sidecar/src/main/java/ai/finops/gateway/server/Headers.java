@@ -50,11 +50,6 @@ public final class Headers {
         }
     }
 
-    /** True when the request carries a credential of its own (a key the client chose). */
-    public static boolean hasCredential(HttpHeaders headers) {
-        return headers.contains("authorization") || headers.contains("x-api-key") || headers.contains("x-bf-vk");
-    }
-
     /** Copies provider response headers that may go to the client. */
     public static void copyResponseHeaders(HttpHeaders from, HttpHeaders to, boolean keepContentLength) {
         for (Map.Entry<String, String> e : from) {

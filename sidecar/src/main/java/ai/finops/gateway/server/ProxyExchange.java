@@ -15,7 +15,7 @@ import ai.finops.gateway.routing.Deployment;
 import ai.finops.gateway.routing.Resolution;
 import ai.finops.gateway.translate.AnthropicStreamScanner;
 import ai.finops.gateway.translate.RequestBody;
-import ai.finops.gateway.translate.SseScanner;
+import ai.finops.gateway.translate.SseFramer;
 import ai.finops.gateway.translate.Usage;
 import ai.finops.gateway.upstream.UpstreamListener;
 import io.netty.buffer.ByteBuf;
@@ -94,9 +94,8 @@ final class ProxyExchange implements UpstreamListener {
     private String upstreamRequestId;
 
     private boolean sse;
-    private SseScanner sseScanner;
+    private SseFramer framer;          // whole events on, an unfinished one held
     private AnthropicStreamScanner streamScanner;
-    private ByteBuf pending;           // SSE bytes not yet forming a complete event
     private CompositeByteBuf scannedBody;  // a non-streaming body, for its usage
     private ResponseTranscoder transcoder; // a provider's stream format to Anthropic SSE, or null
     private HttpResponse wholeHead;        // a response read whole (a provider error, a body to rewrite) before answering
@@ -286,7 +285,7 @@ final class ProxyExchange implements UpstreamListener {
         }
         response.headers().set(Headers.GATEWAY_REQUEST_ID, requestId);
         if (sse) {
-            sseScanner = new SseScanner();
+            framer = new SseFramer();
             streamScanner = new AnthropicStreamScanner(usage);
         } else if (status < 300) {
             scannedBody = client.alloc().compositeBuffer();
@@ -337,41 +336,30 @@ final class ProxyExchange implements UpstreamListener {
 
     /**
      * Forwards the complete events of {@code chunk}. The common case (a chunk holding whole events)
-     * forwards the chunk itself; bytes of an unfinished event wait in {@link #pending}.
+     * forwards the chunk itself; bytes of an unfinished event wait in the {@link SseFramer}.
      */
     private void relayEvents(ByteBuf chunk, boolean last) {
         if (chunk.isReadable()) {
-            boolean direct = pending == null || !pending.isReadable();
-            ByteBuf buf = direct ? chunk : pending.writeBytes(chunk);
-            int complete = sseScanner.scan(buf, streamScanner);
+            ByteBuf events = framer.next(chunk, client.alloc(), streamScanner);
             if (streamScanner.malformed() != null) {
+                if (events != null) {
+                    events.release();
+                }
                 failMidStream("malformed", "the provider sent a malformed stream: " + streamScanner.malformed());
                 return;
-            }
-            ByteBuf events = null;
-            if (complete > 0) {
-                events = direct ? chunk.readRetainedSlice(complete) : buf.readBytes(complete);
-            }
-            if (direct && chunk.isReadable()) {
-                if (pending == null) {
-                    pending = client.alloc().buffer(chunk.readableBytes());
-                }
-                pending.writeBytes(chunk);
-            } else if (!direct) {
-                pending.discardSomeReadBytes();
             }
             if (events != null) {
                 client.writeAndFlush(new DefaultHttpContent(events));
             }
         }
         if (last) {
-            if (pending != null && pending.isReadable() && !SseScanner.onlyLineBreaks(pending)) {
+            if (framer.holdsPartialEvent()) {
                 failMidStream("malformed", "the provider's stream ended inside an event");
             } else if (!streamScanner.complete() && !streamScanner.upstreamError()) {
                 failMidStream("truncated", "the provider's stream ended before the message was complete");
             } else {
-                finish(pending != null && pending.isReadable() ? new DefaultLastHttpContent(pending.readRetainedSlice(pending.readableBytes()))
-                        : LastHttpContent.EMPTY_LAST_CONTENT, "ok");
+                ByteBuf tail = framer.takeHeld();
+                finish(tail != null ? new DefaultLastHttpContent(tail) : LastHttpContent.EMPTY_LAST_CONTENT, "ok");
             }
         }
     }
@@ -620,9 +608,8 @@ final class ProxyExchange implements UpstreamListener {
     private void end(String outcome, int finalStatus) {
         done = true;
         cancelTimer();
-        if (pending != null) {
-            pending.release();
-            pending = null;
+        if (framer != null) {
+            framer.release();
         }
         if (scannedBody != null) {
             scannedBody.release();

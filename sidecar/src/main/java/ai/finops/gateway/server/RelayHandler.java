@@ -1,6 +1,8 @@
 package ai.finops.gateway.server;
 
+import ai.finops.gateway.auth.Authenticator;
 import ai.finops.gateway.observability.Metrics;
+import ai.finops.gateway.translate.SseFramer;
 import ai.finops.gateway.upstream.UpstreamListener;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
@@ -47,7 +49,7 @@ import org.slf4j.LoggerFactory;
 final class RelayHandler extends SimpleChannelInboundHandler<FullHttpRequest> implements UpstreamListener {
     private static final Logger LOG = LoggerFactory.getLogger(RelayHandler.class);
     static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
-    /** Longer than any deployment's first-byte timeout on the shared gateway: the gateway answers first. */
+    /** A safety net behind the shared gateway's own timeouts (600 s per deployment by default), which answer first. */
     static final Duration FIRST_BYTE_TIMEOUT = Duration.ofMinutes(15);
     static final Duration IDLE_TIMEOUT = Duration.ofMinutes(10);
     private static final int CONNECT_TRIES = 3;
@@ -68,11 +70,14 @@ final class RelayHandler extends SimpleChannelInboundHandler<FullHttpRequest> im
     private int staleRetries;
     private Channel upstream;
     private boolean reusedConnection;
+    private boolean requestWritten;      // the whole request reached the socket: never sent again
+    private boolean informational;       // a 1xx head was read: its end is not the response's
     private boolean headSent;
-    private boolean sse;
+    private SseFramer framer;            // an event stream: whole events on, an unfinished one held
     private boolean upstreamKeepAlive;
     private int status;
     private ScheduledFuture<?> timer;
+    private ScheduledFuture<?> reconnect;
     private long lastUpstreamRead;
 
     RelayHandler(GatewayContext gateway, Relay relay, OpenAiClientDialect openai) {
@@ -89,11 +94,16 @@ final class RelayHandler extends SimpleChannelInboundHandler<FullHttpRequest> im
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest msg) {
-        if (request != null) {
-            queued.add(msg);
+        if (request != null || !queued.isEmpty()) {
+            queued.add(msg);     // answered in the order they came
             return;
         }
         begin(msg);
+    }
+
+    /** A request is being served: the connection is not idle, however long the answer takes. */
+    boolean busy() {
+        return request != null;
     }
 
     private void begin(FullHttpRequest msg) {
@@ -102,21 +112,36 @@ final class RelayHandler extends SimpleChannelInboundHandler<FullHttpRequest> im
         startNanos = System.nanoTime();
         connectTries = 0;
         staleRetries = 0;
+        requestWritten = false;
+        informational = false;
         headSent = false;
-        sse = false;
+        framer = null;
         status = 0;
         String path = ApiHandler.path(msg.uri());
         openaiSurface = path.startsWith("/openai/") || path.equals("/v1/chat/completions");
         gateway.inFlight().incrementAndGet();
         if (!msg.decoderResult().isSuccess()) {
             respondError(400, "malformed HTTP request");
+            client.flush();
+            client.close();      // the decoder discards whatever follows on this connection
             return;
         }
-        if (!msg.uri().startsWith("/")) {
-            respondError(400, "the request target must be a path, such as /anthropic/v1/messages");
+        if (!msg.uri().startsWith("/") || dotSegment(path)) {
+            respondError(400, "the request target must be a plain path, such as /anthropic/v1/messages");
             return;
         }
         connect();
+    }
+
+    /** A {@code .} or {@code ..} segment, plain or percent-encoded: the path must stay under the gateway's base path. */
+    static boolean dotSegment(String path) {
+        String p = path.replace("%2e", ".").replace("%2E", ".");
+        for (String segment : p.split("/", -1)) {
+            if (segment.equals(".") || segment.equals("..")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void connect() {
@@ -134,7 +159,12 @@ final class RelayHandler extends SimpleChannelInboundHandler<FullHttpRequest> im
             if (!f.isSuccess()) {
                 gateway.metrics().upstreamError(Metrics.RELAY_TARGET, f.cause() instanceof ConnectException ? "refused" : "connect");
                 if (connectTries < CONNECT_TRIES) {
-                    clientChannel.eventLoop().schedule(this::connectIfStillWanted, 50L * connectTries, TimeUnit.MILLISECONDS);
+                    reconnect = clientChannel.eventLoop().schedule(() -> {
+                        reconnect = null;
+                        if (request == forRequest) {
+                            connect();
+                        }
+                    }, 50L * connectTries, TimeUnit.MILLISECONDS);
                 } else {
                     respondError(502, "cannot reach the shared gateway at " + relay.endpoint() + ": " + describe(f.cause()));
                 }
@@ -146,25 +176,32 @@ final class RelayHandler extends SimpleChannelInboundHandler<FullHttpRequest> im
         });
     }
 
-    private void connectIfStillWanted() {
-        if (request != null && upstream == null && !headSent) {
-            connect();
-        }
-    }
-
     private void send(Channel ch) {
         FullHttpRequest out = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, request.method(), relay.endpoint().target(request.uri()),
                 request.content().retainedDuplicate());
-        Headers.copyRelayedRequestHeaders(request.headers(), out.headers());
-        out.headers().set(HttpHeaderNames.HOST, relay.endpoint().authority());
-        HttpUtil.setContentLength(out, out.content().readableBytes());
-        if (relay.key() != null && !Headers.hasCredential(request.headers())) {
-            out.headers().set(HttpHeaderNames.AUTHORIZATION, "Bearer " + relay.key());
+        try {
+            Headers.copyRelayedRequestHeaders(request.headers(), out.headers());
+            out.headers().set(HttpHeaderNames.HOST, relay.endpoint().authority());
+            HttpUtil.setContentLength(out, out.content().readableBytes());
+            if (relay.key() != null && Authenticator.presentedToken(request.headers()) == null) {
+                out.headers().remove(Authenticator.VIRTUAL_KEY_HEADER).remove("x-api-key")   // empty ones would hide the pod's key
+                        .set(HttpHeaderNames.AUTHORIZATION, "Bearer " + relay.key());
+            }
+        } catch (RuntimeException e) {
+            out.release();
+            closeUpstream();
+            respondError(400, "the request cannot be relayed: " + describe(e));
+            return;
         }
         lastUpstreamRead = System.nanoTime();
         scheduleTimer(FIRST_BYTE_TIMEOUT.toNanos());
         ch.writeAndFlush(out).addListener((ChannelFutureListener) f -> {
-            if (!f.isSuccess() && upstream == f.channel()) {
+            if (upstream != f.channel()) {
+                return;
+            }
+            if (f.isSuccess()) {
+                requestWritten = true;
+            } else {
                 onUpstreamError(f.cause());
             }
         });
@@ -177,10 +214,21 @@ final class RelayHandler extends SimpleChannelInboundHandler<FullHttpRequest> im
         if (request == null || headSent) {
             return;
         }
+        requestWritten = true;   // an answer: the request arrived
+        if (!head.decoderResult().isSuccess()) {
+            failed("malformed", "the shared gateway sent a malformed response (" + describe(head.decoderResult().cause()) + ")");
+            return;
+        }
+        if (head.status().codeClass() == io.netty.handler.codec.http.HttpStatusClass.INFORMATIONAL) {
+            informational = true;   // 100 or 103: the real head follows
+            return;
+        }
         status = head.status().code();
         upstreamKeepAlive = HttpUtil.isKeepAlive(head);
         String contentType = head.headers().get(HttpHeaderNames.CONTENT_TYPE);
-        sse = contentType != null && contentType.regionMatches(true, 0, "text/event-stream", 0, 17);
+        if (contentType != null && contentType.regionMatches(true, 0, "text/event-stream", 0, 17)) {
+            framer = new SseFramer();
+        }
         HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, head.status());
         boolean lengthKnown = HttpUtil.isContentLengthSet(head);
         Headers.copyResponseHeaders(head.headers(), response.headers(), lengthKnown);
@@ -198,13 +246,32 @@ final class RelayHandler extends SimpleChannelInboundHandler<FullHttpRequest> im
     @Override
     public void onResponseContent(HttpContent content) {
         try {
+            if (informational) {
+                informational = !(content instanceof LastHttpContent);
+                return;
+            }
             if (request == null || !headSent) {
                 return;
             }
             lastUpstreamRead = System.nanoTime();
-            ByteBuf bytes = content.content().retain();
-            if (content instanceof LastHttpContent) {
-                client.writeAndFlush(new DefaultLastHttpContent(bytes));
+            boolean last = content instanceof LastHttpContent;
+            ByteBuf bytes;
+            if (framer == null) {
+                bytes = content.content().retain();
+            } else {
+                bytes = framer.next(content.content(), client.alloc(), (name, data) -> { });
+                if (last && framer.holdsPartialEvent()) {
+                    if (bytes != null) {
+                        client.writeAndFlush(new DefaultHttpContent(bytes));
+                    }
+                    failed("truncated", "the shared gateway's stream ended inside an event");
+                    return;
+                }
+                ByteBuf tail = last ? framer.takeHeld() : null;
+                bytes = tail == null ? bytes : bytes == null ? tail : client.alloc().compositeBuffer(2).addComponents(true, bytes, tail);
+            }
+            if (last) {
+                client.writeAndFlush(new DefaultLastHttpContent(bytes != null ? bytes : io.netty.buffer.Unpooled.EMPTY_BUFFER));
                 Channel ch = upstream;
                 upstream = null;
                 if (upstreamKeepAlive) {
@@ -213,7 +280,7 @@ final class RelayHandler extends SimpleChannelInboundHandler<FullHttpRequest> im
                     gateway.connector().discard(ch);
                 }
                 end(status < 400 ? "ok" : "upstream_error");
-            } else {
+            } else if (bytes != null) {
                 client.writeAndFlush(new DefaultHttpContent(bytes));
             }
         } finally {
@@ -237,13 +304,17 @@ final class RelayHandler extends SimpleChannelInboundHandler<FullHttpRequest> im
 
     private void failed(String kind, String why) {
         closeUpstream();
-        gateway.metrics().upstreamError(Metrics.RELAY_TARGET, kind);
         if (headSent) {
+            gateway.metrics().upstreamError(Metrics.RELAY_TARGET, kind);
             failMidStream(why + " mid-response");
-        } else if (reusedConnection && staleRetries++ < STALE_RETRIES) {
-            connect();    // a pooled connection the gateway had closed: the request never reached it
+        } else if (reusedConnection && !requestWritten && staleRetries++ < STALE_RETRIES) {
+            // a pooled connection the gateway had closed before the request was written: it never got it
+            cancelTimer();
+            connect();
         } else {
-            respondError(502, why + " before responding");
+            gateway.metrics().upstreamError(Metrics.RELAY_TARGET, kind);
+            respondError(502, why + (kind.equals("malformed") ? "" : " before responding")
+                    + (requestWritten ? " (not sent again: it may have been received)" : ""));
         }
     }
 
@@ -265,6 +336,9 @@ final class RelayHandler extends SimpleChannelInboundHandler<FullHttpRequest> im
     public void channelInactive(ChannelHandlerContext ctx) {
         if (request != null) {
             closeUpstream();
+            if (!headSent) {
+                status = 499;
+            }
             end("client_closed");
         }
         FullHttpRequest r;
@@ -293,7 +367,7 @@ final class RelayHandler extends SimpleChannelInboundHandler<FullHttpRequest> im
     }
 
     private void failMidStream(String message) {
-        if (sse) {
+        if (framer != null) {    // whole events only went out: the error event stands on its own
             ByteBuf event = openaiSurface ? openAiErrorEvent(message) : ErrorResponses.sseEvent(client.alloc(), "api_error", message, requestId);
             client.write(new DefaultHttpContent(event));
             client.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(ChannelFutureListener.CLOSE);
@@ -317,6 +391,14 @@ final class RelayHandler extends SimpleChannelInboundHandler<FullHttpRequest> im
 
     private void end(String outcome) {
         cancelTimer();
+        if (reconnect != null) {
+            reconnect.cancel(false);
+            reconnect = null;
+        }
+        if (framer != null) {
+            framer.release();
+            framer = null;
+        }
         FullHttpRequest finished = request;
         request = null;
         long duration = System.nanoTime() - startNanos;
@@ -328,16 +410,23 @@ final class RelayHandler extends SimpleChannelInboundHandler<FullHttpRequest> im
         }
         finished.release();
         gateway.inFlight().decrementAndGet();
+        if (!queued.isEmpty()) {
+            client.executor().execute(this::beginNext);
+        }
+    }
+
+    /** The next pipelined request, once the one before it has ended; none when the client has gone. */
+    private void beginNext() {
+        if (request != null) {
+            return;
+        }
         FullHttpRequest next = queued.poll();
-        if (next != null && client.channel().isActive()) {
-            client.executor().execute(() -> {
-                if (request == null) {
-                    begin(next);
-                } else {
-                    queued.addFirst(next);
-                }
-            });
-        } else if (next != null) {
+        if (next == null) {
+            return;
+        }
+        if (client.channel().isActive()) {
+            begin(next);
+        } else {
             next.release();
         }
     }

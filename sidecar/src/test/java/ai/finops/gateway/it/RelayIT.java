@@ -4,6 +4,7 @@ import static ai.finops.gateway.it.GatewayHarness.KEY;
 import static ai.finops.gateway.it.GatewayHarness.PROVIDER_KEY;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import ai.finops.gateway.Gateway;
 import ai.finops.testkit.ClaudeCodeFixtures;
@@ -48,7 +49,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(NettyLeakDetector.class)
 class RelayIT {
     static final ObjectMapper JSON = new ObjectMapper();
-    static final String POD_KEY = KEY;   // the pod's VirtualKey is the shared gateway's "dev" key
+    /** The pod's own VirtualKey ("pod" at the shared gateway); clients in the tests present "dev"'s. */
+    static final String POD_KEY = "vk-pod-fedcba9876543210";
     static Simulator simulator;
     static GatewayHarness shared;
     static Gateway sidecar;
@@ -59,6 +61,17 @@ class RelayIT {
         shared = new GatewayHarness()
                 .write("providers.yaml", GatewayHarness.anthropicDeployment("anthropic-sim", simulator.baseUrl(), null))
                 .write("keys.yaml", GatewayHarness.keyAndSecrets())
+                .write("pod-key.yaml", """
+                        apiVersion: finops.ai/v1alpha1
+                        kind: VirtualKey
+                        metadata: {name: pod}
+                        spec: {secretRef: {name: vk-pod}}
+                        ---
+                        apiVersion: v1
+                        kind: Secret
+                        metadata: {name: vk-pod}
+                        stringData: {token: "%s"}
+                        """.formatted(POD_KEY))
                 .write("rules.yaml", GatewayHarness.SONNET_ALIAS_RULE + """
                         ---
                         apiVersion: finops.ai/v1alpha1
@@ -130,11 +143,15 @@ class RelayIT {
 
     @Test
     void aRequestWithoutACredentialGetsThePodsKey() throws Exception {
-        simulator.enqueue(Reply.text("Hello from the shared gateway."));
+        assertThat(shared.metrics()).doesNotContain("virtual_key=\"pod\"");
+        simulator.enqueue(Reply.text("Hello from the shared gateway."), Reply.text("Again."));
         HttpResponse<String> response = post("/anthropic/v1/messages", messages("claude-haiku-4-6"));
         assertThat(response.statusCode()).isEqualTo(200);
         assertThat(JSON.readTree(response.body()).path("content").get(0).path("text").asText()).isEqualTo("Hello from the shared gateway.");
-        assertThat(shared.metrics()).contains("virtual_key=\"dev\"");
+        // (a request is counted as it ends, just after its last byte went out)
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(shared.metrics()).contains("virtual_key=\"pod\""));
+        // an empty credential header is no credential: it does not hide the pod's key
+        assertThat(post("/anthropic/v1/messages", messages("claude-haiku-4-6"), "x-api-key", "").statusCode()).isEqualTo(200);
     }
 
     @Test
@@ -175,33 +192,161 @@ class RelayIT {
         }
     }
 
-    @Test
-    void aSharedGatewayThatDiesMidStreamEndsTheStreamWithAnErrorEvent() throws Exception {
-        try (ServerSocket dying = new ServerSocket(0);
-                Gateway relay = Gateway.relay(URI.create("http://127.0.0.1:" + dying.getLocalPort()), POD_KEY, "127.0.0.1", null, 0, 0)) {
-            Thread server = new Thread(() -> {
-                try (Socket s = dying.accept()) {
-                    readRequest(s.getInputStream());
-                    OutputStream out = s.getOutputStream();
-                    String event = "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"type\":\"message\","
-                            + "\"role\":\"assistant\",\"content\":[],\"model\":\"claude-haiku-4-6\",\"usage\":{\"input_tokens\":3,\"output_tokens\":1}}}\n\n";
-                    out.write(("HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
-                            + Integer.toHexString(event.length()) + "\r\n" + event + "\r\n").getBytes(StandardCharsets.UTF_8));
-                    out.flush();
-                } catch (Exception ignored) {
-                    // the test fails on what the client saw
+    /**
+     * A stand-in for a shared gateway that misbehaves: each request it reads is counted and answered
+     * with the next of {@code answers} (raw bytes, then the connection closes when the answer ends
+     * with {@link #CLOSE}, else stays open).
+     */
+    static final class FakeGateway implements AutoCloseable {
+        static final String CLOSE = "<close>";
+        final ServerSocket socket = new ServerSocket(0);
+        final java.util.concurrent.atomic.AtomicInteger requests = new java.util.concurrent.atomic.AtomicInteger();
+        final Thread thread;
+
+        FakeGateway(String... answers) throws Exception {
+            java.util.Queue<String> queue = new java.util.concurrent.ConcurrentLinkedQueue<>(java.util.List.of(answers));
+            thread = new Thread(() -> {
+                while (!socket.isClosed()) {
+                    try {
+                        Socket s = socket.accept();
+                        new Thread(() -> serve(s, queue)).start();
+                    } catch (Exception e) {
+                        return;
+                    }
                 }
             });
-            server.start();
+            thread.start();
+        }
+
+        private void serve(Socket s, java.util.Queue<String> answers) {
+            try (s) {
+                while (true) {
+                    readRequest(s.getInputStream());
+                    requests.incrementAndGet();
+                    String answer = answers.poll();
+                    if (answer == null) {
+                        return;
+                    }
+                    boolean close = answer.endsWith(CLOSE);
+                    s.getOutputStream().write(answer.replace(CLOSE, "").getBytes(StandardCharsets.UTF_8));
+                    s.getOutputStream().flush();
+                    if (close) {
+                        return;
+                    }
+                }
+            } catch (Exception ignored) {
+                // the client went away
+            }
+        }
+
+        Gateway relay() throws Exception {
+            return Gateway.relay(URI.create("http://127.0.0.1:" + socket.getLocalPort()), POD_KEY, "127.0.0.1", null, 0, 0);
+        }
+
+        @Override
+        public void close() throws Exception {
+            socket.close();
+        }
+    }
+
+    static final String MESSAGE_START = "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"type\":"
+            + "\"message\",\"role\":\"assistant\",\"content\":[],\"model\":\"claude-haiku-4-6\",\"usage\":{\"input_tokens\":3,\"output_tokens\":1}}}\n\n";
+
+    static String chunk(String data) {
+        return Integer.toHexString(data.getBytes(StandardCharsets.UTF_8).length) + "\r\n" + data + "\r\n";
+    }
+
+    @Test
+    void aSharedGatewayThatDiesMidEventEndsTheStreamWithAWholeErrorEvent() throws Exception {
+        String half = "event: content_block_start\ndata: {\"type\":\"content_bl";
+        try (FakeGateway fake = new FakeGateway("HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
+                        + chunk(MESSAGE_START) + chunk(half) + FakeGateway.CLOSE);
+                Gateway relay = fake.relay()) {
+            HttpResponse<String> raw = post("http://127.0.0.1:" + relay.apiPort() + "/anthropic/v1/messages",
+                    messages("claude-haiku-4-6").replace("{\"model", "{\"stream\":true,\"model"), "authorization", "Bearer " + KEY);
+            assertThat(raw.body()).startsWith(MESSAGE_START).doesNotContain("content_bl");
+            String error = raw.body().substring(MESSAGE_START.length());
+            assertThat(error).startsWith("event: error\ndata: ").endsWith("\n\n");
+            JsonNode json = JSON.readTree(error.substring("event: error\ndata: ".length()).trim());
+            assertThat(json.path("error").path("message").asText()).contains("the shared gateway closed the connection mid-response");
+        }
+        // and the official SDK reports that error, with its message
+        try (FakeGateway fake = new FakeGateway("HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
+                        + chunk(MESSAGE_START) + chunk(half) + FakeGateway.CLOSE);
+                Gateway relay = fake.relay()) {
             AnthropicClient client = AnthropicOkHttpClient.builder().baseUrl("http://127.0.0.1:" + relay.apiPort() + "/anthropic")
                     .authToken(KEY).maxRetries(0).build();
-            assertThatThrownBy(() -> {
-                try (StreamResponse<RawMessageStreamEvent> stream = client.messages().createStreaming(
-                        MessageCreateParams.builder().model("claude-haiku-4-6").maxTokens(16).addUserMessage("hi").build())) {
-                    stream.stream().forEach(e -> { });
-                }
-            }).isInstanceOf(AnthropicServiceException.class).hasMessageContaining("the shared gateway closed the connection mid-response");
-            server.join(5000);
+            assertThatThrownBy(() -> StreamedMessage.read(client.messages().createStreaming(
+                    MessageCreateParams.builder().model("claude-haiku-4-6").maxTokens(16).addUserMessage("hi").build())))
+                    .isInstanceOf(AnthropicServiceException.class).hasMessageContaining("the shared gateway closed the connection mid-response");
+        }
+    }
+
+    @Test
+    void aBodyCutShortNeverLooksComplete() throws Exception {
+        try (FakeGateway fake = new FakeGateway("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"id\":"
+                        + FakeGateway.CLOSE);
+                Gateway relay = fake.relay()) {
+            assertThatThrownBy(() -> post("http://127.0.0.1:" + relay.apiPort() + "/anthropic/v1/messages", messages("claude-haiku-4-6")))
+                    .isInstanceOf(java.io.IOException.class);
+        }
+    }
+
+    @Test
+    void aMalformedAnswerIsA502InTheClientsDialect() throws Exception {
+        try (FakeGateway fake = new FakeGateway("HTTP/1.1 two hundred\r\n\r\n" + FakeGateway.CLOSE);
+                Gateway relay = fake.relay()) {
+            HttpResponse<String> response = post("http://127.0.0.1:" + relay.apiPort() + "/anthropic/v1/messages", messages("claude-haiku-4-6"));
+            assertThat(response.statusCode()).isEqualTo(502);
+            assertThat(JSON.readTree(response.body()).path("error").path("message").asText()).contains("malformed response");
+        }
+    }
+
+    @Test
+    void aRequestTheGatewayMayHaveReceivedIsNeverSentTwice() throws Exception {
+        String ok = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}";
+        try (FakeGateway fake = new FakeGateway(ok, FakeGateway.CLOSE);   // the second request is read, then the connection drops
+                Gateway relay = fake.relay()) {
+            String url = "http://127.0.0.1:" + relay.apiPort() + "/anthropic/v1/messages";
+            assertThat(post(url, messages("claude-haiku-4-6")).statusCode()).isEqualTo(200);
+            HttpResponse<String> second = post(url, messages("claude-haiku-4-6"));
+            assertThat(second.statusCode()).isEqualTo(502);
+            assertThat(JSON.readTree(second.body()).path("error").path("message").asText()).contains("not sent again");
+            Thread.sleep(200);
+            assertThat(fake.requests.get()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void pipelinedRequestsAreAnsweredInOrder() throws Exception {
+        simulator.enqueue(Reply.text("first answer").delay(Duration.ofMillis(300)), Reply.text("second answer"), Reply.text("third answer"));
+        String body = messages("claude-haiku-4-6");
+        String one = "POST /anthropic/v1/messages HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nanthropic-version: 2023-06-01\r\n"
+                + "x-api-key: " + KEY + "\r\ncontent-length: " + body.length() + "\r\n\r\n" + body;
+        try (Socket s = new Socket("127.0.0.1", sidecar.apiPort())) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write((one + one + one).getBytes(StandardCharsets.UTF_8));
+            StringBuilder seen = new StringBuilder();
+            byte[] buf = new byte[8192];
+            while (!seen.toString().contains("third answer")) {
+                int n = s.getInputStream().read(buf);
+                assertThat(n).as("connection closed before three answers: " + seen).isPositive();
+                seen.append(new String(buf, 0, n, StandardCharsets.UTF_8));
+            }
+            String all = seen.toString();
+            assertThat(all.indexOf("first answer")).isLessThan(all.indexOf("second answer"));
+            assertThat(all.indexOf("second answer")).isLessThan(all.indexOf("third answer"));
+        }
+    }
+
+    @Test
+    void aPathCannotClimbOutOfTheGatewaysBasePath() throws Exception {
+        for (String path : new String[] {"/anthropic/../admin", "/anthropic/%2e%2e/v1/messages"}) {
+            try (Socket s = new Socket("127.0.0.1", sidecar.apiPort())) {
+                s.getOutputStream().write(("POST " + path + " HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\n\r\n{}").getBytes(StandardCharsets.US_ASCII));
+                s.setSoTimeout(5000);
+                assertThat(new String(s.getInputStream().readNBytes(12), StandardCharsets.US_ASCII)).as(path).isEqualTo("HTTP/1.1 400");
+            }
         }
     }
 
@@ -221,9 +366,9 @@ class RelayIT {
     void theSidecarCountsRequestsButNotTheirCost() throws Exception {
         simulator.enqueue(Reply.text("counted once"));
         assertThat(post("/anthropic/v1/messages", messages("claude-haiku-4-6"), "x-api-key", KEY).statusCode()).isEqualTo(200);
-        String metrics = shared.get("http://127.0.0.1:" + sidecar.adminPort() + "/metrics").body();
-        assertThat(metrics).contains("finops_gateway_relay_requests_total{outcome=\"ok\",status=\"200\"}")
-                .doesNotContain("finops_gateway_cost_usd").doesNotContain(KEY);
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(shared.get("http://127.0.0.1:" + sidecar.adminPort() + "/metrics").body())
+                .contains("finops_gateway_relay_requests_total{outcome=\"ok\",status=\"200\"}")
+                .doesNotContain("finops_gateway_cost_usd").doesNotContain(KEY).doesNotContain(POD_KEY));
     }
 
     private static String messages(String model) {
