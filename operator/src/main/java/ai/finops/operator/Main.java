@@ -119,6 +119,21 @@ public final class Main implements Callable<Integer> {
         }
     }
 
+    /**
+     * A via-gateway pod works only if the shared gateway takes its namespace's keys: warn at admission
+     * when the namespace lacks the label. (A list by name: the operator may list namespaces, not get them.)
+     */
+    static String viaGatewayAdvice(KubernetesClient client, String sharedGatewayNamespace, String namespace,
+            ai.finops.operator.inject.SidecarSettings.Mode mode) {
+        if (mode != ai.finops.operator.inject.SidecarSettings.Mode.VIA_GATEWAY || sharedGatewayNamespace == null
+                || sharedGatewayNamespace.equals(namespace)) {
+            return null;
+        }
+        boolean shares = client.namespaces().withField("metadata.name", namespace).list().getItems().stream().anyMatch(BundleReconciler::sharesKeys);
+        return shares ? null : "via-gateway: the shared gateway accepts this pod's VirtualKey only once a cluster admin labels namespace "
+                + namespace + " " + BundleReconciler.SHARED_GATEWAY_LABEL + "=enabled";
+    }
+
     /** Starts with the parsed options on {@code client}. */
     public Running start(KubernetesClient client) throws java.io.IOException {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -141,7 +156,8 @@ public final class Main implements Callable<Integer> {
                         (namespace, name) -> {
                             ai.finops.crds.VirtualKey vk = client.resources(ai.finops.crds.VirtualKey.class).inNamespace(namespace).withName(name).get();
                             return vk == null || vk.getSpec() == null ? null : vk.getSpec().secretRef;
-                        });
+                        },
+                        (namespace, mode) -> viaGatewayAdvice(client, sharedGatewayNamespace, namespace, mode));
             } catch (Exception e) {
                 throw new java.io.IOException("cannot start the injection webhook: " + e.getMessage(), e);
             }

@@ -300,6 +300,22 @@ class OperatorIT {
         assertThat(bundle()).contains("name: alice\n");
     }
 
+    @Test
+    void theWebhookWarnsAViaGatewayPodWhoseNamespaceTheSharedGatewayDoesNotServe() {
+        assertThat(Main.viaGatewayAdvice(client, "finops-system", NS, ai.finops.operator.inject.SidecarSettings.Mode.VIA_GATEWAY))
+                .isEqualTo("via-gateway: the shared gateway accepts this pod's VirtualKey only once a cluster admin labels namespace team-a "
+                        + "finops.ai/shared-gateway=enabled");
+        Namespace teamA = client.namespaces().withName(NS).get();
+        teamA.getMetadata().setLabels(Map.of(BundleReconciler.SHARED_GATEWAY_LABEL, "enabled"));
+        cluster.edit(teamA, "/metadata/labels");
+        assertThat(Main.viaGatewayAdvice(client, "finops-system", NS, ai.finops.operator.inject.SidecarSettings.Mode.VIA_GATEWAY)).isNull();
+        assertThat(Main.viaGatewayAdvice(client, "finops-system", "other", ai.finops.operator.inject.SidecarSettings.Mode.VIA_GATEWAY))
+                .as("another namespace's label does not count").contains("namespace other");
+        assertThat(Main.viaGatewayAdvice(client, "finops-system", "other", ai.finops.operator.inject.SidecarSettings.Mode.DIRECT)).isNull();
+        assertThat(Main.viaGatewayAdvice(client, null, "other", ai.finops.operator.inject.SidecarSettings.Mode.VIA_GATEWAY))
+                .as("a shared gateway elsewhere: nothing to check here").isNull();
+    }
+
     String sharedBundle() {
         ConfigMap cm = client.configMaps().inNamespace("finops-system").withName(Names.BUNDLE_CONFIG_MAP).get();
         return cm == null ? "" : cm.getData().get(Names.BUNDLE_KEY);

@@ -46,12 +46,23 @@ public final class InjectionWebhook implements AutoCloseable {
     private final HttpsServer server;
     private final SidecarInjector injector;
     private final BiFunction<String, String, SecretKeyRef> virtualKeys;
+    private final BiFunction<String, SidecarSettings.Mode, String> advice;
 
     /** @param virtualKeys the Secret key of a VirtualKey's token, by namespace and VirtualKey name; null when unknown */
     public InjectionWebhook(String bind, int port, Path certificatePem, Path privateKeyPem, SidecarInjector injector,
             BiFunction<String, String, SecretKeyRef> virtualKeys) throws Exception {
+        this(bind, port, certificatePem, privateKeyPem, injector, virtualKeys, (namespace, mode) -> null);
+    }
+
+    /**
+     * @param advice a warning for a pod injected in a namespace with a mode, when the pod will not work
+     *     as it is (a via-gateway pod whose namespace the shared gateway does not take keys from); else null
+     */
+    public InjectionWebhook(String bind, int port, Path certificatePem, Path privateKeyPem, SidecarInjector injector,
+            BiFunction<String, String, SecretKeyRef> virtualKeys, BiFunction<String, SidecarSettings.Mode, String> advice) throws Exception {
         this.injector = injector;
         this.virtualKeys = virtualKeys;
+        this.advice = advice;
         server = HttpsServer.create(new InetSocketAddress(bind, port), 64);
         server.setHttpsConfigurator(new HttpsConfigurator(sslContext(certificatePem, privateKeyPem)));
         server.createContext("/inject", this::inject);
@@ -73,10 +84,12 @@ public final class InjectionWebhook implements AutoCloseable {
             JsonNode request = review.path("request");
             ObjectNode response = JSON.createObjectNode().put("uid", request.path("uid").asText()).put("allowed", true);
             try {
-                String patch = patch(request);
+                java.util.List<String> warnings = new java.util.ArrayList<>();
+                String patch = patch(request, warnings);
                 if (patch != null) {
                     response.put("patchType", "JSONPatch").put("patch", Base64.getEncoder().encodeToString(patch.getBytes(StandardCharsets.UTF_8)));
                 }
+                warnings.forEach(w -> response.withArray("warnings").add("finops: " + w));
             } catch (NotInjected e) {
                 response.putArray("warnings").add("finops: sidecar not injected: " + e.getMessage());
             } catch (RuntimeException e) {
@@ -90,8 +103,8 @@ public final class InjectionWebhook implements AutoCloseable {
         }
     }
 
-    /** The JSONPatch for a Pod admission request, or null when nothing changes. */
-    String patch(JsonNode request) throws IOException {
+    /** The JSONPatch for a Pod admission request, or null when nothing changes; {@code warnings} gains what the user should know. */
+    String patch(JsonNode request, java.util.List<String> warnings) throws IOException {
         JsonNode object = request.path("object");
         if (!"Pod".equals(object.path("kind").asText("Pod")) || object.isMissingNode()) {
             return null;
@@ -111,6 +124,10 @@ public final class InjectionWebhook implements AutoCloseable {
         }
         if (!outcome.injected()) {
             return null;
+        }
+        String warning = advice.apply(namespace, outcome.mode());
+        if (warning != null) {
+            warnings.add(warning);
         }
         JsonNode after = Serialization.jsonMapper().valueToTree(pod);
         ArrayNode patch = (ArrayNode) JsonDiff.asJson(before, after);

@@ -49,13 +49,13 @@ public final class SidecarInjector {
      * What happened: the pod spec was changed, or why it was left alone; {@code problem} when the pod
      * asked for the sidecar and cannot have it (the webhook warns the user who created it).
      */
-    public record Outcome(boolean injected, String reason, boolean problem) {
+    public record Outcome(boolean injected, String reason, boolean problem, SidecarSettings.Mode mode) {
         static Outcome skipped(String reason) {
-            return new Outcome(false, reason, false);
+            return new Outcome(false, reason, false, null);
         }
 
         static Outcome problem(String reason) {
-            return new Outcome(false, reason, true);
+            return new Outcome(false, reason, true, null);
         }
     }
 
@@ -123,7 +123,7 @@ public final class SidecarInjector {
         if (annotations != null) {
             annotations.put(INJECTED, s.image());
         }
-        return new Outcome(true, "injected " + s.image() + " (" + s.mode().id() + ") with VirtualKey '" + keyName + "'", false);
+        return new Outcome(true, "injected " + s.image() + " (" + s.mode().id() + ") with VirtualKey '" + keyName + "'", false, s.mode());
     }
 
     /**

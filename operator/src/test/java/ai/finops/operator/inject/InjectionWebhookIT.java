@@ -40,11 +40,18 @@ class InjectionWebhookIT {
 
     @BeforeEach
     void start(@TempDir Path tmp) throws Exception {
+        start(tmp, SidecarSettings.defaults(), (namespace, mode) -> null);
+    }
+
+    /** A webhook on fresh certificates in {@code tmp}, and a client that trusts them. */
+    void start(Path tmp, SidecarSettings settings, java.util.function.BiFunction<String, SidecarSettings.Mode, String> advice) throws Exception {
+        if (webhook != null) {
+            webhook.close();
+        }
         TestCertificates.Certificate cert = TestCertificates.selfSigned("localhost", "127.0.0.1");
         Path certFile = cert.writeTo(tmp);
-        webhook = new InjectionWebhook("127.0.0.1", 0, certFile, tmp.resolve("key.pem"),
-                new SidecarInjector(SidecarSettings.defaults()),
-                (namespace, name) -> "dev".equals(namespace) && "alice".equals(name) ? new SecretKeyRef("vk-alice", null) : null);
+        webhook = new InjectionWebhook("127.0.0.1", 0, certFile, tmp.resolve("key.pem"), new SidecarInjector(settings),
+                (namespace, name) -> "dev".equals(namespace) && "alice".equals(name) ? new SecretKeyRef("vk-alice", null) : null, advice);
         KeyStore trust = KeyStore.getInstance("PKCS12");
         trust.load(null, null);
         trust.setCertificateEntry("webhook", CertificateFactory.getInstance("X.509").generateCertificate(Files.newInputStream(certFile)));
@@ -109,6 +116,17 @@ class InjectionWebhookIT {
         JsonNode viaGateway = review(podJson(DIR.resolve("via-gateway.yaml")), "dev");
         assertThat(viaGateway.has("patch")).isFalse();
         assertThat(viaGateway.path("warnings").get(0).asText()).contains("via-gateway mode, but no shared gateway is configured");
+    }
+
+    @Test
+    void aViaGatewayPodThatWillNotWorkAsItIsIsInjectedWithAWarning(@TempDir Path tmp) throws Exception {
+        tmp = tmp.resolve("again");
+        start(tmp, SidecarSettings.defaults().withMode(SidecarSettings.Mode.DIRECT, "http://finops-gateway.finops-system.svc:8080"),
+                (namespace, mode) -> mode == SidecarSettings.Mode.VIA_GATEWAY ? "via-gateway: label namespace " + namespace : null);
+        JsonNode viaGateway = review(podJson(DIR.resolve("via-gateway.yaml")), "dev");
+        assertThat(apply(podJson(DIR.resolve("via-gateway.yaml")), viaGateway)).isEqualTo(podJson(DIR.resolve("via-gateway.out.yaml")));
+        assertThat(viaGateway.path("warnings").get(0).asText()).isEqualTo("finops: via-gateway: label namespace dev");
+        assertThat(review(podJson(DIR.resolve("dev-pod.yaml")), "dev").has("warnings")).as("direct pods need no label").isFalse();
     }
 
     @Test
