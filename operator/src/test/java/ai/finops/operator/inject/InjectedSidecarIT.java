@@ -89,7 +89,7 @@ class InjectedSidecarIT {
             bundle.write(Map.of("bundle.yaml", bundle(simulator).getBytes(StandardCharsets.UTF_8)));
             credentials.write(Map.of("anthropic-key.apiKey", "sk-ant-injected".getBytes(StandardCharsets.UTF_8)));
             serveClaudeCode(spec, tmp, Map.of("/etc/finops/bundle", bundle.dir().toString(), "/etc/finops/credentials", credentials.dir().toString()),
-                    simulator);
+                    simulator, true);
         }
     }
 
@@ -105,7 +105,8 @@ class InjectedSidecarIT {
                 PodSpec spec = injected(new SidecarSettings("finops-gateway:test", freePort(), freePort(), "INFO")
                         .withMode(SidecarSettings.Mode.VIA_GATEWAY, sharedUrl));
                 assertThat(spec.getVolumes()).noneMatch(v -> v.getSecret() != null || v.getConfigMap() != null);
-                serveClaudeCode(spec, tmp, Map.of(), simulator);
+                // the client sends no key: the sidecar adds the one kubelet put in its environment
+                serveClaudeCode(spec, tmp, Map.of(), simulator, false);
                 assertThat(shared.metrics().scrape()).contains("virtual_key=\"alice\"");
             }
         }
@@ -114,9 +115,9 @@ class InjectedSidecarIT {
     /**
      * Runs the sidecar as kubelet would (its args, with {@code paths} mapped to local folders; its env,
      * secretKeyRefs resolved to the token) and sends Claude Code's captured request where the app
-     * container's injected variables point.
+     * container's injected variables point, with the app's token when {@code sendKey}.
      */
-    static void serveClaudeCode(PodSpec spec, Path tmp, Map<String, String> paths, Simulator simulator) throws Exception {
+    static void serveClaudeCode(PodSpec spec, Path tmp, Map<String, String> paths, Simulator simulator, boolean sendKey) throws Exception {
         Container sidecar = spec.getInitContainers().get(0);
         Map<String, String> appEnv = new HashMap<>();
         for (EnvVar e : spec.getContainers().get(0).getEnv()) {
@@ -146,7 +147,9 @@ class InjectedSidecarIT {
                     b.header(name, value);
                 }
             });
-            b.header("authorization", "Bearer " + appEnv.get("ANTHROPIC_AUTH_TOKEN"));
+            if (sendKey) {
+                b.header("authorization", "Bearer " + appEnv.get("ANTHROPIC_AUTH_TOKEN"));
+            }
             HttpResponse<String> response = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
             assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
             assertThat(response.body()).contains("event: message_stop").doesNotContain("event: error");
