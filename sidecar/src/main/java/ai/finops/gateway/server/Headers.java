@@ -29,9 +29,10 @@ public final class Headers {
 
     /** Copies client request headers that may go to a provider. */
     public static void copyRequestHeaders(HttpHeaders from, HttpHeaders to) {
+        Set<String> listed = connectionListed(from);
         for (Map.Entry<String, String> e : from) {
             String name = e.getKey().toLowerCase(java.util.Locale.ROOT);
-            if (!HOP_BY_HOP.contains(name) && !CLIENT_CREDENTIALS.contains(name) && !name.equals("accept-encoding")) {
+            if (!hopByHop(name, listed) && !CLIENT_CREDENTIALS.contains(name) && !name.equals("accept-encoding")) {
                 to.add(e.getKey(), e.getValue());
             }
         }
@@ -43,8 +44,9 @@ public final class Headers {
      * client sent it.
      */
     public static void copyRelayedRequestHeaders(HttpHeaders from, HttpHeaders to) {
+        Set<String> listed = connectionListed(from);
         for (Map.Entry<String, String> e : from) {
-            if (!HOP_BY_HOP.contains(e.getKey().toLowerCase(java.util.Locale.ROOT))) {
+            if (!hopByHop(e.getKey().toLowerCase(java.util.Locale.ROOT), listed)) {
                 to.add(e.getKey(), e.getValue());
             }
         }
@@ -52,11 +54,31 @@ public final class Headers {
 
     /** Copies provider response headers that may go to the client. */
     public static void copyResponseHeaders(HttpHeaders from, HttpHeaders to, boolean keepContentLength) {
+        Set<String> listed = connectionListed(from);
         for (Map.Entry<String, String> e : from) {
             String name = e.getKey().toLowerCase(java.util.Locale.ROOT);
-            if (name.equals("content-length") ? keepContentLength : !HOP_BY_HOP.contains(name) && !name.equals("set-cookie")) {
+            if (name.equals("content-length") ? keepContentLength : !hopByHop(name, listed) && !name.equals("set-cookie")) {
                 to.add(e.getKey(), e.getValue());
             }
         }
+    }
+
+    private static boolean hopByHop(String lowerCaseName, Set<String> connectionListed) {
+        return HOP_BY_HOP.contains(lowerCaseName) || connectionListed.contains(lowerCaseName);
+    }
+
+    /** The headers a message's {@code Connection} header names: hop-by-hop too (RFC 9110 §7.6.1). */
+    private static Set<String> connectionListed(HttpHeaders headers) {
+        java.util.List<String> values = headers.getAll("connection");
+        if (values.isEmpty()) {
+            return Set.of();
+        }
+        Set<String> names = new java.util.HashSet<>();
+        for (String value : values) {
+            for (String token : value.split(",")) {
+                names.add(token.trim().toLowerCase(java.util.Locale.ROOT));
+            }
+        }
+        return names;
     }
 }

@@ -340,6 +340,22 @@ class RelayIT {
     }
 
     @Test
+    void headersTheClientNamedHopByHopStayHere() throws Exception {
+        simulator.enqueue(Reply.text("ok"));
+        String body = messages("claude-haiku-4-6");
+        try (Socket s = new Socket("127.0.0.1", sidecar.apiPort())) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(("POST /anthropic/v1/messages HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
+                    + "anthropic-version: 2023-06-01\r\nx-api-key: " + KEY + "\r\nconnection: keep-alive, x-hop\r\nx-hop: this-link-only\r\n"
+                    + "x-end-to-end: kept\r\ncontent-length: " + body.length() + "\r\n\r\n" + body).getBytes(StandardCharsets.UTF_8));
+            assertThat(new String(s.getInputStream().readNBytes(12), StandardCharsets.US_ASCII)).isEqualTo("HTTP/1.1 200");
+        }
+        RecordedRequest received = simulator.requests().get(0);
+        assertThat(received.headers().get("x-hop")).isNull();
+        assertThat(received.headers().get("x-end-to-end")).isEqualTo("kept");
+    }
+
+    @Test
     void aPathCannotClimbOutOfTheGatewaysBasePath() throws Exception {
         for (String path : new String[] {"/anthropic/../admin", "/anthropic/%2e%2e/v1/messages"}) {
             try (Socket s = new Socket("127.0.0.1", sidecar.apiPort())) {
