@@ -14,7 +14,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -24,7 +23,6 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -38,7 +36,7 @@ import org.slf4j.LoggerFactory;
  * model, resolves, and hands the request to a {@link ProxyExchange}. One instance per connection;
  * requests on a connection are served one at a time, in order.
  */
-final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+final class ApiHandler extends SequentialRequests {
     private static final Logger LOG = LoggerFactory.getLogger(ApiHandler.class);
     private static final String MESSAGES = "/v1/messages";
     private static final String COUNT_TOKENS = "/v1/messages/count_tokens";
@@ -49,28 +47,27 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     private final GatewayContext gateway;
     private final OpenAiClientDialect openai;
-    private final ArrayDeque<FullHttpRequest> queued = new ArrayDeque<>(0);
     private ProxyExchange active;
 
     /** @param openai the connection's outbound OpenAI dialect, or null (tests of the Anthropic surface only) */
     ApiHandler(GatewayContext gateway, OpenAiClientDialect openai) {
-        super(false);    // requests are released by whoever finishes them
         this.gateway = gateway;
         this.openai = openai;
     }
 
     @Override
-    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
-        if (active != null || !queued.isEmpty()) {
-            queued.add(request);     // a pipelined request waits for those before it
-            return;
-        }
+    void serve(ChannelHandlerContext ctx, FullHttpRequest request) {
         handle(ctx, request);
     }
 
-    /** A request is being served: the connection is not idle, however long the answer takes. */
+    @Override
     boolean busy() {
         return active != null;
+    }
+
+    @Override
+    void clientClosed() {
+        active.clientClosed();
     }
 
     private void handle(ChannelHandlerContext ctx, FullHttpRequest request) {
@@ -199,28 +196,7 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private void exchangeDone(ChannelHandlerContext ctx) {
         active = null;
         gateway.inFlight().decrementAndGet();
-        if (!queued.isEmpty()) {
-            ctx.executor().execute(() -> handleNext(ctx));
-        }
-    }
-
-    /** The next pipelined request, once the one before it has ended; none when the client has gone. */
-    private void handleNext(ChannelHandlerContext ctx) {
-        if (active != null) {
-            return;
-        }
-        FullHttpRequest next = queued.poll();
-        if (next == null) {
-            return;
-        }
-        if (ctx.channel().isActive()) {
-            handle(ctx, next);
-            if (active == null && !queued.isEmpty()) {
-                ctx.executor().execute(() -> handleNext(ctx));   // answered at once: the next one in turn
-            }
-        } else {
-            next.release();
-        }
+        served(ctx);
     }
 
     /** The models this key may name: those the deployments list (pass-through deployments accept any). */
@@ -256,24 +232,6 @@ final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             active.clientWritabilityChanged(ctx.channel().isWritable());
         }
         ctx.fireChannelWritabilityChanged();
-    }
-
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
-        if (active != null) {
-            active.clientClosed();
-        }
-        FullHttpRequest r;
-        while ((r = queued.poll()) != null) {
-            r.release();
-        }
-        ctx.fireChannelInactive();
-    }
-
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        LOG.atDebug().addKeyValue("remote", ctx.channel().remoteAddress()).setCause(cause).log("client connection failed");
-        ctx.close();
     }
 
     static String path(String uri) {

@@ -9,7 +9,6 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
@@ -26,7 +25,6 @@ import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.ConnectException;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,7 +44,7 @@ import org.slf4j.LoggerFactory;
  * the gateway may have received is never sent twice. One request at a time per client connection;
  * pipelined requests wait in order. Everything runs on the client channel's event loop.
  */
-final class RelayHandler extends SimpleChannelInboundHandler<FullHttpRequest> implements UpstreamListener {
+final class RelayHandler extends SequentialRequests implements UpstreamListener {
     private static final Logger LOG = LoggerFactory.getLogger(RelayHandler.class);
     static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
     /** A safety net behind the shared gateway's own timeouts (600 s per deployment by default), which answer first. */
@@ -58,7 +56,6 @@ final class RelayHandler extends SimpleChannelInboundHandler<FullHttpRequest> im
     private final GatewayContext gateway;
     private final Relay relay;
     private final OpenAiClientDialect openai;
-    private final ArrayDeque<FullHttpRequest> queued = new ArrayDeque<>(0);
     private ChannelHandlerContext client;
 
     // the request in flight; null when none
@@ -81,7 +78,6 @@ final class RelayHandler extends SimpleChannelInboundHandler<FullHttpRequest> im
     private long lastUpstreamRead;
 
     RelayHandler(GatewayContext gateway, Relay relay, OpenAiClientDialect openai) {
-        super(false);   // the request is released when its exchange ends
         this.gateway = gateway;
         this.relay = relay;
         this.openai = openai;
@@ -93,17 +89,23 @@ final class RelayHandler extends SimpleChannelInboundHandler<FullHttpRequest> im
     }
 
     @Override
-    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest msg) {
-        if (request != null || !queued.isEmpty()) {
-            queued.add(msg);     // answered in the order they came
-            return;
-        }
+    void serve(ChannelHandlerContext ctx, FullHttpRequest msg) {
         begin(msg);
     }
 
     /** A request is being served: the connection is not idle, however long the answer takes. */
+    @Override
     boolean busy() {
         return request != null;
+    }
+
+    @Override
+    void clientClosed() {
+        closeUpstream();
+        if (!headSent) {
+            status = 499;
+        }
+        end("client_closed");
     }
 
     private void begin(FullHttpRequest msg) {
@@ -332,28 +334,6 @@ final class RelayHandler extends SimpleChannelInboundHandler<FullHttpRequest> im
         ctx.fireChannelWritabilityChanged();
     }
 
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
-        if (request != null) {
-            closeUpstream();
-            if (!headSent) {
-                status = 499;
-            }
-            end("client_closed");
-        }
-        FullHttpRequest r;
-        while ((r = queued.poll()) != null) {
-            r.release();
-        }
-        ctx.fireChannelInactive();
-    }
-
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        LOG.atDebug().addKeyValue("remote", ctx.channel().remoteAddress()).setCause(cause).log("client connection failed");
-        ctx.close();
-    }
-
     // ---- endings --------------------------------------------------------------------------------
 
     /** An answer of the sidecar's own, before anything of the gateway's reached the client. */
@@ -410,25 +390,7 @@ final class RelayHandler extends SimpleChannelInboundHandler<FullHttpRequest> im
         }
         finished.release();
         gateway.inFlight().decrementAndGet();
-        if (!queued.isEmpty()) {
-            client.executor().execute(this::beginNext);
-        }
-    }
-
-    /** The next pipelined request, once the one before it has ended; none when the client has gone. */
-    private void beginNext() {
-        if (request != null) {
-            return;
-        }
-        FullHttpRequest next = queued.poll();
-        if (next == null) {
-            return;
-        }
-        if (client.channel().isActive()) {
-            begin(next);
-        } else {
-            next.release();
-        }
+        served(client);
     }
 
     private void closeUpstream() {

@@ -1,0 +1,80 @@
+package ai.finops.gateway.server;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.FullHttpRequest;
+import java.util.ArrayDeque;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A client connection's requests, served one at a time in the order they came (HTTP/1.1
+ * pipelining): one arriving while another is served, or while others wait, waits behind them. A
+ * request answered at once lets the next one start at once. One instance per connection; everything
+ * runs on its event loop.
+ */
+abstract class SequentialRequests extends SimpleChannelInboundHandler<FullHttpRequest> {
+    private static final Logger LOG = LoggerFactory.getLogger(SequentialRequests.class);
+    private final ArrayDeque<FullHttpRequest> queued = new ArrayDeque<>(0);
+
+    SequentialRequests() {
+        super(false);    // a request is released by whoever finishes it
+    }
+
+    /** Serves {@code request}, which it now owns; answered at once, or later with {@link #served}. */
+    abstract void serve(ChannelHandlerContext ctx, FullHttpRequest request);
+
+    /** A request is being served (and will call {@link #served} when it ends). */
+    abstract boolean busy();
+
+    /** The client closed the connection while a request was being served. */
+    abstract void clientClosed();
+
+    @Override
+    protected final void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+        if (busy() || !queued.isEmpty()) {
+            queued.add(request);
+            return;
+        }
+        serve(ctx, request);
+    }
+
+    /** The request being served has ended: the next one, in turn. */
+    final void served(ChannelHandlerContext ctx) {
+        if (!queued.isEmpty()) {
+            ctx.executor().execute(() -> serveWaiting(ctx));
+        }
+    }
+
+    private void serveWaiting(ChannelHandlerContext ctx) {
+        while (!busy()) {
+            FullHttpRequest next = queued.poll();
+            if (next == null) {
+                return;
+            }
+            if (ctx.channel().isActive()) {
+                serve(ctx, next);
+            } else {
+                next.release();
+            }
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (busy()) {
+            clientClosed();
+        }
+        FullHttpRequest r;
+        while ((r = queued.poll()) != null) {
+            r.release();
+        }
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        LOG.atDebug().addKeyValue("remote", ctx.channel().remoteAddress()).setCause(cause).log("client connection failed");
+        ctx.close();
+    }
+}
