@@ -123,6 +123,7 @@ final class RelayHandler extends SequentialRequests implements UpstreamListener 
         openaiSurface = path.startsWith("/openai/") || path.equals("/v1/chat/completions");
         gateway.inFlight().incrementAndGet();
         if (!msg.decoderResult().isSuccess()) {
+            dropWaiting();
             respondError(400, "malformed HTTP request");
             client.flush();
             client.close();      // the decoder discards whatever follows on this connection
@@ -347,6 +348,7 @@ final class RelayHandler extends SequentialRequests implements UpstreamListener 
     }
 
     private void failMidStream(String message) {
+        dropWaiting();           // the connection closes: nothing behind this request may start
         if (framer != null) {    // whole events only went out: the error event stands on its own
             ByteBuf event = openaiSurface ? openAiErrorEvent(message) : ErrorResponses.sseEvent(client.alloc(), "api_error", message, requestId);
             client.write(new DefaultHttpContent(event));

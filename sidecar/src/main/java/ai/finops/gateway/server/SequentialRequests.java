@@ -46,6 +46,14 @@ abstract class SequentialRequests extends SimpleChannelInboundHandler<FullHttpRe
         }
     }
 
+    /** The connection is closing: the requests waiting on it are dropped, never started. */
+    final void dropWaiting() {
+        FullHttpRequest r;
+        while ((r = queued.poll()) != null) {
+            r.release();
+        }
+    }
+
     private void serveWaiting(ChannelHandlerContext ctx) {
         while (!busy()) {
             FullHttpRequest next = queued.poll();
@@ -65,10 +73,7 @@ abstract class SequentialRequests extends SimpleChannelInboundHandler<FullHttpRe
         if (busy()) {
             clientClosed();
         }
-        FullHttpRequest r;
-        while ((r = queued.poll()) != null) {
-            r.release();
-        }
+        dropWaiting();
         ctx.fireChannelInactive();
     }
 
