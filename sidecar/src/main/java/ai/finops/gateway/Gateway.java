@@ -28,9 +28,11 @@ public final class Gateway implements AutoCloseable {
     private final EventLoopGroup boss;
     private final EventLoopGroup workers;
     private final GatewayMetrics metrics;
+    private final UpstreamConnector connector;
 
     private Gateway(ConfigService configService, ConfigWatcher watcher, GatewayServer server, EventLoopGroup boss,
-            EventLoopGroup workers, GatewayMetrics metrics) {
+            EventLoopGroup workers, GatewayMetrics metrics, UpstreamConnector connector) {
+        this.connector = connector;
         this.configService = configService;
         this.watcher = watcher;
         this.server = server;
@@ -98,7 +100,7 @@ public final class Gateway implements AutoCloseable {
         if (!watched.isEmpty()) {
             watcher.start();
         }
-        return new Gateway(configService, watcher, server, boss, workers, metrics);
+        return new Gateway(configService, watcher, server, boss, workers, metrics, connector);
     }
 
     public int apiPort() {
@@ -125,6 +127,7 @@ public final class Gateway implements AutoCloseable {
             // closing
         }
         server.close();
+        connector.closeAll(java.time.Duration.ofSeconds(2));
         boss.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
     }

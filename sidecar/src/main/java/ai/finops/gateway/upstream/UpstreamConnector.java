@@ -35,6 +35,9 @@ public final class UpstreamConnector {
     private static final io.netty.util.AttributeKey<Boolean> REUSED = io.netty.util.AttributeKey.valueOf("finops.upstream.reused");
 
     private final Supplier<Bootstrap> bootstrapTemplate;
+    /** Every upstream connection, pooled, in use or still connecting: closed together at shutdown. */
+    private final io.netty.channel.group.ChannelGroup all =
+            new io.netty.channel.group.DefaultChannelGroup("upstream", io.netty.util.concurrent.GlobalEventExecutor.INSTANCE);
     private final FastThreadLocal<Map<UpstreamEndpoint.PoolKey, ArrayDeque<Channel>>> pools = new FastThreadLocal<>() {
         @Override
         protected Map<UpstreamEndpoint.PoolKey, ArrayDeque<Channel>> initialValue() {
@@ -69,6 +72,7 @@ public final class UpstreamConnector {
                 .handler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                        all.add(ch);
                         if (endpoint.ssl() != null) {
                             SslHandler tls = endpoint.ssl().newHandler(ch.alloc(), endpoint.host(), endpoint.port());
                             tls.setHandshakeTimeout(connectTimeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -133,6 +137,14 @@ public final class UpstreamConnector {
     /** True when {@code ch} came from the pool rather than a new connect. */
     public boolean reused(Channel ch) {
         return Boolean.TRUE.equals(ch.attr(REUSED).get());
+    }
+
+    /**
+     * Closes every upstream connection (at shutdown, once requests have drained), rather than leaving
+     * them to the event loops' own shutdown, so that no provider sees a connection outlive the gateway.
+     */
+    public void closeAll(java.time.Duration wait) {
+        all.close().awaitUninterruptibly(wait.toMillis());
     }
 
     /** Closes a connection that must not be reused. */
