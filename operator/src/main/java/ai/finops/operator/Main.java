@@ -91,6 +91,12 @@ public final class Main implements Callable<Integer> {
             System.err.println("sidecar settings rejected: " + e.getMessage());
             return 2;
         }
+        if (sharedGatewayNamespace != null && namespaces != null && !namespaces.isEmpty()
+                && namespaces.stream().map(String::trim).noneMatch(sharedGatewayNamespace::equals)) {
+            System.err.println("--shared-gateway-namespace " + sharedGatewayNamespace + " must be one of --namespaces " + namespaces
+                    + ": the shared gateway's bundle is written there");
+            return 2;
+        }
         Running running = start(new KubernetesClientBuilder().build());
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
