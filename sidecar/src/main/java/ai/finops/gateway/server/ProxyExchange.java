@@ -73,6 +73,7 @@ final class ProxyExchange implements UpstreamListener {
     private final String requestId;
     private final long startNanos;
     private final Runnable onDone;
+    private final Runnable onConnectionClosing;   // pipelined requests behind this one must not start
 
     private int attemptIndex = -1;
     private int triesOnAttempt;
@@ -106,7 +107,8 @@ final class ProxyExchange implements UpstreamListener {
     private final Usage usage = new Usage();
 
     ProxyExchange(GatewayContext gateway, ChannelHandlerContext client, FullHttpRequest request, RequestBody body, String apiPath,
-            KeyEntry key, Resolution resolution, String requestId, long startNanos, Runnable onDone) {
+            KeyEntry key, Resolution resolution, String requestId, long startNanos, Runnable onDone, Runnable onConnectionClosing) {
+        this.onConnectionClosing = onConnectionClosing;
         this.gateway = gateway;
         this.client = client;
         this.request = request;
@@ -581,6 +583,7 @@ final class ProxyExchange implements UpstreamListener {
         }
         gateway.metrics().upstreamError(attempt().deployment().name(), kind);
         closeUpstream();
+        onConnectionClosing.run();
         if (sse) {
             // The Anthropic way to end a failed stream: an error event; then the connection closes.
             client.write(new DefaultHttpContent(ErrorResponses.sseEvent(client.alloc(), "api_error", message, requestId)));
