@@ -33,9 +33,7 @@ final class ApiChannelInitializer extends ChannelInitializer<Channel> {
         p.addLast("idle", new IdleStateHandler(0, 0, CLIENT_IDLE_SECONDS, TimeUnit.SECONDS) {
             @Override
             protected void channelIdle(io.netty.channel.ChannelHandlerContext ctx, io.netty.handler.timeout.IdleStateEvent evt) {
-                io.netty.channel.ChannelHandler api = ctx.pipeline().get("api");
-                boolean busy = api instanceof ApiHandler h ? h.busy() : api instanceof RelayHandler r && r.busy();
-                if (!busy) {
+                if (!(ctx.pipeline().get("api") instanceof SequentialRequests api && api.busy())) {
                     ctx.close();
                 }
             }

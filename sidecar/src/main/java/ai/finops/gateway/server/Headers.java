@@ -73,6 +73,9 @@ public final class Headers {
         if (values.isEmpty()) {
             return Set.of();
         }
+        if (values.size() == 1 && (values.get(0).equalsIgnoreCase("keep-alive") || values.get(0).equalsIgnoreCase("close"))) {
+            return Set.of();    // the common case: nothing beyond the hop-by-hop headers every proxy drops
+        }
         Set<String> names = new java.util.HashSet<>();
         for (String value : values) {
             for (String token : value.split(",")) {

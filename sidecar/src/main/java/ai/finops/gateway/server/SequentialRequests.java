@@ -16,6 +16,7 @@ import org.slf4j.LoggerFactory;
 abstract class SequentialRequests extends SimpleChannelInboundHandler<FullHttpRequest> {
     private static final Logger LOG = LoggerFactory.getLogger(SequentialRequests.class);
     private final ArrayDeque<FullHttpRequest> queued = new ArrayDeque<>(0);
+    private boolean closing;    // the connection will close: no further request starts on it
 
     SequentialRequests() {
         super(false);    // a request is released by whoever finishes it
@@ -32,6 +33,10 @@ abstract class SequentialRequests extends SimpleChannelInboundHandler<FullHttpRe
 
     @Override
     protected final void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+        if (closing) {
+            request.release();
+            return;
+        }
         if (busy() || !queued.isEmpty()) {
             queued.add(request);
             return;
@@ -46,8 +51,12 @@ abstract class SequentialRequests extends SimpleChannelInboundHandler<FullHttpRe
         }
     }
 
-    /** The connection is closing: the requests waiting on it are dropped, never started. */
+    /**
+     * The connection is closing (its close may wait for a slow client to take the last bytes): the
+     * requests waiting on it, and any that still arrive, are dropped, never started.
+     */
     final void dropWaiting() {
+        closing = true;
         FullHttpRequest r;
         while ((r = queued.poll()) != null) {
             r.release();
@@ -60,10 +69,15 @@ abstract class SequentialRequests extends SimpleChannelInboundHandler<FullHttpRe
             if (next == null) {
                 return;
             }
-            if (ctx.channel().isActive()) {
-                serve(ctx, next);
-            } else {
+            if (closing || !ctx.channel().isActive()) {
                 next.release();
+                continue;
+            }
+            try {
+                serve(ctx, next);
+            } catch (RuntimeException e) {
+                exceptionCaught(ctx, e);   // a request in an unknown state: the connection ends
+                return;
             }
         }
     }
