@@ -74,6 +74,26 @@ class EndToEndIT {
         return informer;
     }
 
+    /** A namespace's bundle ConfigMap and credentials Secret as kubelet mounts them, kept current until closed. */
+    record Mounted(KubeletVolume bundle, KubeletVolume credentials, SharedIndexInformer<ConfigMap> bundleInformer,
+            SharedIndexInformer<Secret> credentialsInformer) implements AutoCloseable {
+        static Mounted of(io.fabric8.kubernetes.client.KubernetesClient client, String namespace, Path tmp) {
+            KubeletVolume bundle = new KubeletVolume(tmp.resolve("bundle"));
+            KubeletVolume credentials = new KubeletVolume(tmp.resolve("credentials"));
+            return new Mounted(bundle, credentials,
+                    project(client.configMaps().inNamespace(namespace).withName(Names.BUNDLE_CONFIG_MAP).runnableInformer(0), bundle,
+                            EndToEndIT::configMapFiles),
+                    project(client.secrets().inNamespace(namespace).withName(Names.CREDENTIALS_SECRET).runnableInformer(0), credentials,
+                            EndToEndIT::secretFiles));
+        }
+
+        @Override
+        public void close() {
+            bundleInformer.close();
+            credentialsInformer.close();
+        }
+    }
+
     static Map<String, byte[]> configMapFiles(ConfigMap cm) {
         Map<String, byte[]> files = new TreeMap<>();
         cm.getData().forEach((k, v) -> files.put(k, v.getBytes(StandardCharsets.UTF_8)));
@@ -104,12 +124,9 @@ class EndToEndIT {
             client.resource(rule(NS, "claude-code", "model == \"sonnet-model\"", "anthropic-sim/claude-sonnet-4-6")).create();
             client.resource(key(NS, "alice", "vk-alice")).create();
 
-            KubeletVolume bundle = new KubeletVolume(tmp.resolve("bundle"));
-            KubeletVolume credentials = new KubeletVolume(tmp.resolve("credentials"));
-            try (var cmInformer = project(client.configMaps().inNamespace(NS).withName(Names.BUNDLE_CONFIG_MAP).runnableInformer(0),
-                            bundle, EndToEndIT::configMapFiles);
-                    var secretInformer = project(client.secrets().inNamespace(NS).withName(Names.CREDENTIALS_SECRET).runnableInformer(0),
-                            credentials, EndToEndIT::secretFiles)) {
+            try (Mounted mounted = Mounted.of(client, NS, tmp)) {
+                KubeletVolume bundle = mounted.bundle();
+                KubeletVolume credentials = mounted.credentials();
                 await().atMost(WAIT).until(() -> Files.exists(bundle.dir().resolve("bundle.yaml"))
                         && Files.readString(bundle.dir().resolve("bundle.yaml")).contains("kind: VirtualKey")
                         && Files.exists(credentials.dir().resolve("anthropic-key.apiKey")));
@@ -171,12 +188,9 @@ class EndToEndIT {
             client.resource(rule(shared, "claude-code", "model == \"sonnet-model\"", "anthropic-sim/claude-sonnet-4-6")).create();
             client.resource(key(NS, "alice", "vk-alice")).create();
 
-            KubeletVolume bundle = new KubeletVolume(tmp.resolve("bundle"));
-            KubeletVolume credentials = new KubeletVolume(tmp.resolve("credentials"));
-            try (var cmInformer = project(client.configMaps().inNamespace(shared).withName(Names.BUNDLE_CONFIG_MAP).runnableInformer(0),
-                            bundle, EndToEndIT::configMapFiles);
-                    var secretInformer = project(client.secrets().inNamespace(shared).withName(Names.CREDENTIALS_SECRET).runnableInformer(0),
-                            credentials, EndToEndIT::secretFiles)) {
+            try (Mounted mounted = Mounted.of(client, shared, tmp)) {
+                KubeletVolume bundle = mounted.bundle();
+                KubeletVolume credentials = mounted.credentials();
                 await().atMost(WAIT).until(() -> Files.exists(bundle.dir().resolve("bundle.yaml"))
                         && Files.readString(bundle.dir().resolve("bundle.yaml")).contains("name: alice." + NS)
                         && Files.exists(credentials.dir().resolve("anthropic-key.apiKey")));

@@ -10,6 +10,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
 
 /**
  * Messages request bodies for the providers that host Claude behind their own envelope (Bedrock,
@@ -19,6 +21,28 @@ public final class AnthropicBodies {
     static final ObjectMapper JSON = new ObjectMapper();
 
     private AnthropicBodies() {}
+
+    /** A client's body made fit for a platform, and the betas that may go with it. */
+    public record Adapted(ObjectNode body, List<String> betas) {}
+
+    /**
+     * What Bedrock and Vertex do alike to a client's body: refuse server tools the platform lacks (a
+     * 400 naming them), turn earlier turns of those tools into text, join {@code system}-role messages
+     * into {@code system}, drop earlier thinking when the call asks, and keep only the betas the
+     * platform takes (none when it refused one), dropping the fields of the others.
+     */
+    public static Adapted forPlatform(ProviderCall call, List<String> missingServerTools, String provider, Set<String> platformBetas) {
+        ObjectNode body = parse(call.client().content());
+        ProviderFeatures.refuseMissingServerTools(body, missingServerTools, provider);
+        serverToolHistoryAsText(body, missingServerTools);
+        moveSystemMessages(body);
+        if (call.withoutThinkingHistory()) {
+            stripThinkingHistory(body);
+        }
+        List<String> betas = ProviderFeatures.filter(ProviderFeatures.betas(call.client().headers().getAll("anthropic-beta")),
+                call.withoutBetas() ? Set.of() : platformBetas, body);
+        return new Adapted(body, betas);
+    }
 
     /** The client's body (readable bytes, not consumed) as a tree; the gateway already proved it is a JSON object. */
     public static ObjectNode parse(ByteBuf body) {

@@ -82,19 +82,14 @@ public final class BedrockAdapter implements ProviderAdapter {
 
     @Override
     public FullHttpRequest request(ProviderCall call) {
-        ObjectNode body = AnthropicBodies.parse(call.client().content());
-        ProviderFeatures.refuseMissingServerTools(body, ProviderFeatures.BEDROCK_MISSING_SERVER_TOOLS, "bedrock");
-        AnthropicBodies.serverToolHistoryAsText(body, ProviderFeatures.BEDROCK_MISSING_SERVER_TOOLS);
+        AnthropicBodies.Adapted adapted = AnthropicBodies.forPlatform(call, ProviderFeatures.BEDROCK_MISSING_SERVER_TOOLS, "bedrock",
+                ProviderFeatures.BEDROCK_BETAS);
+        ObjectNode body = adapted.body();
+        List<String> betas = adapted.betas();
         boolean countTokens = call.apiPath().endsWith("/count_tokens");
         boolean stream = call.body().stream() && !countTokens;
         body.remove("model");
         body.remove("stream");
-        AnthropicBodies.moveSystemMessages(body);
-        if (call.withoutThinkingHistory()) {
-            AnthropicBodies.stripThinkingHistory(body);
-        }
-        List<String> betas = ProviderFeatures.filter(ProviderFeatures.betas(call.client().headers().getAll("anthropic-beta")),
-                call.withoutBetas() ? java.util.Set.of() : ProviderFeatures.BEDROCK_BETAS, body);
         ObjectNode out = body.objectNode();
         out.put("anthropic_version", ANTHROPIC_VERSION);
         if (!betas.isEmpty()) {

@@ -60,16 +60,11 @@ public final class VertexAdapter implements ProviderAdapter {
 
     @Override
     public FullHttpRequest request(ProviderCall call) {
-        ObjectNode body = AnthropicBodies.parse(call.client().content());
-        ProviderFeatures.refuseMissingServerTools(body, ProviderFeatures.VERTEX_MISSING_SERVER_TOOLS, "vertex");
-        AnthropicBodies.serverToolHistoryAsText(body, ProviderFeatures.VERTEX_MISSING_SERVER_TOOLS);
+        AnthropicBodies.Adapted adapted = AnthropicBodies.forPlatform(call, ProviderFeatures.VERTEX_MISSING_SERVER_TOOLS, "vertex",
+                VERTEX_BETAS);
+        ObjectNode body = adapted.body();
+        List<String> betas = adapted.betas();
         boolean countTokens = call.apiPath().endsWith("/count_tokens");
-        AnthropicBodies.moveSystemMessages(body);
-        if (call.withoutThinkingHistory()) {
-            AnthropicBodies.stripThinkingHistory(body);
-        }
-        List<String> betas = ProviderFeatures.filter(ProviderFeatures.betas(call.client().headers().getAll("anthropic-beta")),
-                call.withoutBetas() ? Set.of() : VERTEX_BETAS, body);
         String model;
         if (countTokens) {
             body.put("model", call.model().providerId());

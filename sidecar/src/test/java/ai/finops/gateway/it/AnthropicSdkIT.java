@@ -11,7 +11,6 @@ import ai.finops.testkit.Reply;
 import ai.finops.testkit.Simulator;
 import ai.finops.testkit.SimulatorOptions;
 import com.anthropic.client.AnthropicClient;
-import com.anthropic.client.okhttp.AnthropicOkHttpClient;
 import com.anthropic.core.http.StreamResponse;
 import com.anthropic.errors.NotFoundException;
 import com.anthropic.helpers.MessageAccumulator;
@@ -22,39 +21,20 @@ import com.anthropic.models.messages.RawMessageStreamEvent;
 import com.anthropic.models.messages.StopReason;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The official Anthropic Java SDK as the client, through the gateway, to the simulator. */
 @ExtendWith(NettyLeakDetector.class)
-class AnthropicSdkIT {
-    static Simulator simulator;
-    static GatewayHarness harness;
+class AnthropicSdkIT extends SimulatedProviderTest {
     static AnthropicClient client;
 
     @BeforeAll
     static void start() throws Exception {
         simulator = Simulator.start(SimulatorOptions.builder().requiredApiKey(PROVIDER_KEY).build());
         harness = GatewayHarness.claudeCodeSetup(simulator);
-        client = AnthropicOkHttpClient.builder()
-                .baseUrl(harness.baseUrl() + "/anthropic")
-                .authToken(KEY)
-                .maxRetries(0)
-                .build();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        harness.close();
-        simulator.close();
-    }
-
-    @BeforeEach
-    void clear() {
-        simulator.clearRequests();
+        client = harness.anthropicClient();
     }
 
     private static MessageCreateParams params(String model) {

@@ -12,9 +12,7 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -22,9 +20,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /** Every bad input gets a clear error in Anthropic JSON, and nothing reaches the provider that should not. */
 @ExtendWith(NettyLeakDetector.class)
-class BadInputIT {
-    static Simulator simulator;
-    static GatewayHarness harness;
+class BadInputIT extends SimulatedProviderTest {
 
     @BeforeAll
     static void start() throws Exception {
@@ -76,17 +72,6 @@ class BadInputIT {
                         stringData: {token: vk-haiku-only-0123456789}
                         """)
                 .start();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        harness.close();
-        simulator.close();
-    }
-
-    @BeforeEach
-    void clear() {
-        simulator.clearRequests();
     }
 
     private static final String GOOD = "{\"model\":\"claude-sonnet-4-6\",\"max_tokens\":8,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";

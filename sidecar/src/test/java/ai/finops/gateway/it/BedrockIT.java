@@ -11,7 +11,6 @@ import ai.finops.testkit.Reply;
 import ai.finops.testkit.Simulator;
 import ai.finops.testkit.SimulatorOptions;
 import com.anthropic.client.AnthropicClient;
-import com.anthropic.client.okhttp.AnthropicOkHttpClient;
 import com.anthropic.core.http.StreamResponse;
 import com.anthropic.errors.RateLimitException;
 import com.anthropic.helpers.MessageAccumulator;
@@ -27,9 +26,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -38,15 +35,13 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Claude on Bedrock through the gateway, against a simulator that checks what Bedrock checks: the
  * SigV4 signature (computed independently), session token, body envelope, betas and fields.
  */
-class BedrockIT {
+class BedrockIT extends SimulatedProviderTest {
     static final String ACCESS_KEY = "AKIDFINOPSTEST000001";
     static final String SECRET_KEY = "finops/secret+key/for+tests/0123456789";
     static final String SESSION_TOKEN = "FwoGZXIvYXdzEJr//////////session+token==";
     static final String ARN = "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-sonnet-4-6";
     static final ObjectMapper JSON = new ObjectMapper();
 
-    static Simulator simulator;
-    static GatewayHarness harness;
     static AnthropicClient client;
 
     @BeforeAll
@@ -96,18 +91,7 @@ class BedrockIT {
                         """.formatted(ai.finops.crds.validation.ResourceValidator.sha256Hex(KEY)))
                 .write("rules.yaml", GatewayHarness.SONNET_ALIAS_RULE.replace("anthropic/claude-sonnet-4-6", "bedrock-us/claude-sonnet-4-6"))
                 .start();
-        client = AnthropicOkHttpClient.builder().baseUrl(harness.baseUrl() + "/anthropic").authToken(KEY).maxRetries(0).build();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        harness.close();
-        simulator.close();
-    }
-
-    @BeforeEach
-    void clear() {
-        simulator.clearRequests();
+        client = harness.anthropicClient();
     }
 
     static MessageCreateParams params(String model) {

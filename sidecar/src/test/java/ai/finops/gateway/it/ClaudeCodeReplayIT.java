@@ -17,9 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
@@ -27,28 +25,15 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Replays what the real Claude Code sends and checks what the provider receives. */
 @ExtendWith(NettyLeakDetector.class)
-class ClaudeCodeReplayIT {
+class ClaudeCodeReplayIT extends SimulatedProviderTest {
     /** Headers the JDK client computes itself. */
     private static final Set<String> RESTRICTED = Set.of("connection", "host", "content-length", "expect", "upgrade");
 
-    static Simulator simulator;
-    static GatewayHarness harness;
 
     @BeforeAll
     static void start() throws Exception {
         simulator = Simulator.start(SimulatorOptions.builder().requiredApiKey(PROVIDER_KEY).build());
         harness = GatewayHarness.claudeCodeSetup(simulator);
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        harness.close();
-        simulator.close();
-    }
-
-    @BeforeEach
-    void clear() {
-        simulator.clearRequests();
     }
 
     private HttpResponse<String> replay(CapturedRequest captured, Map<String, String> authHeaders) throws Exception {

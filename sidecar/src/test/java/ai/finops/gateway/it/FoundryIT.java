@@ -11,7 +11,6 @@ import ai.finops.testkit.Reply;
 import ai.finops.testkit.Simulator;
 import ai.finops.testkit.SimulatorOptions;
 import com.anthropic.client.AnthropicClient;
-import com.anthropic.client.okhttp.AnthropicOkHttpClient;
 import com.anthropic.core.http.StreamResponse;
 import com.anthropic.helpers.MessageAccumulator;
 import com.anthropic.models.messages.Message;
@@ -21,17 +20,13 @@ import com.anthropic.models.messages.StopReason;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** Claude on Microsoft Foundry ({@code azure}): the Messages API under the resource's {@code /anthropic} path, {@code api-key}, deployment names. */
-class FoundryIT {
-    static Simulator simulator;
-    static GatewayHarness harness;
+class FoundryIT extends SimulatedProviderTest {
     static AnthropicClient client;
 
     @BeforeAll
@@ -52,18 +47,7 @@ class FoundryIT {
                         """.formatted(simulator.baseUrl()))
                 .write("keys.yaml", GatewayHarness.keyAndSecrets())
                 .start();
-        client = AnthropicOkHttpClient.builder().baseUrl(harness.baseUrl() + "/anthropic").authToken(KEY).maxRetries(0).build();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        harness.close();
-        simulator.close();
-    }
-
-    @BeforeEach
-    void clear() {
-        simulator.clearRequests();
+        client = harness.anthropicClient();
     }
 
     @Test

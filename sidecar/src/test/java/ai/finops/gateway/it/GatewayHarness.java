@@ -52,6 +52,11 @@ final class GatewayHarness implements AutoCloseable {
         return "http://127.0.0.1:" + gateway.apiPort();
     }
 
+    /** The official Anthropic SDK on this gateway's Anthropic surface, with the test key and no retries. */
+    com.anthropic.client.AnthropicClient anthropicClient() {
+        return com.anthropic.client.okhttp.AnthropicOkHttpClient.builder().baseUrl(baseUrl() + "/anthropic").authToken(KEY).maxRetries(0).build();
+    }
+
     String adminUrl() {
         return "http://127.0.0.1:" + gateway.adminPort();
     }

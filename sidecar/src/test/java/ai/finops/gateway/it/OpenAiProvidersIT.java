@@ -12,7 +12,6 @@ import ai.finops.testkit.Reply;
 import ai.finops.testkit.Simulator;
 import ai.finops.testkit.SimulatorOptions;
 import com.anthropic.client.AnthropicClient;
-import com.anthropic.client.okhttp.AnthropicOkHttpClient;
 import com.anthropic.core.JsonValue;
 import com.anthropic.core.http.StreamResponse;
 import com.anthropic.errors.RateLimitException;
@@ -31,9 +30,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -43,10 +40,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Azure OpenAI and an OpenAI-compatible server, against a simulator that rejects what those reject
  * (Anthropic-only fields, tool messages without their call, non-string arguments, long tool names).
  */
-class OpenAiProvidersIT {
+class OpenAiProvidersIT extends SimulatedProviderTest {
     static final ObjectMapper JSON = new ObjectMapper();
-    static Simulator simulator;
-    static GatewayHarness harness;
     static AnthropicClient client;
 
     @BeforeAll
@@ -86,18 +81,7 @@ class OpenAiProvidersIT {
                         """.formatted(simulator.baseUrl()))
                 .write("keys.yaml", GatewayHarness.keyAndSecrets())
                 .start();
-        client = AnthropicOkHttpClient.builder().baseUrl(harness.baseUrl() + "/anthropic").authToken(KEY).maxRetries(0).build();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        harness.close();
-        simulator.close();
-    }
-
-    @BeforeEach
-    void clear() {
-        simulator.clearRequests();
+        client = harness.anthropicClient();
     }
 
     static Tool bash() {

@@ -28,9 +28,7 @@ import com.openai.models.chat.completions.ChatCompletionMessageFunctionToolCall;
 import com.openai.models.chat.completions.ChatCompletionStreamOptions;
 import com.openai.models.chat.completions.ChatCompletionToolMessageParam;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -38,10 +36,8 @@ import org.junit.jupiter.api.Test;
  * reaches Claude on an Anthropic-format provider, streaming and tool calls included; a RoutingRule
  * can match {@code api == "openai"}.
  */
-class OpenAiSurfaceIT {
+class OpenAiSurfaceIT extends SimulatedProviderTest {
     static final ObjectMapper JSON = new ObjectMapper();
-    static Simulator simulator;
-    static GatewayHarness harness;
     static OpenAIClient client;
 
     @BeforeAll
@@ -60,17 +56,6 @@ class OpenAiSurfaceIT {
                         """)
                 .start();
         client = OpenAIOkHttpClient.builder().baseUrl(harness.baseUrl() + "/openai/v1").apiKey(KEY).maxRetries(0).build();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        harness.close();
-        simulator.close();
-    }
-
-    @BeforeEach
-    void clear() {
-        simulator.clearRequests();
     }
 
     static ChatCompletionFunctionTool bash() {

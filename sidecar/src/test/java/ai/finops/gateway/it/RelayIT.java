@@ -38,7 +38,6 @@ import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -47,18 +46,16 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * behind it authenticates, routes and accounts, and sees every request as the client sent it.
  */
 @ExtendWith(NettyLeakDetector.class)
-class RelayIT {
+class RelayIT extends SimulatedProviderTest {
     static final ObjectMapper JSON = new ObjectMapper();
     /** The pod's own VirtualKey ("pod" at the shared gateway); clients in the tests present "dev"'s. */
     static final String POD_KEY = "vk-pod-fedcba9876543210";
-    static Simulator simulator;
-    static GatewayHarness shared;
     static Gateway sidecar;
 
     @BeforeAll
     static void start() throws Exception {
         simulator = Simulator.start(SimulatorOptions.builder().requiredApiKey(PROVIDER_KEY).build());
-        shared = new GatewayHarness()
+        harness = new GatewayHarness()
                 .write("providers.yaml", GatewayHarness.anthropicDeployment("anthropic-sim", simulator.baseUrl(), null))
                 .write("keys.yaml", GatewayHarness.keyAndSecrets())
                 .write("pod-key.yaml", """
@@ -82,19 +79,12 @@ class RelayIT {
                           targets: [{model: anthropic-sim/claude-sonnet-4-6}]
                         """)
                 .start();
-        sidecar = Gateway.relay(URI.create(shared.baseUrl()), POD_KEY, "127.0.0.1", null, 0, 0);
+        sidecar = Gateway.relay(URI.create(harness.baseUrl()), POD_KEY, "127.0.0.1", null, 0, 0);
     }
 
     @AfterAll
     static void stop() throws Exception {
         sidecar.close();
-        shared.close();
-        simulator.close();
-    }
-
-    @BeforeEach
-    void clear() {
-        simulator.clearRequests();
     }
 
     static String sidecarUrl() {
@@ -125,8 +115,8 @@ class RelayIT {
         CapturedRequest captured = ClaudeCodeFixtures.load("turn1-request.json");
         String body = new String(captured.body(), StandardCharsets.UTF_8);
         Map<String, String> auth = Map.of("authorization", "Bearer " + KEY);
-        HttpResponse<String> viaSidecar = shared.replay(sidecarUrl(), captured, body, auth);
-        HttpResponse<String> direct = shared.replay(captured, body, auth);
+        HttpResponse<String> viaSidecar = harness.replay(sidecarUrl(), captured, body, auth);
+        HttpResponse<String> direct = harness.replay(captured, body, auth);
 
         assertThat(viaSidecar.statusCode()).isEqualTo(200);
         assertThat(viaSidecar.headers().firstValue("content-type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/event-stream"));
@@ -143,13 +133,13 @@ class RelayIT {
 
     @Test
     void aRequestWithoutACredentialGetsThePodsKey() throws Exception {
-        assertThat(shared.metrics()).doesNotContain("virtual_key=\"pod\"");
+        assertThat(harness.metrics()).doesNotContain("virtual_key=\"pod\"");
         simulator.enqueue(Reply.text("Hello from the shared gateway."), Reply.text("Again."));
         HttpResponse<String> response = post("/anthropic/v1/messages", messages("claude-haiku-4-6"));
         assertThat(response.statusCode()).isEqualTo(200);
         assertThat(JSON.readTree(response.body()).path("content").get(0).path("text").asText()).isEqualTo("Hello from the shared gateway.");
         // (a request is counted as it ends, just after its last byte went out)
-        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(shared.metrics()).contains("virtual_key=\"pod\""));
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(harness.metrics()).contains("virtual_key=\"pod\""));
         // an empty credential header is no credential: it does not hide the pod's key
         assertThat(post("/anthropic/v1/messages", messages("claude-haiku-4-6"), "x-api-key", "").statusCode()).isEqualTo(200);
     }
@@ -382,7 +372,7 @@ class RelayIT {
     void theSidecarCountsRequestsButNotTheirCost() throws Exception {
         simulator.enqueue(Reply.text("counted once"));
         assertThat(post("/anthropic/v1/messages", messages("claude-haiku-4-6"), "x-api-key", KEY).statusCode()).isEqualTo(200);
-        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(shared.get("http://127.0.0.1:" + sidecar.adminPort() + "/metrics").body())
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(harness.get("http://127.0.0.1:" + sidecar.adminPort() + "/metrics").body())
                 .contains("finops_gateway_relay_requests_total{outcome=\"ok\",status=\"200\"}")
                 .doesNotContain("finops_gateway_cost_usd").doesNotContain(KEY).doesNotContain(POD_KEY));
     }
@@ -399,7 +389,7 @@ class RelayIT {
         if (headers.length > 0) {
             b.headers(headers);
         }
-        return shared.http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        return harness.http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     /** Reads one request (head and content-length body) off a raw socket. */

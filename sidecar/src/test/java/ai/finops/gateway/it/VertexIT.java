@@ -12,7 +12,6 @@ import ai.finops.testkit.Reply;
 import ai.finops.testkit.Simulator;
 import ai.finops.testkit.SimulatorOptions;
 import com.anthropic.client.AnthropicClient;
-import com.anthropic.client.okhttp.AnthropicOkHttpClient;
 import com.anthropic.core.http.StreamResponse;
 import com.anthropic.errors.RateLimitException;
 import com.anthropic.helpers.MessageAccumulator;
@@ -36,7 +35,6 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -46,14 +44,12 @@ import org.junit.jupiter.params.provider.ValueSource;
  * the service account's signed JWT assertion and issues access tokens, and Vertex requests must carry
  * one it issued that has not expired.
  */
-class VertexIT {
+class VertexIT extends SimulatedProviderTest {
     static final ObjectMapper JSON = new ObjectMapper();
     static final String PROJECT = "finops-test-project";
     static final String EMAIL = "gateway@finops-test-project.iam.gserviceaccount.com";
 
-    static Simulator simulator;
     static Simulator shortLived;
-    static GatewayHarness harness;
     static AnthropicClient client;
 
     static KeyPair rsa() throws Exception {
@@ -110,19 +106,12 @@ class VertexIT {
                         spec: {tokenSha256: %s}
                         """.formatted(ai.finops.crds.validation.ResourceValidator.sha256Hex(KEY)))
                 .start();
-        client = AnthropicOkHttpClient.builder().baseUrl(harness.baseUrl() + "/anthropic").authToken(KEY).maxRetries(0).build();
+        client = harness.anthropicClient();
     }
 
     @AfterAll
     static void stop() throws Exception {
-        harness.close();
-        simulator.close();
         shortLived.close();
-    }
-
-    @BeforeEach
-    void clear() {
-        simulator.clearRequests();
     }
 
     static MessageCreateParams params(String model) {
