@@ -3,19 +3,23 @@ package ai.finops.testkit;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
- * What the real Claude Code 2.1.328 sends, from {@code shared/fixtures/claude-code-2.1.328/}: the
- * request path, headers and body of the two turns of a tool-use round trip.
+ * What the real Claude Code 2.1.328 sends: the request path, headers and body of the two turns of a
+ * tool-use round trip, from this module's resources ({@code fixtures/claude-code-2.1.328/}, with a
+ * README on how they were captured).
  */
 public final class ClaudeCodeFixtures {
     public static final String VERSION_DIR = "claude-code-2.1.328";
+    /** Every captured request, in the order Claude Code sent them. */
+    public static final List<String> TURNS = List.of("turn1-request.json", "turn2-request.json");
+    private static final String RESOURCE_DIR = "/fixtures/" + VERSION_DIR + "/";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** One captured request. {@code body} is the JSON as Claude Code serialises it (compact). */
@@ -25,33 +29,18 @@ public final class ClaudeCodeFixtures {
 
     /** {@code turn1-request.json} or {@code turn2-request.json}. */
     public static CapturedRequest load(String fileName) {
-        Path file = directory().resolve(fileName);
-        try {
-            JsonNode root = JSON.readTree(Files.readAllBytes(file));
+        String resource = RESOURCE_DIR + fileName;
+        try (InputStream in = ClaudeCodeFixtures.class.getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new IllegalArgumentException("no fixture " + resource + " on the classpath; there are " + TURNS);
+            }
+            JsonNode root = JSON.readTree(in);
             Map<String, String> headers = new LinkedHashMap<>();
             root.get("headers").fields().forEachRemaining(e -> headers.put(e.getKey(), e.getValue().asText()));
             byte[] body = JSON.writeValueAsString(root.get("body")).getBytes(StandardCharsets.UTF_8);
             return new CapturedRequest(root.get("method").asText(), root.get("path").asText(), headers, body);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read fixture " + file, e);
+            throw new UncheckedIOException("cannot read fixture " + resource, e);
         }
-    }
-
-    /** The fixtures folder: {@code shared/} sits beside the repository (or {@code FINOPS_SHARED_DIR}). */
-    public static Path directory() {
-        String override = System.getenv("FINOPS_SHARED_DIR");
-        if (override != null) {
-            return Path.of(override, "fixtures", VERSION_DIR);
-        }
-        Path dir = Path.of("").toAbsolutePath();
-        while (dir != null) {
-            Path candidate = dir.resolve("shared").resolve("fixtures").resolve(VERSION_DIR);
-            if (Files.isDirectory(candidate)) {
-                return candidate;
-            }
-            dir = dir.getParent();
-        }
-        throw new IllegalStateException("shared/fixtures/" + VERSION_DIR + " not found above " + Path.of("").toAbsolutePath()
-                + "; set FINOPS_SHARED_DIR");
     }
 }
