@@ -91,7 +91,14 @@ public final class Gateway implements AutoCloseable {
         EventLoopGroup workers = transport.newGroup(Runtime.getRuntime().availableProcessors(), "finops-io");
         UpstreamConnector connector = new UpstreamConnector(() -> GatewayServer.upstreamBootstrap(transport));
         GatewayContext context = new GatewayContext(configService.holder(), connector, new Cooldowns(), metrics, Clock.systemUTC(), relay);
-        GatewayServer server = new GatewayServer(context, transport, boss, workers).start(settings, adminBind);
+        GatewayServer server;
+        try {
+            server = new GatewayServer(context, transport, boss, workers).start(settings, adminBind);
+        } catch (java.net.BindException e) {
+            boss.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+            workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+            throw e;
+        }
         List<Path> watched = new java.util.ArrayList<>(dirs);
         if (credentials != null) {
             watched.add(credentials);

@@ -2,6 +2,7 @@ package ai.finops.gateway;
 
 import ai.finops.crds.validation.Problem;
 import ai.finops.gateway.config.ConfigService;
+import java.net.BindException;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.List;
@@ -74,6 +75,9 @@ public final class Main implements Callable<Integer> {
             } catch (IllegalArgumentException e) {
                 System.err.println(VIRTUAL_KEY_ENV + " rejected: " + e.getMessage());
                 return 2;
+            } catch (BindException e) {
+                System.err.println(e.getMessage());
+                return 1;
             }
         }
         if (config == null || config.isEmpty()) {
@@ -86,6 +90,9 @@ public final class Main implements Callable<Integer> {
         } catch (ConfigService.InvalidConfig e) {
             System.err.println("configuration rejected:");
             e.problems().forEach(p -> System.err.println("  " + p));
+            return 1;
+        } catch (BindException e) {
+            System.err.println(e.getMessage());
             return 1;
         }
         return serve(gateway);

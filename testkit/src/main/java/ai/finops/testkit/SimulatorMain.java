@@ -45,7 +45,18 @@ public final class SimulatorMain {
                 }
             }
         }
-        Simulator simulator = Simulator.start(b.build());
+        SimulatorOptions options = b.build();
+        Simulator simulator;
+        try {
+            simulator = Simulator.start(options);
+        } catch (Exception e) {
+            String where = options.host() + ":" + options.port();
+            System.err.println(String.valueOf(e.getMessage()).contains("Address already in use")
+                    ? "the simulator's port " + where + " is already in use; choose another with --port"
+                    : "cannot listen on " + where + ": " + e.getMessage());
+            System.exit(1);
+            return;
+        }
         System.out.println("simulator listening on " + simulator.baseUrl());
         Runtime.getRuntime().addShutdownHook(new Thread(simulator::close));
         Thread.currentThread().join();

@@ -3,6 +3,7 @@ package ai.finops.gateway.server;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
@@ -18,6 +19,7 @@ import io.netty.handler.codec.http.cors.CorsConfig;
 import io.netty.handler.codec.http.cors.CorsConfigBuilder;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import ai.finops.gateway.config.GatewaySettings;
+import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -53,7 +55,7 @@ public final class GatewayServer implements AutoCloseable {
         return new Bootstrap().channel(transport.clientChannel()).option(ChannelOption.SO_KEEPALIVE, true);
     }
 
-    public GatewayServer start(GatewaySettings settings) throws InterruptedException {
+    public GatewayServer start(GatewaySettings settings) throws InterruptedException, BindException {
         return start(settings, null);
     }
 
@@ -61,7 +63,7 @@ public final class GatewayServer implements AutoCloseable {
      * Binds the API port on the settings' address and the operations port on {@code adminBind} (null:
      * the same address). A sidecar binds its API to loopback and its operations port to the pod IP.
      */
-    public GatewayServer start(GatewaySettings settings, String adminBind) throws InterruptedException {
+    public GatewayServer start(GatewaySettings settings, String adminBind) throws InterruptedException, BindException {
         ServerBootstrap apiBootstrap = new ServerBootstrap()
                 .group(boss, workers)
                 .channel(transport.serverChannel())
@@ -69,9 +71,9 @@ public final class GatewayServer implements AutoCloseable {
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, CLIENT_WATER_MARK)
                 .childHandler(new ApiChannelInitializer(gateway, cors(settings), clients));
-        api = apiBootstrap.bind(new InetSocketAddress(settings.bindAddress(), settings.port())).sync().channel();
+        api = listen(apiBootstrap, new InetSocketAddress(settings.bindAddress(), settings.port()), "API", "--port or FINOPS_PORT");
         AdminHandler adminHandler = new AdminHandler(gateway);
-        admin = new ServerBootstrap()
+        ServerBootstrap adminBootstrap = new ServerBootstrap()
                 .group(boss, workers)
                 .channel(transport.serverChannel())
                 .childHandler(new ChannelInitializer<SocketChannel>() {
@@ -80,11 +82,33 @@ public final class GatewayServer implements AutoCloseable {
                         ch.pipeline().addLast(new HttpServerCodec(), new HttpServerKeepAliveHandler(),
                                 new HttpObjectAggregator(1 << 20), adminHandler);
                     }
-                })
-                .bind(new InetSocketAddress(adminBind != null ? adminBind : settings.bindAddress(), settings.adminPort())).sync().channel();
+                });
+        InetSocketAddress adminAddress = new InetSocketAddress(adminBind != null ? adminBind : settings.bindAddress(), settings.adminPort());
+        try {
+            admin = listen(adminBootstrap, adminAddress, "operations", "--admin-port or FINOPS_ADMIN_PORT");
+        } catch (BindException e) {
+            api.close().sync();
+            throw e;
+        }
         LOG.atInfo().addKeyValue("api", api.localAddress()).addKeyValue("operations", admin.localAddress())
                 .addKeyValue("transport", transport.name()).log("gateway listening");
         return this;
+    }
+
+    /** Binds one port; a port in use or an address that cannot be bound is a {@link BindException} saying which. */
+    private static Channel listen(ServerBootstrap bootstrap, InetSocketAddress address, String what, String override)
+            throws InterruptedException, BindException {
+        ChannelFuture bound = bootstrap.bind(address).await();
+        if (bound.isSuccess()) {
+            return bound.channel();
+        }
+        String cause = String.valueOf(bound.cause().getMessage());
+        String where = address.getHostString() + ":" + address.getPort();
+        BindException e = cause.contains("Address already in use")
+                ? new BindException("the " + what + " port " + where + " is already in use; choose another with " + override)
+                : new BindException("cannot listen on " + where + " for the " + what + " port: " + cause);
+        e.initCause(bound.cause());
+        throw e;
     }
 
     public int apiPort() {

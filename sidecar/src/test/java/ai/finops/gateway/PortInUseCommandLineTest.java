@@ -1,0 +1,54 @@
+package ai.finops.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** A port that is taken is named in one line, exit 1, and the gateway leaves no event loop behind. */
+class PortInUseCommandLineTest {
+
+    private static String errorsOf(String... args) {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream previous = System.err;
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        try {
+            assertThat(new CommandLine(new Main()).execute(args)).isEqualTo(1);
+            return err.toString(StandardCharsets.UTF_8);
+        } finally {
+            System.setErr(previous);
+        }
+    }
+
+    private static boolean eventLoopsAlive() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .anyMatch(t -> t.isAlive() && (t.getName().startsWith("finops-io") || t.getName().startsWith("finops-accept")));
+    }
+
+    @Test
+    void theApiPortInUseIsNamed() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            String err = errorsOf("--config", "../examples/local", "--bind", "127.0.0.1", "--port", String.valueOf(taken.getLocalPort()),
+                    "--admin-port", "0");
+            assertThat(err.strip()).isEqualTo("the API port 127.0.0.1:" + taken.getLocalPort()
+                    + " is already in use; choose another with --port or FINOPS_PORT");
+        }
+        assertThat(eventLoopsAlive()).isFalse();
+    }
+
+    @Test
+    void theOperationsPortInUseIsNamed() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            String err = errorsOf("--relay-to", "http://127.0.0.1:1", "--bind", "127.0.0.1", "--port", "0",
+                    "--admin-port", String.valueOf(taken.getLocalPort()));
+            assertThat(err.strip()).isEqualTo("the operations port 127.0.0.1:" + taken.getLocalPort()
+                    + " is already in use; choose another with --admin-port or FINOPS_ADMIN_PORT");
+        }
+        assertThat(eventLoopsAlive()).isFalse();
+    }
+}
