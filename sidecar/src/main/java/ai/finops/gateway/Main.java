@@ -2,6 +2,7 @@ package ai.finops.gateway;
 
 import ai.finops.crds.validation.Problem;
 import ai.finops.gateway.config.ConfigService;
+import java.io.PrintWriter;
 import java.net.BindException;
 import java.net.URI;
 import java.nio.file.Path;
@@ -10,8 +11,10 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code java -jar finops-gateway.jar --config DIR [--port N] [--admin-port N]}, {@code ... --relay-to URL} (a
@@ -117,6 +120,9 @@ public final class Main implements Callable<Integer> {
     @Command(name = "validate", mixinStandardHelpOptions = true,
             description = "Validate folders of resource YAML as the gateway would load them; lists every problem, exits non-zero on any.")
     static final class Validate implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
         @Parameters(arity = "1..*", paramLabel = "DIR")
         List<Path> dirs;
 
@@ -126,16 +132,33 @@ public final class Main implements Callable<Integer> {
         @Option(names = "--no-env", description = "Do not require the environment variables that Secret values reference.")
         boolean noEnv;
 
+        @Option(names = "--cluster-secrets",
+                description = "The folders are applied to a cluster (a GitOps repository): a Secret that a secretRef names and the folders "
+                        + "do not hold is assumed to exist there, keys unchecked. Implies --no-env.")
+        boolean clusterSecrets;
+
         @Override
         public Integer call() {
-            List<Problem> problems = ConfigService.validate(dirs, credentials, noEnv ? name -> "unset-" + name + "-placeholder" : System::getenv);
-            if (problems.isEmpty()) {
-                System.out.println("ok: " + dirs);
-                return 0;
+            PrintWriter out = spec.commandLine().getOut();
+            ConfigService.Validation result = ConfigService.validate(dirs, credentials,
+                    noEnv || clusterSecrets ? name -> "unset-" + name + "-placeholder" : System::getenv, clusterSecrets);
+            List<String> assumed = result.assumedSecrets();
+            if (!assumed.isEmpty()) {
+                PrintWriter err = spec.commandLine().getErr();
+                err.println("note: " + assumed.size() + (assumed.size() == 1 ? " Secret" : " Secrets") + " not in "
+                        + (dirs.size() == 1 ? "this folder" : "these folders") + (assumed.size() == 1 ? " is" : " are")
+                        + " assumed to exist in the cluster: " + String.join(", ", assumed));
+                err.flush();
             }
-            problems.forEach(p -> System.out.println(p));
-            System.out.println(problems.size() + " problem(s)");
-            return 1;
+            List<Problem> problems = result.problems();
+            if (problems.isEmpty()) {
+                out.println("ok: " + dirs);
+            } else {
+                problems.forEach(out::println);
+                out.println(problems.size() + " problem(s)");
+            }
+            out.flush();
+            return problems.isEmpty() ? 0 : 1;
         }
     }
 }

@@ -1,9 +1,12 @@
 package ai.finops.gateway.config;
 
 import ai.finops.crds.ParsedDocument;
+import ai.finops.crds.ProviderDeployment;
+import ai.finops.crds.ProviderDeploymentSpec;
 import ai.finops.crds.ResourceSet;
 import ai.finops.crds.ResourceYaml;
 import ai.finops.crds.VirtualKey;
+import ai.finops.crds.VirtualKeySpec;
 import ai.finops.crds.validation.Problem;
 import ai.finops.crds.validation.ResourceValidator;
 import ai.finops.gateway.observability.GatewayMetrics;
@@ -18,8 +21,12 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.BiConsumer;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
@@ -38,6 +45,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class ConfigService {
     private static final Logger LOG = LoggerFactory.getLogger(ConfigService.class);
+    private static final String FINOPS_GROUP = "finops.ai";
 
     /** The configuration could not be loaded; every problem is listed. */
     public static final class InvalidConfig extends Exception {
@@ -123,13 +131,65 @@ public final class ConfigService {
 
     /** What {@code validate} reports: every problem of the folders, as the gateway would see them. */
     public static List<Problem> validate(List<Path> dirs, Path credentials, Function<String, String> env) {
-        Loaded loaded = read(dirs, credentials, env);
+        return validate(dirs, credentials, env, false).problems();
+    }
+
+    /**
+     * What {@code validate} reports.
+     *
+     * @param problems every problem of the folders as the gateway would see them, and each folder that
+     *     holds no resource at all
+     * @param assumedSecrets with {@code clusterSecrets}: the Secrets that {@code secretRef}s name and the
+     *     folders do not hold, sorted; empty otherwise
+     */
+    public record Validation(List<Problem> problems, List<String> assumedSecrets) {}
+
+    /**
+     * What {@code validate} reports. With {@code clusterSecrets}, as in a GitOps repository, a {@code
+     * secretRef} to a Secret that the folders do not hold is taken to name a Secret of the cluster: it
+     * is assumed to exist with the keys the resources read, so neither it nor its keys are checked.
+     */
+    public static Validation validate(List<Path> dirs, Path credentials, Function<String, String> env, boolean clusterSecrets) {
+        Sources sources = sources(dirs, credentials);
+        Loaded loaded = parse(sources, env, clusterSecrets);
         List<Problem> problems = new ArrayList<>(loaded.problems());
+        problems.addAll(foldersWithoutResources(dirs, sources));
         if (problems.isEmpty()) {
             try {
                 new SnapshotCompiler(new TlsContexts()).compile(loaded.resources(), loaded.settings(), 0, Instant.EPOCH);
             } catch (RuntimeException e) {
                 problems.add(new Problem("Configuration", String.join(",", dirs.stream().map(Path::toString).toList()), "-", e.getMessage()));
+            }
+        }
+        return new Validation(List.copyOf(problems), loaded.assumedSecrets());
+    }
+
+    /**
+     * A folder that holds no finops.ai resource and no Secret (a folder of other manifests, a typo, a
+     * parent folder whose resources lie in a subfolder) validates nothing: say so. A folder whose files
+     * have syntax or other reading problems is left out, those problems already speak for it.
+     */
+    private static List<Problem> foldersWithoutResources(List<Path> dirs, Sources sources) {
+        List<Problem> problems = new ArrayList<>();
+        for (Path dir : dirs) {
+            if (!Files.isDirectory(dir)) {
+                continue;   // already a problem of sources()
+            }
+            boolean found = false;
+            boolean unreadable = false;
+            for (int i = 0; i < sources.files().size(); i++) {
+                Path file = sources.files().get(i);
+                if (!dir.equals(file.getParent())) {
+                    continue;
+                }
+                ResourceYaml.Result read = ResourceYaml.read(sources.texts().get(i), file.toString());
+                unreadable |= !read.ok();
+                found |= read.documents().stream().anyMatch(d -> d.resource() instanceof ResourceYaml.SecretValues
+                        || d.apiVersion() != null && d.apiVersion().startsWith(FINOPS_GROUP + "/"));
+            }
+            if (!found && !unreadable) {
+                problems.add(new Problem(null, null, null, dir + ": no " + FINOPS_GROUP
+                        + " resources found (looked for *.yaml/*.yml in it, not in subfolders)"));
             }
         }
         return problems;
@@ -166,7 +226,8 @@ public final class ConfigService {
     record Sources(List<Path> files, List<String> texts, CredentialFiles credentials, List<Problem> problems, String contentHash) {}
 
     /** The resources, settings and problems compiled from {@link Sources}. */
-    record Loaded(ResourceSet resources, GatewaySettings settings, List<Problem> problems, List<Path> files, String contentHash) {}
+    record Loaded(ResourceSet resources, GatewaySettings settings, List<Problem> problems, List<Path> files, String contentHash,
+            List<String> assumedSecrets) {}
 
     static Loaded read(List<Path> dirs, Path credentials, Function<String, String> env) {
         return parse(sources(dirs, credentials), env);
@@ -181,7 +242,7 @@ public final class ConfigService {
         List<Path> files = new ArrayList<>();
         for (Path dir : dirs) {
             if (!Files.isDirectory(dir)) {
-                problems.add(new Problem("Configuration", dir.toString(), "-", "not a directory"));
+                problems.add(new Problem(null, null, null, (Files.exists(dir) ? "not a directory: " : "no such directory: ") + dir));
                 continue;
             }
             try (Stream<Path> list = Files.list(dir)) {
@@ -216,6 +277,11 @@ public final class ConfigService {
 
     /** Parses, expands {@code ${ENV}} in Secrets (the environment is fixed for the process) and validates. */
     static Loaded parse(Sources sources, Function<String, String> env) {
+        return parse(sources, env, false);
+    }
+
+    /** {@link #parse(Sources, Function)}; with {@code clusterSecrets}, Secrets the folders do not hold are assumed to exist. */
+    static Loaded parse(Sources sources, Function<String, String> env, boolean clusterSecrets) {
         List<Problem> problems = new ArrayList<>(sources.problems());
         ResourceYaml.Result docs = new ResourceYaml.Result(List.of(), List.of());
         for (int i = 0; i < sources.files().size(); i++) {
@@ -226,9 +292,45 @@ public final class ConfigService {
         if (sources.credentials() != null) {
             set = sources.credentials().addTo(set, problems);
         }
+        List<String> assumed = List.of();
+        if (clusterSecrets) {
+            Map<String, Map<String, String>> placeholders = clusterSecretPlaceholders(set);
+            assumed = List.copyOf(placeholders.keySet());
+            Map<String, Map<String, String>> secrets = new LinkedHashMap<>(set.secrets());
+            secrets.putAll(placeholders);
+            set = new ResourceSet(set.deployments(), set.rules(), set.keys(), secrets, set.secretChecks());
+        }
         problems.addAll(ResourceValidator.validate(set));
         GatewaySettings settings = settings(docs.ofKind(SettingsDocument.KIND), problems);
-        return new Loaded(set, settings, problems, sources.files(), sources.contentHash());
+        return new Loaded(set, settings, problems, sources.files(), sources.contentHash(), assumed);
+    }
+
+    /**
+     * For each Secret that a {@code secretRef} names and {@code set} does not hold, by name (sorted): a
+     * stand-in holding exactly the keys the resources read, each with a placeholder value of its own.
+     */
+    private static Map<String, Map<String, String>> clusterSecretPlaceholders(ResourceSet set) {
+        Map<String, Map<String, String>> placeholders = new TreeMap<>();
+        BiConsumer<String, List<String>> assume = (name, keys) -> {
+            if (ResourceValidator.checkName(name, false) == null && !set.secrets().containsKey(name)) {
+                Map<String, String> values = placeholders.computeIfAbsent(name, n -> new TreeMap<>());
+                keys.forEach(key -> values.put(key, "cluster-secret-placeholder/" + name + "/" + key));
+            }
+        };
+        for (ProviderDeployment pd : set.deployments()) {
+            ProviderDeploymentSpec spec = pd == null ? null : pd.getSpec();
+            if (spec != null && spec.credentials != null && spec.credentials.secretRef != null) {
+                assume.accept(spec.credentials.secretRef.name, ResourceValidator.credentialKeys(spec));
+            }
+        }
+        for (VirtualKey vk : set.keys()) {
+            VirtualKeySpec spec = vk == null ? null : vk.getSpec();
+            if (spec != null && spec.secretRef != null) {
+                assume.accept(spec.secretRef.name,
+                        List.of(spec.secretRef.key != null ? spec.secretRef.key : ResourceValidator.DEFAULT_TOKEN_KEY));
+            }
+        }
+        return placeholders;
     }
 
     private static GatewaySettings settings(List<ParsedDocument> docs, List<Problem> problems) {

@@ -30,7 +30,7 @@ record CredentialFiles(Path dir, Map<String, Map<String, String>> secrets) {
     static CredentialFiles read(Path dir, MessageDigest digest, List<Problem> problems) {
         Map<String, Map<String, String>> secrets = new TreeMap<>();
         if (!Files.isDirectory(dir)) {
-            problems.add(new Problem("Credentials", dir.toString(), "-", "not a directory"));
+            problems.add(new Problem(null, null, null, "credentials: " + (Files.exists(dir) ? "not a directory: " : "no such directory: ") + dir));
             return new CredentialFiles(dir, secrets);
         }
         List<Path> files = new ArrayList<>();

@@ -3,8 +3,7 @@ package ai.finops.gateway.config;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.finops.gateway.Main;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -15,18 +14,16 @@ import picocli.CommandLine;
 class ValidateCommandTest {
 
     private static Result run(String... args) {
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-        PrintStream previous = System.out;
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        try {
-            int code = new CommandLine(new Main()).execute(args);
-            return new Result(code, out.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(previous);
-        }
+        java.io.StringWriter out = new java.io.StringWriter();
+        java.io.StringWriter err = new java.io.StringWriter();
+        CommandLine cmd = new CommandLine(new Main());
+        cmd.setOut(new PrintWriter(out, true));
+        cmd.setErr(new PrintWriter(err, true));
+        int code = cmd.execute(args);
+        return new Result(code, out.toString(), err.toString());
     }
 
-    record Result(int code, String output) {}
+    record Result(int code, String output, String errors) {}
 
     @Test
     void theLocalExampleIsValid() {
@@ -131,5 +128,113 @@ class ValidateCommandTest {
         Result r = run("validate", dir.toString());
         assertThat(r.code()).isEqualTo(1);
         assertThat(r.output()).contains("syntax.yaml");
+    }
+
+    @Test
+    void aFolderWithoutResourcesSaysSo(@TempDir Path dir) throws Exception {
+        Path empty = Files.createDirectories(dir.resolve("empty"));
+        Result r = run("validate", empty.toString());
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.output()).contains(empty + ": no finops.ai resources found (looked for *.yaml/*.yml").doesNotStartWith("ok");
+
+        Path others = Files.createDirectories(dir.resolve("others"));
+        Files.writeString(others.resolve("namespace.yaml"), "apiVersion: v1\nkind: Namespace\nmetadata: {name: team-a}\n");
+        Files.createDirectories(others.resolve("resources"));
+        Files.writeString(others.resolve("resources/keys.yaml"), """
+                apiVersion: finops.ai/v1alpha1
+                kind: VirtualKey
+                metadata: {name: alice}
+                spec: {tokenSha256: 0000000000000000000000000000000000000000000000000000000000000000}
+                """);
+        Result parent = run("validate", others.toString());
+        assertThat(parent.code()).as("subfolders are not read").isEqualTo(1);
+        assertThat(parent.output()).contains(others + ": no finops.ai resources found");
+        assertThat(run("validate", others.resolve("resources").toString()).code()).isZero();
+    }
+
+    @Test
+    void aMissingFolderSaysSo(@TempDir Path dir) {
+        Path missing = dir.resolve("nonexistent");
+        Result r = run("validate", missing.toString());
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.output()).startsWith("no such directory: " + missing + "\n").doesNotContain("Configuration");
+        Result credentials = run("validate", "--credentials", missing.toString(), "../examples/local");
+        assertThat(credentials.code()).isEqualTo(1);
+        assertThat(credentials.output()).startsWith("credentials: no such directory: " + missing + "\n");
+    }
+
+    private static final String CLUSTER_RESOURCES = """
+            apiVersion: finops.ai/v1alpha1
+            kind: ProviderDeployment
+            metadata: {name: anthropic-prod}
+            spec:
+              provider: anthropic
+              credentials: {secretRef: {name: anthropic-api}}
+            ---
+            apiVersion: finops.ai/v1alpha1
+            kind: VirtualKey
+            metadata: {name: alice}
+            spec: {secretRef: {name: vk-alice}, allow: {providers: [anthropic-prod]}}
+            ---
+            apiVersion: finops.ai/v1alpha1
+            kind: VirtualKey
+            metadata: {name: bob}
+            spec: {secretRef: {name: vk-bob, key: password}}
+            ---
+            apiVersion: v1
+            kind: Secret
+            metadata: {name: vk-bob}
+            stringData: {token: vk-bob-0123456789abcdef}
+            """;
+
+    @Test
+    void secretsOfTheClusterAreAssumedToExistAndNotedOnce(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("resources.yaml"), CLUSTER_RESOURCES.replace("key: password", "key: token"));
+        Result plain = run("validate", "--no-env", dir.toString());
+        assertThat(plain.code()).isEqualTo(1);
+        assertThat(plain.output()).contains("Secret 'anthropic-api' not found").contains("Secret 'vk-alice' not found");
+
+        Result r = run("validate", "--cluster-secrets", dir.toString());
+        assertThat(r.output()).startsWith("ok");
+        assertThat(r.errors()).isEqualTo("note: 2 Secrets not in this folder are assumed to exist in the cluster: anthropic-api, vk-alice"
+                + System.lineSeparator());
+        assertThat(r.code()).isZero();
+    }
+
+    @Test
+    void aSecretInTheFolderIsStillCheckedWithClusterSecrets(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("resources.yaml"), CLUSTER_RESOURCES + """
+                ---
+                apiVersion: finops.ai/v1alpha1
+                kind: RoutingRule
+                metadata: {name: to-nowhere}
+                spec: {targets: [{model: nowhere/claude-sonnet-4-6}]}
+                """);
+        Result r = run("validate", "--cluster-secrets", dir.toString());
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.output())
+                .contains("VirtualKey/bob: spec.secretRef.key: Secret 'vk-bob' has no key 'password'")
+                .contains("RoutingRule/to-nowhere: spec.targets[0]")
+                .doesNotContain("anthropic-api").doesNotContain("vk-alice");
+        assertThat(r.errors()).contains("2 Secrets not in this folder are assumed to exist in the cluster: anthropic-api, vk-alice");
+    }
+
+    @Test
+    void clusterSecretsImpliesNoEnv(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("secret.yaml"), """
+                apiVersion: finops.ai/v1alpha1
+                kind: VirtualKey
+                metadata: {name: alice}
+                spec: {secretRef: {name: vk-alice}}
+                ---
+                apiVersion: v1
+                kind: Secret
+                metadata: {name: vk-alice}
+                stringData: {token: "${FINOPS_TEST_SURELY_UNSET_VARIABLE}"}
+                """);
+        Result r = run("validate", "--cluster-secrets", dir.toString());
+        assertThat(r.output()).startsWith("ok");
+        assertThat(r.errors()).as("every Secret is in the folder: no note").isEmpty();
+        assertThat(r.code()).isZero();
     }
 }
