@@ -2,8 +2,10 @@ package ai.finops.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ai.finops.crds.ResourceYaml;
 import ai.finops.crds.validation.Problem;
 import ai.finops.gateway.Gateway;
+import ai.finops.gateway.Main;
 import ai.finops.gateway.config.ConfigService;
 import ai.finops.testkit.Simulator;
 import ai.finops.testkit.SimulatorOptions;
@@ -11,6 +13,7 @@ import com.anthropic.client.AnthropicClient;
 import com.anthropic.client.okhttp.AnthropicOkHttpClient;
 import com.anthropic.helpers.MessageAccumulator;
 import com.anthropic.models.messages.MessageCreateParams;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -20,6 +23,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import picocli.CommandLine;
 
 /** Every example folder is valid as the gateway loads it, and the quick start works as the README says. */
 class ExamplesIT {
@@ -50,6 +54,56 @@ class ExamplesIT {
     void everyExampleIsValid(Path folder) {
         List<Problem> problems = ConfigService.validate(List.of(folder), null, ENV::get);
         assertThat(problems).as(folder.toString()).isEmpty();
+    }
+
+    /**
+     * Every folder under examples/ that holds finops.ai resources, however deep, except the inputs of
+     * tests ({@code testdata}, such as the Argo CD health checks' resources with a status).
+     */
+    static List<Path> resourceFolders() throws Exception {
+        try (Stream<Path> all = Files.walk(Path.of("."))) {
+            return all.filter(Files::isDirectory)
+                    .map(d -> Path.of(".").relativize(d))
+                    .filter(d -> !d.toString().isEmpty() && !d.startsWith("src") && !d.startsWith("target"))
+                    .filter(d -> java.util.stream.StreamSupport.stream(d.spliterator(), false).noneMatch(p -> p.toString().equals("testdata")))
+                    .filter(ExamplesIT::holdsFinopsResources)
+                    .sorted()
+                    .toList();
+        }
+    }
+
+    private static boolean holdsFinopsResources(Path dir) {
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.filter(f -> f.toString().endsWith(".yaml") || f.toString().endsWith(".yml"))
+                    .flatMap(f -> ResourceYaml.readAll(f).documents().stream())
+                    .anyMatch(d -> d.apiVersion() != null && d.apiVersion().startsWith("finops.ai/"));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Test
+    void theResourceFoldersAreFound() throws Exception {
+        assertThat(resourceFolders()).extracting(Path::toString)
+                .contains("local", "anthropic", "kubernetes", "gitops/resources", "via-gateway")
+                .doesNotContain("gitops", "dev-pod", "argocd");
+    }
+
+    /** As a GitOps repository's CI runs it: Secrets that live in the cluster are not in the folder. */
+    @ParameterizedTest
+    @MethodSource("resourceFolders")
+    void everyResourceFolderValidatesWithClusterSecrets(Path folder) {
+        java.io.StringWriter out = new java.io.StringWriter();
+        java.io.StringWriter err = new java.io.StringWriter();
+        CommandLine cmd = new CommandLine(new Main());
+        cmd.setOut(new PrintWriter(out, true));
+        cmd.setErr(new PrintWriter(err, true));
+        int code = cmd.execute("validate", "--cluster-secrets", folder.toString());
+        assertThat(out.toString()).as(folder + ", notes: " + err).startsWith("ok");
+        assertThat(code).isZero();
+        if (List.of("kubernetes", "gitops/resources", "via-gateway").contains(folder.toString())) {
+            assertThat(err.toString()).contains("assumed to exist in the cluster: anthropic-api, vk-alice");
+        }
     }
 
     @Test
