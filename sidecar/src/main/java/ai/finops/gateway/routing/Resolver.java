@@ -12,7 +12,7 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Turns a requested model into an ordered list of attempts (DESIGN §2): RoutingRules in scope, by
+ * Turns a requested model into an ordered list of attempts (docs/design.md §2): RoutingRules in scope, by
  * priority, first match wins; else the model reference itself ({@code deployment/model}, {@code
  * provider/model}, or a bare model that a deployment lists, or a Claude model for the anthropic
  * deployments). Among weighted candidates the order is per session by rendezvous hashing, and a
