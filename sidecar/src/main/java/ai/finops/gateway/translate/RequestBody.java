@@ -1,8 +1,11 @@
 package ai.finops.gateway.translate;
 
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.io.JsonEOFException;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -10,6 +13,7 @@ import io.netty.buffer.ByteBufInputStream;
 import io.netty.buffer.CompositeByteBuf;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.regex.Pattern;
 
 /**
  * What the gateway needs from a Messages request body, found in one streaming pass that also proves
@@ -75,7 +79,7 @@ public final class RequestBody {
                 throw new InvalidBody("request body has content after the JSON object");
             }
         } catch (IOException e) {
-            throw new InvalidBody("request body is not valid JSON: " + firstLine(e.getMessage()));
+            throw new InvalidBody(notValidJson(e));
         }
         if (model == null) {
             throw new InvalidBody("model: field required");
@@ -131,11 +135,46 @@ public final class RequestBody {
         return out;
     }
 
-    private static String firstLine(String message) {
-        if (message == null) {
-            return "unexpected end of input";
+    /**
+     * "request body is not valid JSON: " and what the parser found where, in the gateway's words: no
+     * parser class, source description or token names, e.g. {@code unexpected end of input at line 1,
+     * column 57}.
+     */
+    public static String notValidJson(IOException e) {
+        String what;
+        String detail = null;
+        String m = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
+        m = m == null ? "unreadable input" : m.strip();
+        if (e instanceof JsonEOFException || m.startsWith("Unexpected end-of-input")) {
+            what = "unexpected end of input";
+        } else {
+            int source = m.indexOf("[Source:");
+            if (source >= 0) {
+                int open = m.lastIndexOf(" (", source);
+                m = m.substring(0, open >= 0 ? open : source).strip();
+            }
+            m = CHARACTER.matcher(m).replaceAll("'$1'");
+            m = CONTROL.matcher(m).replaceAll("(control character $1)");
+            int colon = m.indexOf(": ");
+            what = colon < 0 ? m : m.substring(0, colon);
+            if (colon >= 0 && !m.startsWith("was expecting (", colon + 2)) {   // not the parser's list of token kinds
+                detail = m.substring(colon + 2);
+            }
+            what = what.isEmpty() ? "unreadable input" : Character.toLowerCase(what.charAt(0)) + what.substring(1);
         }
-        int nl = message.indexOf('\n');
-        return nl < 0 ? message : message.substring(0, nl);
+        JsonLocation at = e instanceof JsonProcessingException j ? j.getLocation() : null;
+        StringBuilder sb = new StringBuilder("request body is not valid JSON: ").append(what);
+        if (at != null && at.getLineNr() > 0) {
+            sb.append(" at line ").append(at.getLineNr()).append(", column ").append(at.getColumnNr());
+        }
+        if (detail != null && !detail.isBlank()) {
+            sb.append(" (").append(detail.strip()).append(')');
+        }
+        return sb.toString();
     }
+
+    /** Jackson's {@code (']' (code 93))}. */
+    private static final Pattern CHARACTER = Pattern.compile("\\('(.{1,2})' \\(code \\d+\\)\\)");
+    /** Jackson's {@code ((CTRL-CHAR, code 1))}. */
+    private static final Pattern CONTROL = Pattern.compile("\\(\\(CTRL-CHAR, code (\\d+)\\)\\)");
 }

@@ -85,8 +85,12 @@ class BadInputIT extends SimulatedProviderTest {
 
     @Test
     void malformedJson() throws Exception {
-        assertAnthropicError(harness.post("/v1/messages", "{\"model\":\"claude-sonnet-4-6\",", "x-api-key", KEY), 400,
-                "invalid_request_error", "not valid JSON");
+        HttpResponse<String> r = harness.post("/v1/messages", "{\"model\":\"claude-sonnet-4-6\",", "x-api-key", KEY);
+        assertAnthropicError(r, 400, "invalid_request_error",
+                "\"message\":\"request body is not valid JSON: unexpected end of input at line 1, column 30\"");
+        assertAnthropicError(harness.post("/v1/messages", "{\"model\":\"claude-sonnet-4-6\",\n \"max_tokens\": 8,\n}", "x-api-key", KEY), 400,
+                "invalid_request_error", "\"message\":\"request body is not valid JSON: unexpected character '}' at line 3, column 1 "
+                        + "(was expecting double-quote to start field name)\"");
         assertAnthropicError(harness.post("/v1/messages", "{\"max_tokens\":1}", "x-api-key", KEY), 400, "invalid_request_error", "model");
         assertThat(simulator.requests()).isEmpty();
     }

@@ -76,4 +76,29 @@ class RequestBodyTest {
             in.release();
         }
     }
+    @Test
+    void malformedJsonSaysWhatAndWhereWithoutParserInternals() {
+        assertInvalid("{\"model\":\"claude-sonnet-4-6\",", "request body is not valid JSON: unexpected end of input at line 1, column 30");
+        assertInvalid("{\"model\":\"m\",\n  \"max_tokens\": 8,\n}",
+                "request body is not valid JSON: unexpected character '}' at line 3, column 1 (was expecting double-quote to start field name)");
+        assertInvalid("{\"model\": abc}", "request body is not valid JSON: unrecognized token 'abc' at line 1, column 15");
+        assertInvalid("{\"model\":\"m\"]", "request body is not valid JSON: unexpected close marker ']' at line 1, column 13 (expected '}')");
+        assertInvalid("{\"model\":\"m", "request body is not valid JSON: unexpected end of input at line 1, column 12");
+        for (String bad : new String[] {"{\"messages\":[1,2", "{\"a\":\"\u0001\"}", "{\"model\":\"m\"]"}) {
+            ByteBuf in = buf(bad);
+            assertThatThrownBy(() -> RequestBody.scan(in)).as(bad).hasMessageStartingWith("request body is not valid JSON: ")
+                    .hasMessageContaining(" at line 1, column ")
+                    .hasMessageNotContainingAny("Source", "REDACTED", "StreamReadFeature", "com.fasterxml", "VALUE_", "\n");
+            in.release();
+        }
+    }
+
+    private static void assertInvalid(String body, String message) {
+        ByteBuf in = buf(body);
+        try {
+            assertThatThrownBy(() -> RequestBody.scan(in)).as(body).isInstanceOf(RequestBody.InvalidBody.class).hasMessage(message);
+        } finally {
+            in.release();
+        }
+    }
 }
