@@ -9,7 +9,8 @@ import org.slf4j.spi.LoggingEventBuilder;
 
 /**
  * One structured line per request, on logger {@code ai.finops.gateway.access}: ids, who, where it
- * went, the outcome, tokens and cost. Never a key, a token or prompt text.
+ * went, the outcome, tokens and cost; a value not known (no upstream, no key yet) is left out. Never
+ * a key, a token or prompt text.
  */
 public final class AccessLog {
     private static final Logger LOG = LoggerFactory.getLogger("ai.finops.gateway.access");
@@ -21,20 +22,22 @@ public final class AccessLog {
         if (!LOG.isInfoEnabled()) {
             return;
         }
-        LoggingEventBuilder e = LOG.atInfo()
-                .addKeyValue("request_id", requestId)
-                .addKeyValue("upstream_request_id", upstreamRequestId)
-                .addKeyValue("virtual_key", r.virtualKey())
-                .addKeyValue("path", path)
-                .addKeyValue("requested_model", requestedModel)
-                .addKeyValue("route", r.route())
-                .addKeyValue("deployment", r.deployment())
-                .addKeyValue("model", r.model())
-                .addKeyValue("status", r.status())
+        LoggingEventBuilder e = LOG.atInfo();
+        e = put(e, "request_id", requestId);
+        e = put(e, "upstream_request_id", upstreamRequestId);
+        e = put(e, "virtual_key", r.virtualKey());
+        e = put(e, "path", path);
+        e = put(e, "requested_model", requestedModel);
+        e = put(e, "route", r.route());
+        e = put(e, "deployment", r.deployment());
+        e = put(e, "model", r.model());
+        e = e.addKeyValue("status", r.status())
                 .addKeyValue("outcome", r.outcome())
-                .addKeyValue("attempts", attempts)
-                .addKeyValue("ttfb_ms", TimeUnit.NANOSECONDS.toMicros(r.firstByteNanos()) / 1000.0)
-                .addKeyValue("duration_ms", TimeUnit.NANOSECONDS.toMicros(r.durationNanos()) / 1000.0);
+                .addKeyValue("attempts", attempts);
+        if (r.firstByteNanos() > 0) {
+            e = e.addKeyValue("ttfb_ms", TimeUnit.NANOSECONDS.toMicros(r.firstByteNanos()) / 1000.0);
+        }
+        e = e.addKeyValue("duration_ms", TimeUnit.NANOSECONDS.toMicros(r.durationNanos()) / 1000.0);
         Usage u = r.usage();
         if (u != null && u.seen) {
             e = e.addKeyValue("input_tokens", u.inputTokens)
@@ -49,5 +52,10 @@ public final class AccessLog {
             e = e.addKeyValue("failed_attempts", String.join("; ", failures));
         }
         e.log("request");
+    }
+
+    /** A value not known is left out of the line, never written as {@code null}. */
+    private static LoggingEventBuilder put(LoggingEventBuilder e, String key, String value) {
+        return value == null ? e : e.addKeyValue(key, value);
     }
 }

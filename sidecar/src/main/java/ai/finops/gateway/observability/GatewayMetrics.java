@@ -37,8 +37,8 @@ public final class GatewayMetrics {
 
     /** One finished request, with the dimensions of where it went. */
     public void request(RequestRecord r) {
-        Meters m = meters.computeIfAbsent(new Key(r.api(), r.route(), r.provider(), r.deployment(), r.model(), r.virtualKey(),
-                r.outcome(), r.status()), this::register);
+        Meters m = meters.computeIfAbsent(new Key(r.api(), tag(r.route()), tag(r.provider()), tag(r.deployment()), tag(r.model()),
+                tag(r.virtualKey()), r.outcome(), r.status()), this::register);
         m.requests().increment();
         m.duration().record(r.durationNanos(), TimeUnit.NANOSECONDS);
         if (r.firstByteNanos() > 0) {
@@ -54,6 +54,11 @@ public final class GatewayMetrics {
         if (r.costUsd() != null) {
             m.cost().increment(r.costUsd().doubleValue());
         }
+    }
+
+    /** A dimension not known (a request refused before it had a key, a rule or a target) is tagged {@code none}. */
+    private static String tag(String value) {
+        return value == null ? NONE : value;
     }
 
     private Meters register(Key k) {
@@ -101,7 +106,7 @@ public final class GatewayMetrics {
                 .tags(TAG_OUTCOME, outcome).register(registry).increment();
     }
 
-    /** What the access log and the meters record of one request. */
+    /** What the access log and the meters record of one request; route, provider, deployment, model and key may be null (not known). */
     public record RequestRecord(String api, String route, String provider, String deployment, String model, String virtualKey,
             String outcome, int status, long durationNanos, long firstByteNanos, Usage usage, BigDecimal costUsd) {}
 }

@@ -41,9 +41,10 @@ final class ApiChannelInitializer extends ChannelInitializer<Channel> {
         p.addLast("http", new HttpServerCodec(8192, 64 * 1024, 64 * 1024));
         p.addLast("keep-alive", new HttpServerKeepAliveHandler());
         if (cors != null) {
+            p.addLast("cors-answers", new CorsAnswers(gateway));
             p.addLast("cors", new CorsHandler(cors));
         }
-        p.addLast("body", new BodyLimit(gateway.snapshots().current().settings().maxBodyBytes()));
+        p.addLast("body", new BodyLimit(gateway.snapshots().current().settings().maxBodyBytes(), gateway));
         OpenAiClientDialect openai = new OpenAiClientDialect();
         p.addLast("openai-dialect", openai);
         p.addLast("api", gateway.relay() != null ? new RelayHandler(gateway, gateway.relay(), openai) : new ApiHandler(gateway, openai));

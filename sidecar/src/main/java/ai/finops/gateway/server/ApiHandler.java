@@ -73,14 +73,16 @@ final class ApiHandler extends SequentialRequests {
     private void handle(ChannelHandlerContext ctx, FullHttpRequest request) {
         long start = System.nanoTime();
         String requestId = gateway.nextRequestId();
+        String path = path(request.uri());
+        LocalAnswer answer = new LocalAnswer(gateway, requestId, start, path);
         if (!request.decoderResult().isSuccess()) {
             FullHttpResponse bad = ErrorResponses.response(ctx.alloc(), 400, "malformed HTTP request", requestId);
+            answer.record(400);
             request.release();
             ctx.writeAndFlush(bad).addListener(ChannelFutureListener.CLOSE);
             return;
         }
-        String path = path(request.uri());
-        boolean openaiSurface = path.startsWith("/openai/") || path.equals(CHAT_COMPLETIONS);
+        boolean openaiSurface = openAiSurface(path);
         String api = path.startsWith("/anthropic/") ? path.substring("/anthropic".length())
                 : path.startsWith("/openai/") ? path.substring("/openai".length()) : path;
         HttpMethod method = request.method();
@@ -90,13 +92,14 @@ final class ApiHandler extends SequentialRequests {
         if (path.equals("/") && (method.equals(HttpMethod.HEAD) || method.equals(HttpMethod.GET))) {
             FullHttpResponse ok = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
             ok.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
-            reply(ctx, request, ok);
+            reply(ctx, request, answer, ok);
             return;
         }
         boolean messages = openaiSurface ? api.equals(CHAT_COMPLETIONS) : api.equals(MESSAGES) || api.equals(COUNT_TOKENS);
         if (!messages && !api.equals(MODELS)) {
-            reply(ctx, request, ErrorResponses.response(ctx.alloc(), 404, "no such endpoint: " + method + " " + path
-                    + " (the Anthropic API is served under /anthropic/v1/messages and /v1/messages)", requestId));
+            reply(ctx, request, answer, ErrorResponses.response(ctx.alloc(), 404, "no such endpoint: " + method + " " + path
+                    + (openaiSurface ? " (the OpenAI API is served under /openai/v1/chat/completions and /openai/v1/models)"
+                            : " (the Anthropic API is served under /anthropic/v1/messages and /v1/messages)"), requestId));
             return;
         }
         HttpMethod expected = messages ? HttpMethod.POST : HttpMethod.GET;
@@ -104,21 +107,22 @@ final class ApiHandler extends SequentialRequests {
             FullHttpResponse r = ErrorResponses.response(ctx.alloc(), 405, "invalid_request_error",
                     "method " + method + " not allowed on " + path + "; use " + expected, requestId);
             r.headers().set(HttpHeaderNames.ALLOW, expected.name());
-            reply(ctx, request, r);
+            reply(ctx, request, answer, r);
             return;
         }
         Snapshot snapshot = gateway.snapshots().current();
         Authenticator.Result auth = Authenticator.authenticate(request.headers(), snapshot.keys(), gateway.clock().instant());
         if (!auth.ok()) {
-            reply(ctx, request, ErrorResponses.response(ctx.alloc(), auth.status(), auth.message(), requestId));
+            reply(ctx, request, answer, ErrorResponses.response(ctx.alloc(), auth.status(), auth.message(), requestId));
             return;
         }
+        answer.key(auth.key());
         if (!messages) {
-            reply(ctx, request, openaiSurface ? openAiModels(ctx, snapshot, auth.key()) : models(ctx, snapshot, auth.key()));
+            reply(ctx, request, answer, openaiSurface ? openAiModels(ctx, snapshot, auth.key()) : models(ctx, snapshot, auth.key()));
             return;
         }
         if (openaiSurface) {
-            request = fromOpenAi(ctx, request, requestId);
+            request = fromOpenAi(ctx, request, answer);
             if (request == null) {
                 return;
             }
@@ -128,7 +132,7 @@ final class ApiHandler extends SequentialRequests {
         try {
             body = RequestBody.scan(request.content());
         } catch (RequestBody.InvalidBody e) {
-            reply(ctx, request, ErrorResponses.response(ctx.alloc(), 400, e.getMessage(), requestId));
+            reply(ctx, request, answer, ErrorResponses.response(ctx.alloc(), 400, e.getMessage(), requestId));
             return;
         }
         Map<String, String> headers = lowerCased(request);
@@ -137,8 +141,8 @@ final class ApiHandler extends SequentialRequests {
         Resolution resolution = gateway.resolver().resolve(snapshot.routing(), route);
         if (!resolution.ok()) {
             LOG.atDebug().addKeyValue("request_id", requestId).addKeyValue("steps", resolution.steps()).log("not routed");
-            reply(ctx, request, ErrorResponses.response(ctx.alloc(), resolution.errorStatus(), resolution.errorType(),
-                    resolution.errorMessage(), requestId));
+            reply(ctx, request, answer.model(body.model(), resolution.rule()), ErrorResponses.response(ctx.alloc(), resolution.errorStatus(),
+                    resolution.errorType(), resolution.errorMessage(), requestId));
             return;
         }
         gateway.inFlight().incrementAndGet();
@@ -151,7 +155,7 @@ final class ApiHandler extends SequentialRequests {
      * The Chat Completions request as the Messages request the pipeline serves (the original is
      * released), or null after answering a request that cannot be expressed.
      */
-    private FullHttpRequest fromOpenAi(ChannelHandlerContext ctx, FullHttpRequest request, String requestId) {
+    private FullHttpRequest fromOpenAi(ChannelHandlerContext ctx, FullHttpRequest request, LocalAnswer answer) {
         byte[] anthropic;
         boolean includeUsage;
         try {
@@ -159,10 +163,10 @@ final class ApiHandler extends SequentialRequests {
             includeUsage = in != null && in.path("stream_options").path("include_usage").asBoolean(false);
             anthropic = JSON.writeValueAsBytes(OpenAiRequestToAnthropic.translate(in));
         } catch (OpenAiRequestToAnthropic.Invalid e) {
-            reply(ctx, request, ErrorResponses.response(ctx.alloc(), 400, e.getMessage(), requestId));
+            reply(ctx, request, answer, ErrorResponses.response(ctx.alloc(), 400, e.getMessage(), answer.requestId()));
             return null;
         } catch (java.io.IOException e) {
-            reply(ctx, request, ErrorResponses.response(ctx.alloc(), 400, "request body is not valid JSON", requestId));
+            reply(ctx, request, answer, ErrorResponses.response(ctx.alloc(), 400, RequestBody.notValidJson(e), answer.requestId()));
             return null;
         }
         openai.begin(includeUsage);
@@ -222,7 +226,10 @@ final class ApiHandler extends SequentialRequests {
         return r;
     }
 
-    private void reply(ChannelHandlerContext ctx, FullHttpRequest request, FullHttpResponse response) {
+    /** An answer the gateway gives itself: with the request id, and traced like every request (see {@link LocalAnswer}). */
+    private static void reply(ChannelHandlerContext ctx, FullHttpRequest request, LocalAnswer answer, FullHttpResponse response) {
+        response.headers().set(Headers.GATEWAY_REQUEST_ID, answer.requestId());
+        answer.record(response.status().code());
         request.release();
         ctx.writeAndFlush(response);
     }
@@ -233,6 +240,11 @@ final class ApiHandler extends SequentialRequests {
             active.clientWritabilityChanged(ctx.channel().isWritable());
         }
         ctx.fireChannelWritabilityChanged();
+    }
+
+    /** The OpenAI surface: {@code /openai/...} and {@code /v1/chat/completions}; everything else is the Anthropic surface. */
+    static boolean openAiSurface(String path) {
+        return path.startsWith("/openai/") || path.equals(CHAT_COMPLETIONS);
     }
 
     static String path(String uri) {

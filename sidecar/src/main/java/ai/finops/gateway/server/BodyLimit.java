@@ -1,32 +1,54 @@
 package ai.finops.gateway.server;
 
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.channel.socket.DuplexChannel;
+import io.netty.util.ReferenceCountUtil;
 import java.util.concurrent.TimeUnit;
 
 /**
  * Aggregates a request body up to the configured limit (the gateway needs the whole body to read
- * the model and to retry), answering 413 in Anthropic error JSON above it.
+ * the model and to retry), answering 413 above it in the surface's error JSON (Anthropic, or OpenAI
+ * on the OpenAI surface), with a request id, and traced like every request ({@link LocalAnswer}).
+ * A body announced with {@code Expect: 100-continue} and a length over the limit gets the same answer
+ * before it is sent.
  */
 final class BodyLimit extends HttpObjectAggregator {
     private final long limit;
+    private final GatewayContext gateway;
 
-    BodyLimit(long limit) {
+    BodyLimit(long limit, GatewayContext gateway) {
         super((int) Math.min(Integer.MAX_VALUE, limit), true);
         this.limit = limit;
+        this.gateway = gateway;
+    }
+
+    @Override
+    protected Object newContinueResponse(HttpMessage start, int maxContentLength, ChannelPipeline pipeline) {
+        String expect = start.headers().get(HttpHeaderNames.EXPECT);
+        Object response = super.newContinueResponse(start, maxContentLength, pipeline);
+        if (response instanceof HttpResponse refused && refused.status().code() >= 400) {
+            int status = refused.status().code();
+            ReferenceCountUtil.release(response);
+            return refusal(pipeline.channel().alloc(), start, status, status == 413 ? tooLarge()
+                    : "unsupported expectation '" + expect + "'; only 'Expect: 100-continue' is supported");
+        }
+        return response;
     }
 
     @Override
     protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
-        FullHttpResponse response = ErrorResponses.response(ctx.alloc(), 413,
-                "request body exceeds the gateway's limit of " + limit + " bytes", null);
-        HttpUtil.setKeepAlive(response, false);
+        FullHttpResponse response = refusal(ctx.alloc(), oversized, 413, tooLarge());
         ctx.writeAndFlush(response).addListener((ChannelFutureListener) f -> {
             Channel ch = f.channel();
             if (ch instanceof DuplexChannel duplex && f.isSuccess()) {
@@ -40,6 +62,20 @@ final class BodyLimit extends HttpObjectAggregator {
                 ch.close();
             }
         });
+    }
+
+    private String tooLarge() {
+        return "request body exceeds the gateway's limit of " + limit + " bytes";
+    }
+
+    /** The error answer to the request {@code head}, which then closes the connection; traced. */
+    private FullHttpResponse refusal(ByteBufAllocator alloc, HttpMessage head, int status, String message) {
+        String path = head instanceof HttpRequest r ? ApiHandler.path(r.uri()) : "/";
+        LocalAnswer answer = new LocalAnswer(gateway, gateway.nextRequestId(), System.nanoTime(), path);
+        FullHttpResponse response = ErrorResponses.response(alloc, status, message, answer.requestId(), ApiHandler.openAiSurface(path));
+        HttpUtil.setKeepAlive(response, false);
+        answer.record(status);
+        return response;
     }
 
     /** How long a connection that sent an oversized body may keep sending before it is closed. */

@@ -8,6 +8,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
+import ai.finops.gateway.translate.openai.AnthropicToOpenAiResponses;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import java.nio.charset.StandardCharsets;
 
@@ -51,7 +52,10 @@ public final class ErrorResponses {
     }
 
     public static FullHttpResponse response(ByteBufAllocator alloc, int status, String type, String message, String requestId) {
-        byte[] body = json(type, message, requestId);
+        return response(alloc, status, json(type, message, requestId), requestId);
+    }
+
+    private static FullHttpResponse response(ByteBufAllocator alloc, int status, byte[] body, String requestId) {
         ByteBuf content = alloc.buffer(body.length).writeBytes(body);
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status), content);
         response.headers()
@@ -65,6 +69,16 @@ public final class ErrorResponses {
 
     public static FullHttpResponse response(ByteBufAllocator alloc, int status, String message, String requestId) {
         return response(alloc, status, typeFor(status), message, requestId);
+    }
+
+    /**
+     * As {@link #response(ByteBufAllocator, int, String, String)}, in OpenAI's error JSON when {@code openAi}:
+     * for answers given before the request reaches the surface's own dialect (a body over the limit).
+     */
+    static FullHttpResponse response(ByteBufAllocator alloc, int status, String message, String requestId, boolean openAi) {
+        byte[] body = json(typeFor(status), message, requestId);
+        byte[] translated = openAi ? AnthropicToOpenAiResponses.error(body) : null;
+        return response(alloc, status, translated != null ? translated : body, requestId);
     }
 
     /** An SSE {@code error} event, the way the Anthropic API ends a stream that failed. */

@@ -108,6 +108,20 @@ class BadInputIT extends SimulatedProviderTest {
     }
 
     @Test
+    void refusalsAreCountedWithTheirOutcome() throws Exception {
+        HttpResponse<String> r = harness.post("/v1/messages", GOOD, "x-api-key", "vk-nope-0123456789");
+        assertThat(r.statusCode()).isEqualTo(401);
+        assertThat(r.headers().firstValue("x-finops-request-id")).isPresent();
+        harness.post("/v1/messages", GOOD.replace("claude-sonnet-4-6", "gpt-unknown-model"), "x-api-key", KEY);
+        String metrics = harness.metrics();
+        assertThat(metrics).containsPattern("finops_gateway_requests_total\\{api=\"anthropic\",deployment=\"none\",model=\"none\","
+                + "outcome=\"rejected_auth\",provider=\"none\",route=\"none\",status=\"401\",virtual_key=\"none\"} [1-9]")
+                .containsPattern("finops_gateway_requests_total\\{api=\"anthropic\",deployment=\"none\",model=\"none\","
+                        + "outcome=\"rejected_not_found\",provider=\"none\",route=\"none\",status=\"404\",virtual_key=\"dev\"} [1-9]")
+                .doesNotContain("gpt-unknown-model").doesNotContain("vk-nope");
+    }
+
+    @Test
     void aKeyGivenOnlyAsItsSha256Works() throws Exception {
         assertThat(harness.post("/v1/messages", GOOD, "x-api-key", "vk-hashed-only-0123456789").statusCode()).isEqualTo(200);
     }
@@ -158,10 +172,12 @@ class BadInputIT extends SimulatedProviderTest {
         HttpResponse<String> head = harness.http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(harness.baseUrl() + "/"))
                 .method("HEAD", java.net.http.HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(head.statusCode()).isEqualTo(200);
+        assertThat(head.headers().firstValue("x-finops-request-id")).hasValueSatisfying(id -> assertThat(id).startsWith("fgw_"));
         HttpResponse<String> models = harness.http.send(java.net.http.HttpRequest.newBuilder(
                 java.net.URI.create(harness.baseUrl() + "/anthropic/v1/models")).header("x-api-key", KEY).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(models.statusCode()).isEqualTo(200);
         assertThat(models.body()).startsWith("{\"data\":[").contains("\"has_more\":false");
+        assertThat(models.headers().firstValue("x-finops-request-id")).hasValueSatisfying(id -> assertThat(id).startsWith("fgw_"));
     }
 
     @Test
