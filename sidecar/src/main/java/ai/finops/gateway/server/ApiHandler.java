@@ -141,6 +141,9 @@ final class ApiHandler extends SequentialRequests {
         Resolution resolution = gateway.resolver().resolve(snapshot.routing(), route);
         if (!resolution.ok()) {
             LOG.atDebug().addKeyValue("request_id", requestId).addKeyValue("steps", resolution.steps()).log("not routed");
+            if (openaiSurface && openai != null && resolution.errorStatus() == 404) {
+                openai.errorCode("model_not_found");    // as OpenAI answers a model that does not exist
+            }
             reply(ctx, request, answer.model(body.model(), resolution.rule()), ErrorResponses.response(ctx.alloc(), resolution.errorStatus(),
                     resolution.errorType(), resolution.errorMessage(), requestId));
             return;

@@ -28,6 +28,7 @@ import java.io.IOException;
 final class OpenAiClientDialect extends ChannelOutboundHandlerAdapter {
     private boolean active;
     private boolean includeUsage;
+    private String errorCode;
     private AnthropicToOpenAiResponses.Stream stream;
     private HttpResponse heldHead;
     private CompositeByteBuf heldBody;
@@ -38,6 +39,11 @@ final class OpenAiClientDialect extends ChannelOutboundHandlerAdapter {
         this.includeUsage = includeUsage;
     }
 
+    /** The next error goes with OpenAI's {@code code} for it (e.g. {@code model_not_found}) instead of the Anthropic type. */
+    void errorCode(String code) {
+        this.errorCode = code;
+    }
+
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
         if (!active) {
@@ -46,7 +52,7 @@ final class OpenAiClientDialect extends ChannelOutboundHandlerAdapter {
         }
         if (msg instanceof FullHttpResponse full) {
             try {
-                ctx.write(whole(ctx, full, ByteBufUtil.getBytes(full.content())), promise);
+                ctx.write(whole(ctx, full, ByteBufUtil.getBytes(full.content()), errorCode), promise);
             } finally {
                 full.release();
                 end();
@@ -79,7 +85,7 @@ final class OpenAiClientDialect extends ChannelOutboundHandlerAdapter {
                                 io.netty.handler.codec.http.EmptyHttpHeaders.INSTANCE);
                         heldBody = null;
                         try {
-                            ctx.write(whole(ctx, full, ByteBufUtil.getBytes(full.content())), promise);
+                            ctx.write(whole(ctx, full, ByteBufUtil.getBytes(full.content()), errorCode), promise);
                         } finally {
                             full.release();
                         }
@@ -101,10 +107,10 @@ final class OpenAiClientDialect extends ChannelOutboundHandlerAdapter {
     }
 
     /** A complete Anthropic response (message or error) as the OpenAI equivalent. */
-    private static FullHttpResponse whole(ChannelHandlerContext ctx, FullHttpResponse anthropic, byte[] body) {
+    private static FullHttpResponse whole(ChannelHandlerContext ctx, FullHttpResponse anthropic, byte[] body, String errorCode) {
         byte[] translated = null;
         if (anthropic.status().code() >= 400) {
-            translated = AnthropicToOpenAiResponses.error(body);
+            translated = AnthropicToOpenAiResponses.error(body, errorCode);
         } else if (body.length > 0) {
             try {
                 translated = AnthropicToOpenAiResponses.completion(body, System.currentTimeMillis() / 1000);
@@ -126,6 +132,7 @@ final class OpenAiClientDialect extends ChannelOutboundHandlerAdapter {
 
     private void end() {
         active = false;
+        errorCode = null;
         if (stream != null) {
             stream.release();
             stream = null;

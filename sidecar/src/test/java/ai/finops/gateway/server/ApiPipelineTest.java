@@ -280,13 +280,14 @@ class ApiPipelineTest {
     }
 
     @Test
-    void openAiRefusalsAreTraced() {
+    void openAiErrorsAreOpenAiErrorJsonWithOpenAiCodes() {
         EmbeddedChannel ch = channel(1 << 20);
         try (AccessLines log = new AccessLines()) {
             String unknown = exchange(ch, post("/openai/v1/chat/completions", "{\"model\":\"gpt-x\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
                     "authorization: Bearer " + TOKEN));
             traced(log, unknown, "rejected_not_found", 404);
-            assertThat(unknown).contains("{\"error\":{\"message\":\"model 'gpt-x' not found: ");
+            assertThat(unknown).contains("{\"error\":{\"message\":\"model 'gpt-x' not found: ")
+                    .contains("\"type\":\"invalid_request_error\",\"param\":null,\"code\":\"model_not_found\"}");
             String malformed = exchange(ch, post("/openai/v1/chat/completions", "{\"model\":\"gpt-x\",\n\"messages\":[}",
                     "authorization: Bearer " + TOKEN));
             traced(log, malformed, "rejected_bad_request", 400);

@@ -80,6 +80,11 @@ public final class AnthropicToOpenAiResponses {
 
     /** An Anthropic error body as OpenAI's {@code {"error": {...}}}, the message kept; null when the body is not an Anthropic error. */
     public static byte[] error(byte[] body) {
+        return error(body, null);
+    }
+
+    /** As {@link #error(byte[])}, with OpenAI's {@code code} for the error (e.g. {@code model_not_found}); null for the Anthropic type. */
+    public static byte[] error(byte[] body, String code) {
         try {
             JsonNode in = AnthropicToOpenAi.JSON.readTree(body);
             if (!"error".equals(in.path("type").asText())) {
@@ -95,7 +100,7 @@ public final class AnthropicToOpenAiResponses {
                         case "rate_limit_error" -> "rate_limit_exceeded";
                         default -> "server_error";
                     })
-                    .putNull("param").put("code", type);
+                    .putNull("param").put("code", code != null ? code : type);
             return AnthropicToOpenAi.JSON.writeValueAsBytes(out);
         } catch (IOException e) {
             return null;
