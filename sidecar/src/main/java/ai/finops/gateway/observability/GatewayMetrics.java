@@ -12,17 +12,29 @@ import java.math.BigDecimal;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.StampedLock;
 
-/** The gateway's meters, registered in one Prometheus registry served on the operations port. */
+/**
+ * The gateway's meters, registered in one Prometheus registry served on the operations port. A
+ * scrape sees each request whole or not at all: its count, durations, tokens and cost are recorded
+ * together, never some without the others.
+ */
 public final class GatewayMetrics {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    /** Shared while a request's meters are recorded (requests record concurrently), exclusive while scraping. */
+    private final StampedLock recording = new StampedLock();
 
     public PrometheusMeterRegistry registry() {
         return registry;
     }
 
     public String scrape() {
-        return registry.scrape();
+        long stamp = recording.writeLock();
+        try {
+            return registry.scrape();
+        } finally {
+            recording.unlockWrite(stamp);
+        }
     }
 
     /** The meters of one combination of request dimensions, looked up once and reused. */
@@ -37,6 +49,15 @@ public final class GatewayMetrics {
 
     /** One finished request, with the dimensions of where it went. */
     public void request(RequestRecord r) {
+        long stamp = recording.readLock();
+        try {
+            record(r);
+        } finally {
+            recording.unlockRead(stamp);
+        }
+    }
+
+    private void record(RequestRecord r) {
         Meters m = meters.computeIfAbsent(new Key(r.api(), tag(r.route()), tag(r.provider()), tag(r.deployment()), tag(r.model()),
                 tag(r.virtualKey()), r.outcome(), r.status()), this::register);
         m.requests().increment();
@@ -95,10 +116,15 @@ public final class GatewayMetrics {
      * so a sidecar never counts them twice.
      */
     public void relayed(String outcome, int status, long durationNanos) {
-        Counter.builder(RELAY_REQUESTS).description("Requests relayed to the shared gateway, by outcome")
-                .tags(TAG_OUTCOME, outcome, TAG_STATUS, Integer.toString(status)).register(registry).increment();
-        Timer.builder(RELAY_DURATION).description("Whole relayed request duration, streaming included")
-                .tags(TAG_OUTCOME, outcome).publishPercentileHistogram().register(registry).record(durationNanos, TimeUnit.NANOSECONDS);
+        long stamp = recording.readLock();
+        try {
+            Counter.builder(RELAY_REQUESTS).description("Requests relayed to the shared gateway, by outcome")
+                    .tags(TAG_OUTCOME, outcome, TAG_STATUS, Integer.toString(status)).register(registry).increment();
+            Timer.builder(RELAY_DURATION).description("Whole relayed request duration, streaming included")
+                    .tags(TAG_OUTCOME, outcome).publishPercentileHistogram().register(registry).record(durationNanos, TimeUnit.NANOSECONDS);
+        } finally {
+            recording.unlockRead(stamp);
+        }
     }
 
     public void configReload(String outcome) {
