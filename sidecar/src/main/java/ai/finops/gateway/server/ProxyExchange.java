@@ -441,9 +441,8 @@ final class ProxyExchange implements UpstreamListener {
         headSent = true;
         firstByteNanos = System.nanoTime() - startNanos;
         status = error.status();
-        client.writeAndFlush(response);
         recycleUpstream();
-        end("upstream_error", status);
+        end("upstream_error", status, () -> client.writeAndFlush(response));
     }
 
     /** The same attempt once more, with the request adapted (the flags {@link ProviderCall} carries). */
@@ -477,9 +476,8 @@ final class ProxyExchange implements UpstreamListener {
                 .set(Headers.GATEWAY_REQUEST_ID, requestId);
         headSent = true;
         firstByteNanos = System.nanoTime() - startNanos;
-        client.writeAndFlush(response);
         recycleUpstream();
-        end("ok", status);
+        end("ok", status, () -> client.writeAndFlush(response));
     }
 
     private void relayBody(ByteBuf chunk, boolean last) {
@@ -539,7 +537,7 @@ final class ProxyExchange implements UpstreamListener {
             return;
         }
         closeUpstream();
-        end("client_closed", 499);
+        end("client_closed", 499, () -> { });
     }
 
     void clientWritabilityChanged(boolean writable) {
@@ -584,31 +582,34 @@ final class ProxyExchange implements UpstreamListener {
         gateway.metrics().upstreamError(attempt().deployment().name(), kind);
         closeUpstream();
         onConnectionClosing.run();
-        if (sse) {
-            // The Anthropic way to end a failed stream: an error event; then the connection closes.
-            client.write(new DefaultHttpContent(ErrorResponses.sseEvent(client.alloc(), "api_error", message, requestId)));
-            client.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(ChannelFutureListener.CLOSE);
-        } else {
-            // A plain body cut short must not look complete: no terminating chunk, just close.
-            client.flush();
-            client.close();
-        }
-        end("upstream_" + kind, status);
+        end("upstream_" + kind, status, () -> {
+            if (sse) {
+                // The Anthropic way to end a failed stream: an error event; then the connection closes.
+                client.write(new DefaultHttpContent(ErrorResponses.sseEvent(client.alloc(), "api_error", message, requestId)));
+                client.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(ChannelFutureListener.CLOSE);
+            } else {
+                // A plain body cut short must not look complete: no terminating chunk, just close.
+                client.flush();
+                client.close();
+            }
+        });
     }
 
     private void respondError(int code, String message) {
-        client.writeAndFlush(ErrorResponses.response(client.alloc(), code, message, requestId));
         status = code;
-        end("upstream_error", code);
+        end("upstream_error", code, () -> client.writeAndFlush(ErrorResponses.response(client.alloc(), code, message, requestId)));
     }
 
     private void finish(LastHttpContent last, String outcome) {
-        client.writeAndFlush(last);
         recycleUpstream();
-        end(outcome, status);
+        end(outcome, status, () -> client.writeAndFlush(last));
     }
 
-    private void end(String outcome, int finalStatus) {
+    /**
+     * Ends the exchange: accounted (meters and access log) before {@code lastWrite} releases the end of
+     * the response, so a client that has read its whole response finds it counted.
+     */
+    private void end(String outcome, int finalStatus, Runnable lastWrite) {
         done = true;
         cancelTimer();
         if (framer != null) {
@@ -628,6 +629,7 @@ final class ProxyExchange implements UpstreamListener {
         }
         request.release();
         account(outcome, finalStatus);
+        lastWrite.run();
         onDone.run();
     }
 

@@ -105,7 +105,7 @@ final class RelayHandler extends SequentialRequests implements UpstreamListener 
         if (!headSent) {
             status = 499;
         }
-        end("client_closed");
+        end("client_closed", () -> { });
     }
 
     private void begin(FullHttpRequest msg) {
@@ -274,7 +274,6 @@ final class RelayHandler extends SequentialRequests implements UpstreamListener 
                 bytes = tail == null ? bytes : bytes == null ? tail : client.alloc().compositeBuffer(2).addComponents(true, bytes, tail);
             }
             if (last) {
-                client.writeAndFlush(new DefaultLastHttpContent(bytes != null ? bytes : io.netty.buffer.Unpooled.EMPTY_BUFFER));
                 Channel ch = upstream;
                 upstream = null;
                 if (upstreamKeepAlive) {
@@ -282,7 +281,8 @@ final class RelayHandler extends SequentialRequests implements UpstreamListener 
                 } else {
                     gateway.connector().discard(ch);
                 }
-                end(status < 400 ? "ok" : "upstream_error");
+                LastHttpContent lastContent = new DefaultLastHttpContent(bytes != null ? bytes : io.netty.buffer.Unpooled.EMPTY_BUFFER);
+                end(status < 400 ? "ok" : "upstream_error", () -> client.writeAndFlush(lastContent));
             } else if (bytes != null) {
                 client.writeAndFlush(new DefaultHttpContent(bytes));
             }
@@ -343,21 +343,22 @@ final class RelayHandler extends SequentialRequests implements UpstreamListener 
         if (openaiSurface && openai != null) {
             openai.begin(false);
         }
-        client.writeAndFlush(ErrorResponses.response(client.alloc(), code, message, requestId));
-        end("upstream_error");
+        end("upstream_error", () -> client.writeAndFlush(ErrorResponses.response(client.alloc(), code, message, requestId)));
     }
 
     private void failMidStream(String message) {
         dropWaiting();           // the connection closes: nothing behind this request may start
-        if (framer != null) {    // whole events only went out: the error event stands on its own
-            ByteBuf event = openaiSurface ? openAiErrorEvent(message) : ErrorResponses.sseEvent(client.alloc(), "api_error", message, requestId);
-            client.write(new DefaultHttpContent(event));
-            client.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(ChannelFutureListener.CLOSE);
-        } else {
-            client.flush();
-            client.close();     // a body cut short must not look complete
-        }
-        end("upstream_reset");
+        boolean events = framer != null;
+        end("upstream_reset", () -> {
+            if (events) {    // whole events only went out: the error event stands on its own
+                ByteBuf event = openaiSurface ? openAiErrorEvent(message) : ErrorResponses.sseEvent(client.alloc(), "api_error", message, requestId);
+                client.write(new DefaultHttpContent(event));
+                client.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(ChannelFutureListener.CLOSE);
+            } else {
+                client.flush();
+                client.close();     // a body cut short must not look complete
+            }
+        });
     }
 
     /** OpenAI's way to end a failed stream: a {@code data:} line holding an error object. */
@@ -371,7 +372,8 @@ final class RelayHandler extends SequentialRequests implements UpstreamListener 
         return buf;
     }
 
-    private void end(String outcome) {
+    /** Ends the request: counted before {@code lastWrite} releases the end of the response to the client. */
+    private void end(String outcome, Runnable lastWrite) {
         cancelTimer();
         if (reconnect != null) {
             reconnect.cancel(false);
@@ -391,6 +393,7 @@ final class RelayHandler extends SequentialRequests implements UpstreamListener 
                     .log("relayed request failed");
         }
         finished.release();
+        lastWrite.run();
         gateway.inFlight().decrementAndGet();
         served(client);
     }

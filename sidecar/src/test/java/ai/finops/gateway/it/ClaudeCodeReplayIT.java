@@ -5,6 +5,8 @@ import static ai.finops.gateway.it.GatewayHarness.PROVIDER_KEY;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.finops.testkit.ClaudeCodeFixtures;
+import com.anthropic.client.AnthropicClient;
+import com.anthropic.models.messages.MessageCreateParams;
 import ai.finops.testkit.ClaudeCodeFixtures.CapturedRequest;
 import ai.finops.testkit.NettyLeakDetector;
 import ai.finops.testkit.RecordedRequest;
@@ -15,6 +17,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.BeforeAll;
@@ -105,5 +108,63 @@ class ClaudeCodeReplayIT extends SimulatedProviderTest {
         assertThat(metrics).contains("gen_ai_client_token_usage").contains("gen_ai_token_type=\"input\"");
         assertThat(metrics).containsPattern("finops_gateway_cost_usd_total\\{[^}]*model=\"claude-sonnet-4-6\"[^}]*\\} [0-9.E-]+");
         assertThat(metrics).contains("finops_gateway_requests_total").contains("route=\"claude-code-sonnet\"");
+    }
+
+    /**
+     * A request is accounted before the end of its response reaches the client: metrics read as soon
+     * as the client has its response show the request whole, count, tokens and cost together. Each
+     * request names a model not used before, so its meters are registered while it is accounted (the
+     * longest accounting there is); the paths alternate: SDK streaming and not, OpenAI surface.
+     */
+    @Test
+    void aRequestIsAccountedWholeBeforeItsResponseEnds() throws Exception {
+        List<String> models = List.of("claude-opus-4-6", "claude-haiku-4-5", "claude-sonnet-4-5", "claude-opus-4-5", "claude-haiku-4-6",
+                "claude-sonnet-4", "claude-opus-4-1", "claude-3-7-sonnet", "claude-3-5-haiku");
+        AnthropicClient client = harness.anthropicClient();
+        for (int i = 0; i < models.size(); i++) {
+            String model = models.get(i);
+            String api = "anthropic";
+            MessageCreateParams params = MessageCreateParams.builder().model(model).maxTokens(64).addUserMessage("hi").build();
+            switch (i % 4) {
+                case 0 -> assertThat(client.messages().create(params).usage().outputTokens()).isPositive();
+                case 1 -> assertThat(StreamedMessage.read(client.messages().createStreaming(params)).message().usage().outputTokens()).isPositive();
+                default -> {
+                    boolean stream = i % 4 == 3;
+                    HttpResponse<String> r = harness.post("/openai/v1/chat/completions", "{\"model\":\"" + model + "\",\"stream\":" + stream
+                            + ",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", "authorization", "Bearer " + KEY,
+                            "content-type", "application/json");
+                    assertThat(r.statusCode()).isEqualTo(200);
+                    assertThat(r.body()).contains(stream ? "[DONE]" : "\"usage\"");
+                }
+            }
+            String metrics = harness.metrics();
+            assertThat(sample(metrics, "finops_gateway_requests_total", "model", model)).as("requests of %s", model).isEqualTo(1.0);
+            assertThat(sample(metrics, "finops_gateway_request_duration_seconds_count", "deployment", "anthropic-sim")).isEqualTo(
+                    sample(metrics, "finops_gateway_requests_total", "deployment", "anthropic-sim"));
+            for (String type : List.of("input", "output", "cache_creation_input", "cache_read_input")) {
+                assertThat(sample(metrics, "gen_ai_client_token_usage_tokens_count", "gen_ai_request_model", model, "gen_ai_token_type", type))
+                        .as("%s tokens of %s", type, model).isEqualTo(1.0);
+            }
+            assertThat(sample(metrics, "finops_gateway_cost_usd_total", "model", model)).as("cost of %s", model).isPositive();
+        }
+    }
+
+    /** The sum of the samples {@code name} whose labels include {@code labels} (name, value, ...); 0 when there is none. */
+    static double sample(String metrics, String name, String... labels) {
+        double sum = 0;
+        for (String line : metrics.split("\n")) {
+            if (!line.startsWith(name + "{")) {
+                continue;
+            }
+            String labelText = line.substring(name.length(), line.lastIndexOf('}') + 1);
+            boolean all = true;
+            for (int i = 0; i < labels.length; i += 2) {
+                all &= labelText.contains(labels[i] + "=\"" + labels[i + 1] + "\"");
+            }
+            if (all) {
+                sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return sum;
     }
 }
