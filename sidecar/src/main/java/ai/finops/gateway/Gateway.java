@@ -84,6 +84,10 @@ public final class Gateway implements AutoCloseable {
         ConfigService configService = new ConfigService(dirs, credentials, env, metrics, new TlsContexts(),
                 settings -> settings.withListen(bind, port, adminPort));
         configService.loadInitial();
+        if (relay == null) {
+            metrics.configMeters(() -> configService.holder().status().generation(),
+                    () -> configService.holder().status().lastReloadAccepted());
+        }
         GatewaySettings settings = configService.holder().current().settings();
         Transport transport = Transport.best();
         EventLoopGroup boss = transport.newGroup(1, "finops-accept");

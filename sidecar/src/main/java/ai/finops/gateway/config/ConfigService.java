@@ -90,7 +90,7 @@ public final class ConfigService {
     public synchronized void loadInitial() throws InvalidConfig {
         Loaded loaded = read(dirs, credentials, env);
         Snapshot snapshot = compileOrProblems(loaded);
-        holder.publish(snapshot);
+        holder.publish(snapshot, loaded.contentHash());
         lastContentHash = loaded.contentHash();
         LOG.atInfo().addKeyValue("generation", snapshot.generation()).addKeyValue("files", loaded.files().size())
                 .addKeyValue("deployments", snapshot.routing().deployments().size()).addKeyValue("rules", snapshot.routing().rules().size())
@@ -111,7 +111,7 @@ public final class ConfigService {
         Loaded loaded = parse(sources, env);
         try {
             Snapshot snapshot = compileOrProblems(loaded);
-            holder.publish(snapshot);
+            holder.publish(snapshot, loaded.contentHash());
             lastContentHash = loaded.contentHash();
             metrics.configReload("accepted");
             LOG.atInfo().addKeyValue("generation", snapshot.generation())
@@ -120,6 +120,7 @@ public final class ConfigService {
             return true;
         } catch (InvalidConfig e) {
             lastContentHash = loaded.contentHash();   // report a broken edit once, not on every poll
+            holder.rejected(Instant.now(), e.problems());
             metrics.configReload("rejected");
             LOG.atError().addKeyValue("problems", e.problems().size())
                     .addKeyValue("kept_generation", holder.current().generation())

@@ -5,6 +5,7 @@ import static ai.finops.gateway.observability.Metrics.*;
 import ai.finops.gateway.translate.Usage;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -13,6 +14,8 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.StampedLock;
+import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
 
 /**
  * The gateway's meters, registered in one Prometheus registry served on the operations port. A
@@ -128,8 +131,27 @@ public final class GatewayMetrics {
     }
 
     public void configReload(String outcome) {
-        Counter.builder(CONFIG_RELOADS).description("Config reloads by outcome (accepted, rejected)")
-                .tags(TAG_OUTCOME, outcome).register(registry).increment();
+        reloads(outcome).increment();
+    }
+
+    private Counter reloads(String outcome) {
+        return Counter.builder(CONFIG_RELOADS).description("Config reloads by outcome (accepted, rejected)")
+                .tags(TAG_OUTCOME, outcome).register(registry);
+    }
+
+    /**
+     * The meters of a gateway that serves configuration from files, there from the start: reloads
+     * by outcome at zero, the generation serving, and whether the last change on disk was accepted
+     * (0 while a rejected change waits for a fix and an older generation serves).
+     */
+    public void configMeters(LongSupplier generation, BooleanSupplier lastReloadAccepted) {
+        reloads("accepted");
+        reloads("rejected");
+        Gauge.builder(CONFIG_GENERATION, generation, LongSupplier::getAsLong).description("Generation of the configuration serving")
+                .strongReference(true).register(registry);
+        Gauge.builder(CONFIG_LAST_RELOAD_SUCCESS, lastReloadAccepted, ok -> ok.getAsBoolean() ? 1 : 0)
+                .description("1 when the configuration on disk is the one serving, 0 when its last change was rejected")
+                .strongReference(true).register(registry);
     }
 
     /** What the access log and the meters record of one request; route, provider, deployment, model and key may be null (not known). */

@@ -7,6 +7,8 @@ public final class Metrics {
     public static final String TIME_TO_FIRST_BYTE = "finops.gateway.time.to.first.byte";
     public static final String UPSTREAM_ERRORS = "finops.gateway.upstream.errors";
     public static final String CONFIG_RELOADS = "finops.gateway.config.reloads";
+    public static final String CONFIG_GENERATION = "finops.gateway.config.generation";
+    public static final String CONFIG_LAST_RELOAD_SUCCESS = "finops.gateway.config.last.reload.success";
     public static final String COST = "finops.gateway.cost.usd";
     public static final String RELAY_REQUESTS = "finops.gateway.relay.requests";
     public static final String RELAY_DURATION = "finops.gateway.relay.duration";

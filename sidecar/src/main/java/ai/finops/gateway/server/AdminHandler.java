@@ -1,6 +1,7 @@
 package ai.finops.gateway.server;
 
 import ai.finops.gateway.auth.KeyEntry;
+import ai.finops.gateway.config.ConfigStatus;
 import ai.finops.gateway.config.Snapshot;
 import ai.finops.gateway.routing.Attempt;
 import ai.finops.gateway.routing.Resolution;
@@ -50,7 +51,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             case "/readyz" -> gateway.draining()
                     ? text(HttpResponseStatus.SERVICE_UNAVAILABLE, "shutting down\n", "text/plain; charset=utf-8")
                     : text(HttpResponseStatus.OK, gateway.relay() != null ? "ready (relaying to " + gateway.relay().endpoint() + ")\n"
-                            : "ready (config generation " + gateway.snapshots().current().generation() + ")\n", "text/plain; charset=utf-8");
+                            : ready(gateway.snapshots().status()), "text/plain; charset=utf-8");
             case "/metrics" -> text(HttpResponseStatus.OK, gateway.metrics().scrape(), "text/plain; version=0.0.4; charset=utf-8");
             case "/explain" -> request.method().equals(HttpMethod.POST)
                     ? explain(request)
@@ -60,6 +61,24 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                     "text/plain; charset=utf-8");
         };
         ctx.writeAndFlush(response);
+    }
+
+    /**
+     * Ready, with the generation serving and, when the last change on disk was rejected, when and why:
+     * the last good configuration keeps serving, so the gateway stays ready.
+     */
+    static String ready(ConfigStatus status) {
+        StringBuilder b = new StringBuilder("ready: config generation ").append(status.generation());
+        if (status.contentHash() != null) {
+            b.append(" (sha256 ").append(status.contentHash(), 0, Math.min(12, status.contentHash().length())).append(')');
+        }
+        b.append(" serving since ").append(status.servingSince()).append('\n');
+        if (!status.lastReloadAccepted()) {
+            b.append("last reload rejected at ").append(status.rejectedAt()).append(" (").append(status.problems())
+                    .append(status.problems() == 1 ? " problem" : " problems").append(", all in the log; generation ")
+                    .append(status.generation()).append(" keeps serving): ").append(status.firstProblem()).append('\n');
+        }
+        return b.toString();
     }
 
     /**

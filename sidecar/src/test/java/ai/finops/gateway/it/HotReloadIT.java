@@ -159,4 +159,32 @@ class HotReloadIT {
         List<ai.finops.crds.validation.Problem> problems = ai.finops.gateway.config.ConfigService.validate(List.of(harness.dir), null, harness.env::get);
         assertThat(problems).anySatisfy(p -> assertThat(p.toString()).contains("RoutingRule/switch").contains("purple"));
     }
+
+    @Test
+    void readyzAndTheConfigMetersShowARejectedChangeAndTheGenerationServing() throws Exception {
+        HttpResponse<String> ready = harness.get(harness.adminUrl() + "/readyz");
+        assertThat(ready.statusCode()).isEqualTo(200);
+        assertThat(ready.body()).matches("ready: config generation 1 \\(sha256 [0-9a-f]{12}\\) serving since \\S+Z\n");
+        String hash = ready.body().substring(ready.body().indexOf("sha256 "), ready.body().indexOf(')'));
+        String metrics = harness.metrics();
+        assertThat(metrics).contains("finops_gateway_config_generation 1.0\n", "finops_gateway_config_last_reload_success 1.0\n",
+                "finops_gateway_config_reloads_total{outcome=\"accepted\"} 0.0\n", "finops_gateway_config_reloads_total{outcome=\"rejected\"} 0.0\n");
+
+        harness.write("rules.yaml", rule("purple"));
+        await().atMost(Duration.ofSeconds(3)).until(() -> harness.metrics().contains("finops_gateway_config_reloads_total{outcome=\"rejected\"} 1.0"));
+        ready = harness.get(harness.adminUrl() + "/readyz");
+        assertThat(ready.statusCode()).as("the last good config serves: still ready").isEqualTo(200);
+        assertThat(ready.body()).startsWith("ready: config generation 1 (" + hash + ") serving since ")
+                .containsPattern("\nlast reload rejected at \\S+Z \\(\\d+ problems?, all in the log; generation 1 keeps serving\\): "
+                        + "RoutingRule/switch: [^\n]*purple");
+        assertThat(harness.metrics()).contains("finops_gateway_config_generation 1.0\n", "finops_gateway_config_last_reload_success 0.0\n");
+        assertThat(send(KEY, false).statusCode()).isEqualTo(200);
+
+        harness.write("rules.yaml", rule("green"));
+        // a reload is counted once it is published: the count comes last
+        await().atMost(Duration.ofSeconds(3)).until(() -> harness.metrics().contains("finops_gateway_config_reloads_total{outcome=\"accepted\"} 1.0"));
+        assertThat(harness.metrics()).contains("finops_gateway_config_generation 2.0\n", "finops_gateway_config_last_reload_success 1.0\n");
+        ready = harness.get(harness.adminUrl() + "/readyz");
+        assertThat(ready.body()).startsWith("ready: config generation 2 (sha256 ").doesNotContain(hash).doesNotContain("rejected");
+    }
 }
