@@ -149,7 +149,7 @@ final class ApiHandler extends SequentialRequests {
             return;
         }
         gateway.inFlight().incrementAndGet();
-        active = new ProxyExchange(gateway, ctx, request, body, api, auth.key(), resolution, requestId, start, () -> exchangeDone(ctx),
+        active = new ProxyExchange(gateway, ctx, request, body, api, route.api(), auth.key(), resolution, requestId, start, () -> exchangeDone(ctx),
                 this::dropWaiting);
         active.start();
     }

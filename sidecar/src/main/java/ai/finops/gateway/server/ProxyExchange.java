@@ -67,6 +67,7 @@ final class ProxyExchange implements UpstreamListener {
     private final FullHttpRequest request;     // owned: released when the exchange ends
     private final RequestBody body;
     private final String apiPath;
+    private final String surface;          // the client's dialect: anthropic or openai
     private final KeyEntry key;
     private final Resolution resolution;
     private final List<Attempt> attempts;
@@ -107,13 +108,14 @@ final class ProxyExchange implements UpstreamListener {
     private final Usage usage = new Usage();
 
     ProxyExchange(GatewayContext gateway, ChannelHandlerContext client, FullHttpRequest request, RequestBody body, String apiPath,
-            KeyEntry key, Resolution resolution, String requestId, long startNanos, Runnable onDone, Runnable onConnectionClosing) {
+            String surface, KeyEntry key, Resolution resolution, String requestId, long startNanos, Runnable onDone, Runnable onConnectionClosing) {
         this.onConnectionClosing = onConnectionClosing;
         this.gateway = gateway;
         this.client = client;
         this.request = request;
         this.body = body;
         this.apiPath = apiPath;
+        this.surface = surface;
         this.key = key;
         this.resolution = resolution;
         this.attempts = resolution.attempts();
@@ -639,7 +641,7 @@ final class ProxyExchange implements UpstreamListener {
         Pricing pricing = a == null ? null : a.model().pricing();
         BigDecimal cost = pricing != null && usage.seen ? pricing.cost(usage) : null;
         GatewayMetrics.RequestRecord record = new GatewayMetrics.RequestRecord(
-                "anthropic",
+                surface,
                 resolution.rule() == null ? "direct" : resolution.rule(),
                 a == null ? "none" : a.deployment().type().id(),
                 a == null ? "none" : a.deployment().name(),

@@ -73,6 +73,8 @@ class OpenAiSurfaceIT extends SimulatedProviderTest {
         assertThat(completion.choices().get(0).message().content()).contains("Hello, OpenAI client.");
         assertThat(completion.choices().get(0).finishReason()).isEqualTo(ChatCompletion.Choice.FinishReason.STOP);
         assertThat(completion.usage().get().completionTokens()).isPositive();
+        assertThat(harness.metrics()).as("counted as a request of the OpenAI surface")
+                .containsPattern("finops_gateway_requests_total\\{api=\"openai\",[^}]*route=\"gpt-to-claude\"[^}]*\\} 1.0");
         RecordedRequest received = simulator.requests().get(0);
         assertThat(received.uri()).isEqualTo("/v1/messages");
         assertThat(received.headers().get("anthropic-version")).isEqualTo("2023-06-01");
