@@ -26,6 +26,11 @@ public final class ManifestInjector {
         this.injector = injector;
     }
 
+    /** Whether {@code resource} is a Pod or a workload with a pod template: what {@link #inject} can change. */
+    public static boolean holdsPod(HasMetadata resource) {
+        return resource instanceof Pod || template(resource) != null;
+    }
+
     /** Injects into {@code resource} in place. */
     public SidecarInjector.Outcome inject(HasMetadata resource, Function<String, SecretKeyRef> virtualKeys) {
         if (resource instanceof Pod pod) {

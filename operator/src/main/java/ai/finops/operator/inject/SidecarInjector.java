@@ -44,6 +44,11 @@ public final class SidecarInjector {
     static final String BUNDLE_VOLUME = "finops-bundle";
     static final String CREDENTIALS_VOLUME = "finops-credentials";
     static final String TMP_VOLUME = "finops-tmp";
+    /**
+     * The sidecar's user and group: distroless {@code nonroot}, as the image's {@code USER}. Numeric,
+     * so that kubelet can verify {@code runAsNonRoot} whatever user the image names.
+     */
+    static final long USER = 65532;
 
     /**
      * What happened: the pod spec was changed, or why it was left alone; {@code problem} when the pod
@@ -161,7 +166,8 @@ public final class SidecarInjector {
                 .withReadinessProbe(ready)
                 .withLivenessProbe(probe("/healthz", s.adminPort()))
                 .withResources(resources(s.resources()))
-                .withSecurityContext(new SecurityContextBuilder().withRunAsNonRoot(true).withReadOnlyRootFilesystem(true)
+                .withSecurityContext(new SecurityContextBuilder().withRunAsNonRoot(true).withRunAsUser(USER).withRunAsGroup(USER)
+                        .withReadOnlyRootFilesystem(true)
                         .withAllowPrivilegeEscalation(false).withNewCapabilities().withDrop("ALL").endCapabilities()
                         .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile().build())
                 .withVolumeMounts(mounts)

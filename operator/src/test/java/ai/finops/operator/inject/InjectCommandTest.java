@@ -76,6 +76,8 @@ class InjectCommandTest {
         assertThat(sidecar.getVolumeMounts()).allSatisfy(m -> assertThat(m.getSubPath()).isNull());
         assertThat(sidecar.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
         assertThat(sidecar.getSecurityContext().getRunAsNonRoot()).isTrue();
+        assertThat(sidecar.getSecurityContext().getRunAsUser()).as("numeric, so kubelet can verify runAsNonRoot").isEqualTo(65532L);
+        assertThat(sidecar.getSecurityContext().getRunAsGroup()).isEqualTo(65532L);
         assertThat(sidecar.getSecurityContext().getCapabilities().getDrop()).containsExactly("ALL");
         Map<String, EnvVar> env = pod.getSpec().getContainers().get(0).getEnv().stream().collect(Collectors.toMap(EnvVar::getName, e -> e));
         assertThat(env.get("ANTHROPIC_BASE_URL").getValue()).isEqualTo("http://127.0.0.1:4000/anthropic");

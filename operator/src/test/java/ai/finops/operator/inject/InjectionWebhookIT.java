@@ -91,7 +91,8 @@ class InjectionWebhookIT {
     static JsonNode apply(JsonNode pod, JsonNode response) throws Exception {
         assertThat(response.path("patchType").asText()).isEqualTo("JSONPatch");
         JsonNode patch = JSON.readTree(Base64.getDecoder().decode(response.path("patch").asText()));
-        return JsonPatch.apply(patch, pod);
+        // read back as a Pod, as the API server stores it: a number in the patch (an int) then equals the model's (runAsUser, a long)
+        return Serialization.jsonMapper().valueToTree(Serialization.jsonMapper().treeToValue(JsonPatch.apply(patch, pod), Pod.class));
     }
 
     @Test
