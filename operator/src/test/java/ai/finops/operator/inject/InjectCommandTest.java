@@ -2,18 +2,31 @@ package ai.finops.operator.inject;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ai.finops.crds.VirtualKey;
+
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.ConfigBuilder;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import picocli.CommandLine;
@@ -23,6 +36,13 @@ import picocli.CommandLine;
  * ({@code -Dfinops.updateGolden=true} rewrites them); injecting the output again changes nothing.
  */
 class InjectCommandTest {
+    /** The mock API server logs every request at INFO through java.util.logging; kept as a field so the level sticks. */
+    private static final java.util.logging.Logger MOCK_LOG = java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
+
+    static {
+        MOCK_LOG.setLevel(java.util.logging.Level.WARNING);
+    }
+
     static final Path DIR = Path.of("src/test/resources/inject");
 
     static final String SHARED_GATEWAY = "http://finops-gateway.finops-system.svc:8080";
@@ -36,15 +56,25 @@ class InjectCommandTest {
     record Run(int code, String out, String err) {}
 
     static Run run(Path input, String... options) {
-        InjectCommand command = new InjectCommand();
+        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("-f", input.toString(), "--resources", DIR.resolve("resources").toString()));
+        args.addAll(java.util.List.of(options));
+        return run(new InjectCommand(), args.toArray(String[]::new));
+    }
+
+    static Run run(InjectCommand command, String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         command.out = new PrintStream(out, true, StandardCharsets.UTF_8);
         command.err = new PrintStream(err, true, StandardCharsets.UTF_8);
-        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("-f", input.toString(), "--resources", DIR.resolve("resources").toString()));
-        args.addAll(java.util.List.of(options));
-        int code = new CommandLine(command).execute(args.toArray(String[]::new));
+        int code = new CommandLine(command).execute(args);
         return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    /** {@code inject -f input} without {@code --resources}, with VirtualKeys read from the cluster {@code cluster} configures. */
+    static Run runOnCluster(Path input, Supplier<Config> cluster) {
+        InjectCommand command = new InjectCommand();
+        command.cluster = cluster;
+        return run(command, "-f", input.toString(), "--sidecar-gateway-url", SHARED_GATEWAY);
     }
 
     @ParameterizedTest
@@ -151,5 +181,111 @@ class InjectCommandTest {
         Run badUrl = run(DIR.resolve("dev-pod.yaml"), "--sidecar-gateway-url", "http://finops_gateway:8080?x=1");
         assertThat(badUrl.code()).isEqualTo(2);
         assertThat(badUrl.err()).contains("sidecar settings rejected: the shared gateway URL");
+    }
+
+    @Test
+    void documentsThatHoldNoPodPassThroughWithoutAWord(@TempDir Path tmp) throws Exception {
+        Path mixed = Files.writeString(tmp.resolve("mixed.yaml"), """
+                apiVersion: v1
+                kind: ConfigMap
+                metadata: {name: settings}
+                data: {editor: vim}
+                ---
+                apiVersion: v1
+                kind: Service
+                metadata: {name: web}
+                spec: {ports: [{port: 80}]}
+                ---
+                apiVersion: finops.ai/v1alpha1
+                kind: VirtualKey
+                metadata: {name: alice}
+                spec: {secretRef: {name: vk-alice}}
+                ---
+                """ + Files.readString(DIR.resolve("dev-pod.yaml")));
+        Run run = run(mixed, "--sidecar-gateway-url", SHARED_GATEWAY);
+        assertThat(run.code()).as(run.err()).isZero();
+        assertThat(run.err().lines()).as("one line per pod, none for the other documents")
+                .singleElement().asString().startsWith("Pod/alice-dev: injected finops-gateway:0.1.0 (direct) with VirtualKey 'alice'");
+        assertThat(documents(run.out())).extracting(HasMetadata::getKind).containsExactly("ConfigMap", "Service", "VirtualKey", "Pod");
+    }
+
+    static List<HasMetadata> documents(String yaml) {
+        return Arrays.stream(yaml.split("(?m)^---\\s*$")).filter(d -> !d.isBlank()).map(d -> (HasMetadata) Serialization.unmarshal(d)).toList();
+    }
+
+    static final String NEEDS_ONE_OR_THE_OTHER =
+            "inject needs --resources DIR (a folder with the VirtualKeys) or a reachable cluster to find VirtualKey 'alice': ";
+
+    /** The configuration fabric8 finds on a machine with no kubeconfig, outside a pod. */
+    static Config nothingConfigured(Path tmp) {
+        Map<String, String> properties = Map.of(Config.KUBERNETES_KUBECONFIG_FILE, tmp.resolve("no-kubeconfig").toString(),
+                Config.KUBERNETES_AUTH_TRYSERVICEACCOUNT_SYSTEM_PROPERTY, "false", Config.KUBERNETES_TRYNAMESPACE_PATH_SYSTEM_PROPERTY, "false");
+        Map<String, String> before = new HashMap<>();
+        properties.forEach((k, v) -> before.put(k, System.setProperty(k, v)));
+        try {
+            return Config.autoConfigure(null);
+        } finally {
+            before.forEach((k, v) -> {
+                if (v == null) {
+                    System.clearProperty(k);
+                } else {
+                    System.setProperty(k, v);
+                }
+            });
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void withoutResourcesOrAReachableClusterItSaysItNeedsOneOrTheOther(@TempDir Path tmp) throws Exception {
+        Run none = runOnCluster(DIR.resolve("dev-pod.yaml"), () -> nothingConfigured(tmp));
+        int closed;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            closed = socket.getLocalPort();
+        }
+        Config unreachable = Config.fromKubeconfig("""
+                apiVersion: v1
+                kind: Config
+                clusters: [{name: gone, cluster: {server: "https://127.0.0.1:%d"}}]
+                users: [{name: alice, user: {token: not-a-real-token}}]
+                contexts: [{name: gone, context: {cluster: gone, user: alice, namespace: dev}}]
+                current-context: gone
+                """.formatted(closed));
+        Run down = runOnCluster(DIR.resolve("dev-pod.yaml"), () -> unreachable);
+        for (Run run : List.of(none, down)) {
+            assertThat(run.code()).as(run.err()).isEqualTo(2);
+            assertThat(run.out()).as("no half output").isEmpty();
+            assertThat(run.err().lines()).as("one line, no stack trace").singleElement().asString().startsWith(NEEDS_ONE_OR_THE_OTHER)
+                    .doesNotContain("Exception");
+        }
+        assertThat(none.err()).contains("no cluster is configured (no kubeconfig, and not running in a pod)");
+        assertThat(down.err()).contains("https://127.0.0.1:" + closed + "/ cannot be reached (connection refused)");
+
+        Run noKeyNeeded = runOnCluster(DIR.resolve("opt-out.yaml"), () -> nothingConfigured(tmp));
+        assertThat(noKeyNeeded.code()).as("manifests whose pods name no VirtualKey need no cluster: " + noKeyNeeded.err()).isZero();
+    }
+
+    @Test
+    void withoutResourcesTheVirtualKeyIsReadFromTheClusterInThePodsNamespace() {
+        KubernetesMockServer server = new KubernetesMockServer(false);
+        server.init();
+        try {
+            server.expect().get().withPath("/apis/finops.ai/v1alpha1/namespaces/dev/virtualkeys/alice")
+                    .andReturn(200, Serialization.unmarshal("""
+                            apiVersion: finops.ai/v1alpha1
+                            kind: VirtualKey
+                            metadata: {name: alice, namespace: dev}
+                            spec: {secretRef: {name: vk-alice-in-cluster}}
+                            """, VirtualKey.class)).always();
+            Config config = new ConfigBuilder().withMasterUrl(server.url("/")).withTrustCerts(true).withNamespace("kubeconfig-namespace").build();
+            Run run = runOnCluster(DIR.resolve("dev-pod.yaml"), () -> config);   // dev-pod.yaml is in namespace dev
+            assertThat(run.code()).as(run.err()).isZero();
+            Pod pod = Serialization.unmarshal(run.out(), Pod.class);
+            EnvVar token = pod.getSpec().getContainers().get(0).getEnv().stream().filter(e -> e.getName().equals("ANTHROPIC_AUTH_TOKEN"))
+                    .findFirst().orElseThrow();
+            assertThat(token.getValueFrom().getSecretKeyRef().getName()).isEqualTo("vk-alice-in-cluster");
+        } finally {
+            server.destroy();
+        }
     }
 }
