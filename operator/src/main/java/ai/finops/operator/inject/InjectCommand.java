@@ -52,6 +52,12 @@ public final class InjectCommand implements Callable<Integer> {
         String yaml;
         try (InputStream in = file.equals("-") ? System.in : Files.newInputStream(Path.of(file))) {
             yaml = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (java.nio.file.NoSuchFileException e) {
+            err.println("no such file: " + file);
+            return 2;
+        } catch (java.io.IOException e) {
+            err.println("cannot read " + file + ": " + e.getMessage());
+            return 2;
         }
         SidecarSettings settings;
         try {
@@ -69,7 +75,13 @@ public final class InjectCommand implements Callable<Integer> {
                 if (document.isBlank()) {
                     continue;
                 }
-                HasMetadata resource = Serialization.unmarshal(document);
+                HasMetadata resource;
+                try {
+                    resource = Serialization.unmarshal(document);
+                } catch (RuntimeException e) {
+                    err.println(file + ": a document is not a Kubernetes manifest: " + firstLine(e));
+                    return 2;
+                }
                 if (ManifestInjector.holdsPod(resource)) {   // other kinds pass through unchanged, without a word
                     String namespace = resource.getMetadata().getNamespace();
                     SidecarInjector.Outcome outcome = injector.inject(resource, folder != null ? folder : name -> fromCluster.get(namespace, name));
@@ -85,6 +97,17 @@ public final class InjectCommand implements Callable<Integer> {
         }
         out.print(result);
         return problems == 0 ? 0 : 1;   // every manifest is printed; a pod that asked for the sidecar and cannot have it fails the run
+    }
+
+    /** The parser's own first line, without the stack of causes. */
+    private static String firstLine(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String message = String.valueOf(root.getMessage());
+        int nl = message.indexOf('\n');
+        return nl < 0 ? message : message.substring(0, nl);
     }
 
     static Function<String, SecretKeyRef> fromFolder(Path dir) {

@@ -236,6 +236,19 @@ class InjectCommandTest {
     }
 
     @Test
+    void aMissingFileOrOneThatIsNotYamlIsOneLineNotAStackTrace(@TempDir Path tmp) throws Exception {
+        Run missing = run(tmp.resolve("absent.yaml"), new String[0]);
+        assertThat(missing.code()).isEqualTo(2);
+        assertThat(missing.err().strip()).isEqualTo("no such file: " + tmp.resolve("absent.yaml"));
+        Path broken = Files.writeString(tmp.resolve("broken.yaml"), "apiVersion: v1\nkind: Pod\nmetadata: {name: [unclosed\n");
+        Run notYaml = run(broken, new String[0]);
+        assertThat(notYaml.code()).isEqualTo(2);
+        assertThat(notYaml.out()).isEmpty();
+        assertThat(notYaml.err().lines()).singleElement().asString()
+                .startsWith(broken + ": a document is not a Kubernetes manifest: ").doesNotContain("Exception", "\tat ");
+    }
+
+    @Test
     @Timeout(30)
     void withoutResourcesOrAReachableClusterItSaysItNeedsOneOrTheOther(@TempDir Path tmp) throws Exception {
         Run none = runOnCluster(DIR.resolve("dev-pod.yaml"), () -> nothingConfigured(tmp));
