@@ -3,31 +3,15 @@ package ai.finops.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
 /** A port that is taken is named in one line, exit 1, and the gateway leaves no event loop behind. */
 class PortInUseCommandLineTest {
-
-    private static String errorsOf(String... args) {
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        PrintStream previous = System.err;
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        try {
-            assertThat(new CommandLine(new Main()).execute(args)).isEqualTo(1);
-            return err.toString(StandardCharsets.UTF_8);
-        } finally {
-            System.setErr(previous);
-        }
-    }
 
     private static Set<Thread> eventLoops() {
         return Thread.getAllStackTraces().keySet().stream()
@@ -48,8 +32,8 @@ class PortInUseCommandLineTest {
     void theApiPortInUseIsNamed() throws Exception {
         Set<Thread> before = eventLoops();
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            String err = errorsOf("--config", "../examples/local", "--bind", "127.0.0.1", "--port", String.valueOf(taken.getLocalPort()),
-                    "--admin-port", "0");
+            String err = RelayCommandLineTest.errorsOf(1, "--config", "../examples/local", "--bind", "127.0.0.1",
+                    "--port", String.valueOf(taken.getLocalPort()), "--admin-port", "0");
             assertThat(err.strip()).isEqualTo("the API port 127.0.0.1:" + taken.getLocalPort()
                     + " is already in use; choose another with --port or FINOPS_PORT");
         }
@@ -60,7 +44,7 @@ class PortInUseCommandLineTest {
     void theOperationsPortInUseIsNamed() throws Exception {
         Set<Thread> before = eventLoops();
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            String err = errorsOf("--relay-to", "http://127.0.0.1:1", "--bind", "127.0.0.1", "--port", "0",
+            String err = RelayCommandLineTest.errorsOf(1, "--relay-to", "http://127.0.0.1:1", "--bind", "127.0.0.1", "--port", "0",
                     "--admin-port", String.valueOf(taken.getLocalPort()));
             assertThat(err.strip()).isEqualTo("the operations port 127.0.0.1:" + taken.getLocalPort()
                     + " is already in use; choose another with --admin-port or FINOPS_ADMIN_PORT");

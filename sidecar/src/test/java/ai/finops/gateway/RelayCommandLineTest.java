@@ -11,7 +11,8 @@ import picocli.CommandLine;
 /** {@code --relay-to}: the via-gateway sidecar's command line refuses what it cannot honour, before binding anything. */
 class RelayCommandLineTest {
 
-    private static String errorsOf(int expectedCode, String... args) {
+    /** Runs the gateway's command line; asserts its exit code and returns what it wrote to standard error. */
+    static String errorsOf(int expectedCode, String... args) {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         PrintStream previous = System.err;
         System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
