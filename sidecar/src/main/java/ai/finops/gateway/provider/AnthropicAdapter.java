@@ -1,6 +1,6 @@
 package ai.finops.gateway.provider;
 
-import ai.finops.gateway.server.Headers;
+import ai.finops.gateway.dialect.Headers;
 import ai.finops.gateway.upstream.UpstreamEndpoint;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;

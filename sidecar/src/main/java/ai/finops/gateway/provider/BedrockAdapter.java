@@ -1,5 +1,6 @@
 package ai.finops.gateway.provider;
 
+import ai.finops.gateway.dialect.ErrorResponses;
 import ai.finops.gateway.translate.BedrockStreamTranscoder;
 import ai.finops.gateway.upstream.UpstreamEndpoint;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -186,7 +187,7 @@ public final class BedrockAdapter implements ProviderAdapter {
             // not JSON: keep the text
         }
         BedrockErrors.Mapped mapped = BedrockErrors.of(responseHeaders.get("x-amzn-errortype"), status);
-        return new ProviderError(mapped.status(), new String(ai.finops.gateway.server.ErrorResponses.json(mapped.type(), message, null),
+        return new ProviderError(mapped.status(), new String(ErrorResponses.json(mapped.type(), message, null),
                 java.nio.charset.StandardCharsets.UTF_8));
     }
 

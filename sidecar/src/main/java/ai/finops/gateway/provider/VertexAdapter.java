@@ -1,6 +1,6 @@
 package ai.finops.gateway.provider;
 
-import ai.finops.gateway.server.ErrorResponses;
+import ai.finops.gateway.dialect.ErrorResponses;
 import ai.finops.gateway.upstream.UpstreamEndpoint;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;

@@ -1,5 +1,6 @@
 package ai.finops.gateway.server;
 
+import ai.finops.gateway.dialect.Headers;
 import ai.finops.gateway.auth.KeyEntry;
 import ai.finops.gateway.config.ConfigStatus;
 import ai.finops.gateway.config.Snapshot;

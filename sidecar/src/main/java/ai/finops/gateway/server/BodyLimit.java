@@ -1,5 +1,7 @@
 package ai.finops.gateway.server;
 
+import ai.finops.gateway.dialect.ErrorResponses;
+import ai.finops.gateway.translate.openai.AnthropicToOpenAiResponses;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -72,7 +74,9 @@ final class BodyLimit extends HttpObjectAggregator {
     private FullHttpResponse refusal(ByteBufAllocator alloc, HttpMessage head, int status, String message) {
         String path = head instanceof HttpRequest r ? ApiHandler.path(r.uri()) : "/";
         LocalAnswer answer = new LocalAnswer(gateway, gateway.nextRequestId(), System.nanoTime(), path);
-        FullHttpResponse response = ErrorResponses.response(alloc, status, message, answer.requestId(), ApiHandler.openAiSurface(path));
+        byte[] body = ErrorResponses.json(ErrorResponses.typeFor(status), message, answer.requestId());
+        byte[] openAi = ApiHandler.openAiSurface(path) ? AnthropicToOpenAiResponses.error(body) : null;   // before the surface's own dialect
+        FullHttpResponse response = ErrorResponses.response(alloc, status, openAi != null ? openAi : body, answer.requestId());
         HttpUtil.setKeepAlive(response, false);
         answer.record(status);
         return response;

@@ -1,5 +1,6 @@
 package ai.finops.gateway.server;
 
+import ai.finops.gateway.dialect.Headers;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;

@@ -1,5 +1,6 @@
 package ai.finops.gateway.server;
 
+import ai.finops.gateway.dialect.Headers;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;

@@ -1,5 +1,6 @@
 package ai.finops.gateway.server;
 
+import ai.finops.gateway.dialect.Headers;
 import ai.finops.gateway.translate.openai.AnthropicToOpenAiResponses;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;

@@ -1,5 +1,7 @@
 package ai.finops.gateway.server;
 
+import ai.finops.gateway.dialect.ErrorResponses;
+import ai.finops.gateway.dialect.Headers;
 import ai.finops.gateway.auth.KeyEntry;
 import ai.finops.gateway.observability.AccessLog;
 import ai.finops.gateway.observability.GatewayMetrics;

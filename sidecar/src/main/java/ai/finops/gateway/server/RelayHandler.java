@@ -1,5 +1,7 @@
 package ai.finops.gateway.server;
 
+import ai.finops.gateway.dialect.ErrorResponses;
+import ai.finops.gateway.dialect.Headers;
 import ai.finops.gateway.auth.Authenticator;
 import ai.finops.gateway.observability.Metrics;
 import ai.finops.gateway.translate.SseFramer;

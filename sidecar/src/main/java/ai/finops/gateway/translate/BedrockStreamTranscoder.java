@@ -2,7 +2,7 @@ package ai.finops.gateway.translate;
 
 import ai.finops.gateway.provider.BedrockErrors;
 import ai.finops.gateway.provider.ResponseTranscoder;
-import ai.finops.gateway.server.ErrorResponses;
+import ai.finops.gateway.dialect.ErrorResponses;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;

@@ -1,6 +1,6 @@
 package ai.finops.gateway.translate.openai;
 
-import ai.finops.gateway.server.ErrorResponses;
+import ai.finops.gateway.dialect.ErrorResponses;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;

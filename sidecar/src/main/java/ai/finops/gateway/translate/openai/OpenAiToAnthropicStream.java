@@ -1,7 +1,7 @@
 package ai.finops.gateway.translate.openai;
 
 import ai.finops.gateway.provider.ResponseTranscoder;
-import ai.finops.gateway.server.ErrorResponses;
+import ai.finops.gateway.dialect.ErrorResponses;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.netty.buffer.ByteBuf;
