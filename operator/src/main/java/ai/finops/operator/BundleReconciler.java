@@ -406,15 +406,30 @@ public final class BundleReconciler implements Reconciler<Namespace> {
     }
 
     /**
-     * Replaces {@code .status} with one JSON Patch {@code add} on the status subresource: the status
-     * is derived whole, so it is written whole (a merge patch would merge the condition lists on some
-     * servers), and nothing outside {@code /status} is ever sent.
+     * Writes the fields of {@code .status} this reconciler owns, {@code conditions} and
+     * {@code observedGeneration}, with one JSON Patch on the status subresource: each is derived whole,
+     * so it is replaced whole (a merge patch would merge the condition lists on some servers), while
+     * fields other writers own (a spend summary) stay as they are. A resource with no status yet gets
+     * one. Nothing outside {@code /status} is ever sent.
      */
     @SuppressWarnings("unchecked")
     private static <R extends CustomResource<?, ResourceStatus>> R patchStatus(KubernetesClient client, R resource, ResourceStatus status) {
-        String patch = "[{\"op\":\"add\",\"path\":\"/status\",\"value\":" + Serialization.asJson(status) + "}]";
         return client.resources((Class<R>) resource.getClass()).inNamespace(resource.getMetadata().getNamespace())
-                .withName(resource.getMetadata().getName()).subresource("status").patch(PatchContext.of(PatchType.JSON), patch);
+                .withName(resource.getMetadata().getName()).subresource("status")
+                .patch(PatchContext.of(PatchType.JSON), ownedStatusPatch(resource.getStatus() != null, status));
+    }
+
+    /** The JSON Patch that sets the owned status fields: under an existing {@code /status}, or as a new one. */
+    static String ownedStatusPatch(boolean statusExists, ResourceStatus status) {
+        if (!statusExists) {
+            return "[{\"op\":\"add\",\"path\":\"/status\",\"value\":" + Serialization.asJson(status) + "}]";
+        }
+        StringBuilder patch = new StringBuilder("[{\"op\":\"add\",\"path\":\"/status/conditions\",\"value\":")
+                .append(Serialization.asJson(status.conditions)).append('}');
+        if (status.observedGeneration != null) {
+            patch.append(",{\"op\":\"add\",\"path\":\"/status/observedGeneration\",\"value\":").append(status.observedGeneration).append('}');
+        }
+        return patch.append(']').toString();
     }
 
     static Map<String, String> ownLabels() {

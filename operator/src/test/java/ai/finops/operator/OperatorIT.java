@@ -14,12 +14,17 @@ import ai.finops.crds.RoutingRuleSpec;
 import ai.finops.crds.VirtualKey;
 import ai.finops.crds.validation.ResourceValidator;
 import ai.finops.operator.bundle.Names;
+import com.fasterxml.jackson.databind.JsonNode;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.fabric8.kubernetes.client.utils.Serialization;
 import io.fabric8.mockwebserver.http.RecordedRequest;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -146,6 +151,37 @@ class OperatorIT {
         });
         // nothing is ever written into a namespace with no resources of ours
         assertThat(client.configMaps().inNamespace("other").withName(Names.BUNDLE_CONFIG_MAP).get()).isNull();
+    }
+
+    @Test
+    void aReconcileWritesOnlyTheStatusFieldsItOwns() {
+        baseline();
+        VirtualKey alice = client.resources(VirtualKey.class).inNamespace(NS).withName("alice").get();
+        awaitReady(alice, "True");
+        // another writer's field: the spend summary a budget loop keeps beside the conditions
+        client.resources(VirtualKey.class).inNamespace(NS).withName("alice").subresource("status").patch(PatchContext.of(PatchType.JSON),
+                "[{\"op\":\"add\",\"path\":\"/status/spend\",\"value\":{\"spentUsd\":\"12.34\"}}]");
+        assertThat(rawStatus("alice").path("spend").path("spentUsd").asText()).isEqualTo("12.34");
+
+        VirtualKey edited = client.resources(VirtualKey.class).inNamespace(NS).withName("alice").get();
+        edited.getSpec().owner = "alice@platform.example.com";
+        cluster.edit(edited, "/spec");
+        await().atMost(WAIT).untilAsserted(() -> {
+            VirtualKey now = client.resources(VirtualKey.class).inNamespace(NS).withName("alice").get();
+            assertThat(now.getMetadata().getGeneration()).isGreaterThan(alice.getMetadata().getGeneration());
+            assertThat(condition(now, "Ready").getObservedGeneration()).isEqualTo(now.getMetadata().getGeneration());
+        });
+        JsonNode status = rawStatus("alice");
+        assertThat(status.path("spend").path("spentUsd").asText()).as(status.toString()).isEqualTo("12.34");
+        assertThat(status.path("observedGeneration").asLong()).isEqualTo(alice.getMetadata().getGeneration() + 1);
+        assertThat(status.path("conditions")).hasSize(3);
+    }
+
+    /** A VirtualKey's {@code .status} as the API server holds it, fields the Java model does not know included. */
+    JsonNode rawStatus(String name) {
+        GenericKubernetesResource raw = client.genericKubernetesResources("finops.ai/v1alpha1", "VirtualKey").inNamespace(NS)
+                .withName(name).get();
+        return Serialization.jsonMapper().valueToTree(raw.getAdditionalProperties().get("status"));
     }
 
     @Test
