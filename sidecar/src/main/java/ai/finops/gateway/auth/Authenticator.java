@@ -11,8 +11,8 @@ import java.util.Map;
 /**
  * Finds the virtual key of a request. The token is read from {@code x-bf-vk}, else {@code
  * Authorization: Bearer}, else {@code x-api-key} (Claude Code sends its own, often dummy, {@code
- * x-api-key} beside a custom {@code x-bf-vk}, so the first present header wins and the others are
- * ignored). Keys are looked up by the SHA-256 of the token and the digests compared in constant time.
+ * x-api-key} beside a custom {@code x-bf-vk}, so the first header that carries a token wins and the
+ * others are ignored; an empty header carries none). Keys are looked up by the SHA-256 of the token and the digests compared in constant time.
  */
 public final class Authenticator {
     public static final String VIRTUAL_KEY_HEADER = "x-bf-vk";
@@ -51,17 +51,28 @@ public final class Authenticator {
         return token == null || token.isEmpty() ? null : token;
     }
 
+    /** The first header, in order of precedence, that carries a token; an empty one counts as absent. */
     static String token(HttpHeaders headers) {
-        String vk = headers.get(VIRTUAL_KEY_HEADER);
+        String vk = nonEmpty(headers.get(VIRTUAL_KEY_HEADER));
         if (vk != null) {
-            return vk.trim();
+            return vk;
         }
         String authorization = headers.get("authorization");
         if (authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            return authorization.substring(7).trim();
+            String bearer = nonEmpty(authorization.substring(7));
+            if (bearer != null) {
+                return bearer;
+            }
         }
-        String apiKey = headers.get("x-api-key");
-        return apiKey == null ? null : apiKey.trim();
+        return nonEmpty(headers.get("x-api-key"));
+    }
+
+    private static String nonEmpty(String value) {
+        if (value == null) {
+            return null;
+        }
+        String trimmed = value.trim();
+        return trimmed.isEmpty() ? null : trimmed;
     }
 
     public static byte[] sha256(String token) {

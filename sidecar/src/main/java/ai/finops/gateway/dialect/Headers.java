@@ -17,8 +17,14 @@ public final class Headers {
             "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
             "proxy-authorization", "proxy-authenticate", "content-length", "host", "expect");
 
-    /** Client credentials: a virtual key never reaches a provider. */
-    private static final Set<String> CLIENT_CREDENTIALS = Set.of("authorization", "x-api-key", "x-bf-vk", "cookie");
+    /**
+     * Client credentials, whatever provider they are meant for: a virtual key never reaches a provider,
+     * nor a key a client sends in another provider's header ({@code api-key}: Foundry and Azure OpenAI;
+     * {@code x-goog-api-key}: Google; {@code x-amz-security-token}: AWS). The provider's own credential is
+     * added by its adapter.
+     */
+    private static final Set<String> CLIENT_CREDENTIALS = Set.of("authorization", "x-api-key", "x-bf-vk", "cookie",
+            "api-key", "x-goog-api-key", "x-amz-security-token");
 
     private Headers() {}
 
