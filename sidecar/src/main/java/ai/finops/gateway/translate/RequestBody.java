@@ -47,6 +47,7 @@ public final class RequestBody {
     public static RequestBody scan(ByteBuf body) throws InvalidBody {
         String model = null;
         boolean stream = false;
+        boolean seenStream = false;
         int modelStart = -1, modelEnd = -1;
         try (JsonParser p = parser(body)) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
@@ -56,6 +57,10 @@ public final class RequestBody {
             while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
                 String field = p.currentName();
                 JsonToken value = p.nextToken();
+                if (("model".equals(field) && model != null) || ("stream".equals(field) && seenStream)) {
+                    // the gateway would authorise and route one value while a provider might read the other
+                    throw new InvalidBody(field + ": given more than once");
+                }
                 if ("model".equals(field)) {
                     if (value != JsonToken.VALUE_STRING) {
                         throw new InvalidBody("model: must be a string");
@@ -68,6 +73,7 @@ public final class RequestBody {
                         throw new InvalidBody("stream: must be a boolean");
                     }
                     stream = value == JsonToken.VALUE_TRUE;
+                    seenStream = true;
                 } else {
                     p.skipChildren();
                 }

@@ -93,6 +93,13 @@ class RequestBodyTest {
         }
     }
 
+    @Test
+    void aModelOrStreamGivenTwiceIsRefusedSinceAProviderMightReadTheOtherOne() {
+        assertInvalid("{\"model\":\"anthropic/claude-opus-4-6\",\"max_tokens\":8,\"model\":\"claude-haiku-4-5\"}",
+                "model: given more than once");
+        assertInvalid("{\"stream\":false,\"model\":\"m\",\"stream\":true}", "stream: given more than once");
+    }
+
     private static void assertInvalid(String body, String message) {
         ByteBuf in = buf(body);
         try {
