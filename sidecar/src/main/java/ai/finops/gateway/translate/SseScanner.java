@@ -26,7 +26,8 @@ public final class SseScanner {
         void onEvent(ByteBuf eventName, ByteBuf data);
     }
 
-    private int position;          // offset from the buffer's reader index already scanned
+    private int position;          // offset from the buffer's reader index already scanned: never scanned twice
+    private int lineStart;         // offset where the line being scanned begins
     private int eventStart;        // offset where the event being scanned begins
     private int nameStart = -1, nameEnd;
     private int dataStart = -1, dataEnd, dataLines;
@@ -42,7 +43,7 @@ public final class SseScanner {
         int base = buf.readerIndex();
         int end = buf.writerIndex() - base;
         int completeUpTo = eventStart;
-        int lineStart = position;
+        int lineStart = this.lineStart;
         int i = position;
         while (i < end) {
             // jump to the next line break: one bounds-checked pass, not a call per byte
@@ -79,8 +80,10 @@ public final class SseScanner {
             }
             lineStart = at + 1;
         }
-        // Keep scanning from the start of the incomplete line next time.
-        position = lineStart;
+        // Go on from where this scan stopped, not from the start of the incomplete line: an event
+        // that arrives in many reads is scanned once, in linear time, however long its line.
+        position = end;
+        this.lineStart = lineStart;
         rebase(completeUpTo);
         return completeUpTo;
     }
@@ -88,6 +91,7 @@ public final class SseScanner {
     /** Offsets are relative to the caller's reader index, which the caller advances by what it consumes. */
     private void rebase(int consumed) {
         position -= consumed;
+        lineStart -= consumed;
         eventStart -= consumed;
         if (nameStart >= 0) {
             nameStart -= consumed;
@@ -173,6 +177,11 @@ public final class SseScanner {
         } finally {
             joined.release();
         }
+    }
+
+    /** How many bytes from the reader index have been scanned already (the next scan starts there). */
+    int scanned() {
+        return position;
     }
 
     private void resetEvent() {

@@ -77,6 +77,25 @@ class SseScannerTest {
     }
 
     @Test
+    void aLongLineArrivingInManyReadsIsScannedOnceNotFromItsStartEachTime() {
+        Relay relay = new Relay();
+        try {
+            byte[] piece = "x".repeat(4096).getBytes(StandardCharsets.US_ASCII);
+            relay.feed("event: content_block_delta\ndata: ".getBytes(StandardCharsets.US_ASCII));
+            for (int i = 0; i < 256; i++) {
+                relay.feed(piece);
+                // everything held has been looked at: the next read is scanned from its own first byte
+                assertThat(relay.scanner.scanned()).isEqualTo(relay.pending.readableBytes());
+            }
+            relay.feed("\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            assertThat(relay.events).singleElement().satisfies(e -> assertThat(e).hasSize("content_block_delta|".length() + 256 * 4096));
+            assertThat(relay.pending.readableBytes()).isZero();
+        } finally {
+            relay.release();
+        }
+    }
+
+    @Test
     void byteByByte() {
         byte[] bytes = STREAM.getBytes(StandardCharsets.UTF_8);
         Relay relay = new Relay();
