@@ -61,7 +61,7 @@ public final class GatewayMetrics {
     }
 
     private void record(RequestRecord r) {
-        Meters m = meters.computeIfAbsent(new Key(r.api(), tag(r.route()), tag(r.provider()), tag(r.deployment()), tag(r.model()),
+        Meters m = meters.computeIfAbsent(new Key(r.api(), tag(r.route()), tag(r.provider()), tag(r.deployment()), tag(r.modelTag()),
                 tag(r.virtualKey()), r.outcome(), r.status()), this::register);
         m.requests().increment();
         m.duration().record(r.durationNanos(), TimeUnit.NANOSECONDS);
@@ -154,7 +154,11 @@ public final class GatewayMetrics {
                 .strongReference(true).register(registry);
     }
 
-    /** What the access log and the meters record of one request; route, provider, deployment, model and key may be null (not known). */
-    public record RequestRecord(String api, String route, String provider, String deployment, String model, String virtualKey,
+    /**
+     * What the access log and the meters record of one request; route, provider, deployment, model and key
+     * may be null (not known). {@code model} is the resolved model, for the log; {@code modelTag} the same
+     * model as metrics name it, from config or the catalogue only (see {@code ModelEntry.metricName}).
+     */
+    public record RequestRecord(String api, String route, String provider, String deployment, String model, String modelTag, String virtualKey,
             String outcome, int status, long durationNanos, long firstByteNanos, Usage usage, BigDecimal costUsd) {}
 }

@@ -40,6 +40,11 @@ public final class ModelCatalogue {
 
     private ModelCatalogue() {}
 
+    /** True when {@code family} (a {@link #canonical} name) is a model of this catalogue. */
+    public static boolean knows(String family) {
+        return MODELS.containsKey(family);
+    }
+
     /** The family name of any spelling: {@code global.anthropic.claude-haiku-4-5-20251001-v1:0} and {@code claude-haiku-4-5@20251001} give {@code claude-haiku-4-5}. */
     public static String canonical(String id) {
         String name = id;

@@ -51,7 +51,9 @@ public record Deployment(
         if (pricing == null) {
             pricing = PriceCatalogue.lookup(ai.finops.gateway.provider.ModelCatalogue.canonical(model));
         }
-        return new ModelEntry(model, providerIds.apply(model), pricing);
+        String family = ai.finops.gateway.provider.ModelCatalogue.canonical(model);
+        return new ModelEntry(model, providerIds.apply(model), pricing,
+                ai.finops.gateway.provider.ModelCatalogue.knows(family) ? family : ModelEntry.OTHER);
     }
 
     @Override

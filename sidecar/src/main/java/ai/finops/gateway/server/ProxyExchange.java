@@ -648,6 +648,7 @@ final class ProxyExchange implements UpstreamListener {
                 a == null ? "none" : a.deployment().type().id(),
                 a == null ? "none" : a.deployment().name(),
                 a == null ? body.model() : a.model().name(),
+                a == null ? null : a.model().metricName(),
                 key.name(),
                 outcome, finalStatus, duration, firstByteNanos, usage, cost);
         gateway.metrics().request(record);

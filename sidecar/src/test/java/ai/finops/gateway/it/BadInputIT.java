@@ -122,6 +122,21 @@ class BadInputIT extends SimulatedProviderTest {
     }
 
     @Test
+    void aModelNameAClientMakesUpNeverBecomesAMetricSeries() throws Exception {
+        // a pass-through deployment serves any name: metrics name the model only as config or the catalogue do
+        for (int i = 0; i < 20; i++) {
+            assertThat(harness.post("/v1/messages", GOOD.replace("claude-sonnet-4-6", "anthropic-sim/made-up-" + i), "x-api-key", KEY)
+                    .statusCode()).isEqualTo(200);
+        }
+        assertThat(harness.post("/v1/messages", GOOD.replace("claude-sonnet-4-6", "anthropic-sim/claude-haiku-4-5-20251001"), "x-api-key", KEY)
+                .statusCode()).isEqualTo(200);
+        String metrics = harness.metrics();
+        assertThat(metrics).doesNotContain("made-up-").doesNotContain("claude-haiku-4-5-20251001")
+                .containsPattern("finops_gateway_requests_total\\{api=\"anthropic\",deployment=\"anthropic-sim\",model=\"other\",[^}]*\\} 20.0")
+                .containsPattern("finops_gateway_requests_total\\{api=\"anthropic\",deployment=\"anthropic-sim\",model=\"claude-haiku-4-5\",");
+    }
+
+    @Test
     void aKeyGivenOnlyAsItsSha256Works() throws Exception {
         assertThat(harness.post("/v1/messages", GOOD, "x-api-key", "vk-hashed-only-0123456789").statusCode()).isEqualTo(200);
     }
