@@ -44,6 +44,9 @@ final class ApiChannelInitializer extends ChannelInitializer<Channel> {
             p.addLast("cors-answers", new CorsAnswers(gateway));
             p.addLast("cors", new CorsHandler(cors));
         }
+        if (gateway.relay() == null) {
+            p.addLast("key", new KeyCheck(gateway));   // the shared gateway checks relayed keys
+        }
         p.addLast("body", new BodyLimit(gateway.snapshots().current().settings().maxBodyBytes(), gateway));
         OpenAiClientDialect openai = new OpenAiClientDialect();
         p.addLast("openai-dialect", openai);

@@ -247,6 +247,14 @@ final class ApiHandler extends SequentialRequests {
         ctx.fireChannelWritabilityChanged();
     }
 
+    /** True for the endpoints that serve only a request with a virtual key (everything but {@code HEAD /} and unknown paths). */
+    static boolean needsKey(String path) {
+        String api = path.startsWith("/anthropic/") ? path.substring("/anthropic".length())
+                : path.startsWith("/openai/") ? path.substring("/openai".length()) : path;
+        return openAiSurface(path) ? api.equals(CHAT_COMPLETIONS) || api.equals(MODELS)
+                : api.equals(MESSAGES) || api.equals(COUNT_TOKENS) || api.equals(MODELS);
+    }
+
     /** The OpenAI surface: {@code /openai/...} and {@code /v1/chat/completions}; everything else is the Anthropic surface. */
     static boolean openAiSurface(String path) {
         return path.startsWith("/openai/") || path.equals(CHAT_COMPLETIONS);

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ai.finops.testkit.NettyLeakDetector;
 import ai.finops.testkit.Simulator;
 import ai.finops.testkit.SimulatorOptions;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
@@ -193,6 +194,51 @@ class BadInputIT extends SimulatedProviderTest {
         assertThat(models.statusCode()).isEqualTo(200);
         assertThat(models.body()).startsWith("{\"data\":[").contains("\"has_more\":false");
         assertThat(models.headers().firstValue("x-finops-request-id")).hasValueSatisfying(id -> assertThat(id).startsWith("fgw_"));
+    }
+
+    @Test
+    void aRequestWithoutAValidKeyIsRefusedOnItsHeadBeforeItsBodyIsSent() throws Exception {
+        String[][] cases = {
+                {"/anthropic/v1/messages", "x-api-key: vk-nope-0123456789\r\n", "HTTP/1.1 401", "\"type\":\"authentication_error\""},
+                {"/v1/messages", "", "HTTP/1.1 401", "missing virtual key"},
+                {"/openai/v1/chat/completions", "authorization: Bearer vk-disabled-0123456789\r\n", "HTTP/1.1 403",
+                        "\"error\":{\"message\":\"virtual key 'disabled' is disabled\""}};
+        for (String[] c : cases) {
+            try (Socket s = new Socket("127.0.0.1", harness.gateway.apiPort())) {
+                s.setSoTimeout(10_000);    // a gateway that waited for the body would never answer
+                OutputStream out = s.getOutputStream();
+                // announces 30 MB and sends none of it: the answer must not wait for the body
+                out.write(("POST " + c[0] + " HTTP/1.1\r\nhost: gateway\r\ncontent-type: application/json\r\n" + c[1]
+                        + "content-length: 30000000\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+                String response = readResponse(s.getInputStream());
+                assertThat(response).as(c[0]).startsWith(c[2]).contains(c[3]).containsIgnoringCase("x-finops-request-id: fgw_");
+                // the body it announced is read and dropped; then the connection serves the next request
+                byte[] chunk = new byte[1 << 20];
+                for (int sent = 0; sent < 30_000_000; sent += chunk.length) {
+                    out.write(chunk, 0, Math.min(chunk.length, 30_000_000 - sent));
+                }
+                out.write(("HEAD / HTTP/1.1\r\nhost: gateway\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+                assertThat(readResponse(s.getInputStream())).startsWith("HTTP/1.1 200");
+            }
+        }
+        assertThat(simulator.requests()).isEmpty();
+    }
+
+    /** One response, head and a content-length body, read off a raw socket. */
+    static String readResponse(InputStream in) throws IOException {
+        StringBuilder head = new StringBuilder();
+        while (!head.toString().endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) {
+                break;
+            }
+            head.append((char) b);
+        }
+        java.util.regex.Matcher length = java.util.regex.Pattern.compile("(?i)content-length: (\\d+)").matcher(head);
+        byte[] body = length.find() ? in.readNBytes(Integer.parseInt(length.group(1))) : new byte[0];
+        return head + new String(body, StandardCharsets.UTF_8);
     }
 
     @Test
