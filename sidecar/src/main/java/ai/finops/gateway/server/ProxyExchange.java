@@ -84,17 +84,20 @@ final class ProxyExchange implements UpstreamListener {
     private final List<String> failures = new ArrayList<>(2);
     private int finalFailureStatus = 502;
 
-    private Channel upstream;
-    private ScheduledFuture<?> timer;
-    private long lastUpstreamRead;
-    private boolean draining;          // discarding a retryable error response
     private boolean headSent;
     private boolean done;
     private long firstByteNanos;
+    private int staleRetries;
+
+    // the attempt in flight: all of it is forgotten (timer, connection, buffers) before the next one starts
+    private Channel upstream;
+    private ScheduledFuture<?> timer;
+    private long lastUpstreamRead;
+    private boolean reusedConnection;
+    private boolean headReceived;      // the response head arrived: the first-byte wait is over, the idle one runs
+    private boolean draining;          // discarding a retryable error response
     private int status;
     private boolean upstreamKeepAlive;
-    private int staleRetries;
-    private boolean reusedConnection;
     private String upstreamRequestId;
 
     private boolean sse;
@@ -138,6 +141,7 @@ final class ProxyExchange implements UpstreamListener {
         if (done) {
             return;
         }
+        resetAttempt();
         if (attemptIndex >= 0 && retrySameDeployment && triesOnAttempt < attempt().deployment().attempts()) {
             triesOnAttempt++;
         } else {
@@ -245,8 +249,10 @@ final class ProxyExchange implements UpstreamListener {
         if (done) {
             return;
         }
-        status = head.status().code();
         Deployment d = attempt().deployment();
+        headReceived = true;
+        lastUpstreamRead = System.nanoTime();
+        status = head.status().code();
         if (retryable(status) && hasAnotherAttempt()) {
             coolDown(d, head.headers().get(HttpHeaderNames.RETRY_AFTER));
             gateway.metrics().upstreamError(d.name(), "status_" + status);
@@ -254,7 +260,7 @@ final class ProxyExchange implements UpstreamListener {
             retrySameDeployment = status >= 500 && status != 529;
             upstreamKeepAlive = HttpUtil.isKeepAlive(head);
             draining = true;
-            cancelTimer();
+            scheduleTimer(d.idleTimeout().toNanos());
             return;                     // the body is discarded; the next attempt starts at its end
         }
         if (retryable(status)) {
@@ -510,13 +516,13 @@ final class ProxyExchange implements UpstreamListener {
             return;
         }
         upstream = null;
-        if (draining) {
-            draining = false;
-            nextAttempt();
-        } else if (!headSent) {
-            failAttempt("reset", attempt().deployment().name() + ": connection closed before the response", true, 502);
-        } else {
+        String name = attempt().deployment().name();
+        if (headSent) {
             failMidStream("reset", "the provider closed the connection mid-response");
+        } else if (headReceived) {
+            failAttempt("reset", name + ": HTTP " + status + ", then the connection closed before the end of the body", false, 502);
+        } else {
+            failAttempt("reset", name + ": connection closed before the response", true, 502);
         }
     }
 
@@ -526,10 +532,13 @@ final class ProxyExchange implements UpstreamListener {
             return;
         }
         upstream = null;
-        if (!headSent) {
-            failAttempt("reset", attempt().deployment().name() + ": " + describe(cause), true, 502);
-        } else {
+        String name = attempt().deployment().name();
+        if (headSent) {
             failMidStream("reset", "the provider connection failed mid-response: " + describe(cause));
+        } else if (headReceived) {
+            failAttempt("reset", name + ": HTTP " + status + ", then the connection failed before the end of the body: " + describe(cause), false, 502);
+        } else {
+            failAttempt("reset", name + ": " + describe(cause), true, 502);
         }
     }
 
@@ -555,22 +564,26 @@ final class ProxyExchange implements UpstreamListener {
 
     // ---- failure handling ---------------------------------------------------------------
 
+    /**
+     * The attempt in flight failed before anything reached the client: on to the next one, which
+     * starts clean ({@link #resetAttempt}). The reason goes to the access log's failed attempts.
+     */
     private void failAttempt(String kind, String reason, boolean retrySame, int clientStatus) {
         if (done) {
             return;
         }
+        if (draining) {
+            // its status already failed the attempt (counted, cooled down); only the rest of its body is lost
+            nextAttempt();
+            return;
+        }
         if ("reset".equals(kind) && reusedConnection && staleRetries++ < 2) {
-            // A pooled connection the provider had already closed: not the deployment's fault.
-            cancelTimer();
-            closeUpstream();
-            reusedConnection = false;
+            // A pooled connection the provider had already closed: not the deployment's fault, and not a try.
             triesOnAttempt--;
             retrySameDeployment = true;
             nextAttempt();
             return;
         }
-        cancelTimer();
-        closeUpstream();
         Deployment d = attempt().deployment();
         gateway.metrics().upstreamError(d.name(), kind);
         failures.add(reason);
@@ -616,21 +629,7 @@ final class ProxyExchange implements UpstreamListener {
     private void end(String outcome, int finalStatus, Runnable lastWrite) {
         done = true;
         cancelTimer();
-        if (framer != null) {
-            framer.release();
-        }
-        if (scannedBody != null) {
-            scannedBody.release();
-            scannedBody = null;
-        }
-        if (wholeBody != null) {
-            wholeBody.release();
-            wholeBody = null;
-        }
-        if (transcoder != null) {
-            transcoder.release();
-            transcoder = null;
-        }
+        releaseBuffers();
         request.release();
         account(outcome, finalStatus);
         lastWrite.run();
@@ -683,24 +682,25 @@ final class ProxyExchange implements UpstreamListener {
         timer = client.channel().eventLoop().schedule(() -> onTimer(timeoutNanos), timeoutNanos, TimeUnit.NANOSECONDS);
     }
 
+    /** The first-byte timeout until the response head arrives; after it, the idle timeout, restarted by every read. */
     private void onTimer(long timeoutNanos) {
         timer = null;
         if (done) {
             return;
         }
-        if (!headSent) {
-            if (draining) {
-                draining = false;
-            }
-            failAttempt("timeout", attempt().deployment().name() + ": no response within "
-                    + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms", true, 504);
+        String name = attempt().deployment().name();
+        if (!headReceived) {
+            failAttempt("timeout", name + ": no response within " + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms", true, 504);
             return;
         }
         long silent = System.nanoTime() - lastUpstreamRead;
-        if (silent >= timeoutNanos) {
+        if (silent < timeoutNanos) {
+            timer = client.channel().eventLoop().schedule(() -> onTimer(timeoutNanos), timeoutNanos - silent, TimeUnit.NANOSECONDS);
+        } else if (headSent) {
             failMidStream("idle", "the provider sent nothing for " + TimeUnit.NANOSECONDS.toMillis(silent) + " ms");
         } else {
-            timer = client.channel().eventLoop().schedule(() -> onTimer(timeoutNanos), timeoutNanos - silent, TimeUnit.NANOSECONDS);
+            failAttempt("idle", name + ": HTTP " + status + ", then nothing for " + TimeUnit.NANOSECONDS.toMillis(silent)
+                    + " ms before the end of the body", false, 502);
         }
     }
 
@@ -708,6 +708,44 @@ final class ProxyExchange implements UpstreamListener {
         if (timer != null) {
             timer.cancel(false);
             timer = null;
+        }
+    }
+
+    /**
+     * Forgets the attempt in flight: its timer, its connection (closed: whatever it still carries
+     * belongs to no one) and every buffer and decoder of its response.
+     */
+    private void resetAttempt() {
+        cancelTimer();
+        closeUpstream();
+        releaseBuffers();
+        wholeHead = null;
+        streamScanner = null;
+        sse = false;
+        reusedConnection = false;
+        headReceived = false;
+        draining = false;
+        status = 0;
+        upstreamKeepAlive = false;
+        upstreamRequestId = null;
+    }
+
+    private void releaseBuffers() {
+        if (framer != null) {
+            framer.release();
+            framer = null;
+        }
+        if (scannedBody != null) {
+            scannedBody.release();
+            scannedBody = null;
+        }
+        if (wholeBody != null) {
+            wholeBody.release();
+            wholeBody = null;
+        }
+        if (transcoder != null) {
+            transcoder.release();
+            transcoder = null;
         }
     }
 
