@@ -94,6 +94,7 @@ final class ProxyExchange implements UpstreamListener {
     private ScheduledFuture<?> timer;
     private long lastUpstreamRead;
     private boolean reusedConnection;
+    private boolean requestWritten;    // the whole request reached the socket, or an answer came: the provider may have it
     private boolean headReceived;      // the response head arrived: the first-byte wait is over, the idle one runs
     private boolean draining;          // discarding a retryable error response
     private int status;
@@ -229,7 +230,12 @@ final class ProxyExchange implements UpstreamListener {
         lastUpstreamRead = System.nanoTime();
         scheduleTimer(d.firstByteTimeout().toNanos());
         ch.writeAndFlush(out).addListener((ChannelFutureListener) f -> {
-            if (!f.isSuccess() && upstream == f.channel()) {
+            if (done || upstream != f.channel()) {
+                return;
+            }
+            if (f.isSuccess()) {
+                requestWritten = true;
+            } else {
                 failAttempt("reset", "could not send the request: " + describe(f.cause()), true, 502);
             }
         });
@@ -249,6 +255,7 @@ final class ProxyExchange implements UpstreamListener {
         if (done) {
             return;
         }
+        requestWritten = true;          // an answer: the request arrived
         Deployment d = attempt().deployment();
         headReceived = true;
         lastUpstreamRead = System.nanoTime();
@@ -577,8 +584,9 @@ final class ProxyExchange implements UpstreamListener {
             nextAttempt();
             return;
         }
-        if ("reset".equals(kind) && reusedConnection && staleRetries++ < 2) {
-            // A pooled connection the provider had already closed: not the deployment's fault, and not a try.
+        if ("reset".equals(kind) && reusedConnection && !requestWritten && staleRetries++ < 2) {
+            // A pooled connection the provider had already closed, and nothing of the request reached it:
+            // not the deployment's fault, and not a try. A request that was written is never sent again this way.
             triesOnAttempt--;
             retrySameDeployment = true;
             nextAttempt();
@@ -690,7 +698,9 @@ final class ProxyExchange implements UpstreamListener {
         }
         String name = attempt().deployment().name();
         if (!headReceived) {
-            failAttempt("timeout", name + ": no response within " + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms", true, 504);
+            // a request already written is not sent to the same deployment again: it may be running there
+            failAttempt("timeout", name + ": no response within " + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms",
+                    !requestWritten, 504);
             return;
         }
         long silent = System.nanoTime() - lastUpstreamRead;
@@ -723,6 +733,7 @@ final class ProxyExchange implements UpstreamListener {
         streamScanner = null;
         sse = false;
         reusedConnection = false;
+        requestWritten = false;
         headReceived = false;
         draining = false;
         status = 0;
