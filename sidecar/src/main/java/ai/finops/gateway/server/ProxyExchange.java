@@ -257,6 +257,11 @@ final class ProxyExchange implements UpstreamListener {
         }
         requestWritten = true;          // an answer: the request arrived
         Deployment d = attempt().deployment();
+        if (!head.decoderResult().isSuccess()) {
+            failAttempt("malformed", d.name() + ": the provider sent a malformed response head ("
+                    + describe(head.decoderResult().cause()) + ")", false, 502);
+            return;
+        }
         headReceived = true;
         lastUpstreamRead = System.nanoTime();
         status = head.status().code();

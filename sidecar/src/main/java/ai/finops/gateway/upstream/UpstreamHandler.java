@@ -25,6 +25,11 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
         }
         if (msg instanceof HttpResponse head) {
             listener.onResponseHead(head);
+            if (ctx.channel().attr(LISTENER).get() != listener) {
+                // it let go of the connection on reading the head (a malformed one): the rest is no one's
+                ReferenceCountUtil.release(msg);
+                return;
+            }
         }
         if (msg instanceof HttpContent content) {
             listener.onResponseContent(content);  // the listener releases it

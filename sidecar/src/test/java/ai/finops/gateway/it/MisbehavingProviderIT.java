@@ -24,7 +24,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * A provider that breaks HTTP, on a real socket: a request it may have received is never sent to it
- * again except as a configured attempt.
+ * again except as a configured attempt; a response head that does not decode is a 502 at once.
  */
 @ExtendWith(NettyLeakDetector.class)
 class MisbehavingProviderIT {
@@ -130,6 +130,29 @@ class MisbehavingProviderIT {
 
         assertApiError(r, 502);
         assertThat(raw.requests()).as("retries.attempts 2: two tries, no more").hasSize(2);
+    }
+
+    // ---- response heads that do not decode ---------------------------------------------------------
+
+    @ParameterizedTest(name = "{0}, streaming {1}")
+    @CsvSource({"not HTTP, false", "not HTTP, true", "bare CR in a header, false", "bare CR in a header, true",
+            "over 64 KB of headers, false", "over 64 KB of headers, true"})
+    void aMalformedResponseHeadIsA502AtOnce(String fault, boolean stream) throws Exception {
+        String json = "{\"type\":\"message\"}";
+        String head = switch (fault) {
+            case "not HTTP" -> "ICY 200 OK\r\ncontent-type: application/json\r\n";
+            case "bare CR in a header" -> "HTTP/1.1 200 OK\r\nx-trace: a\rb\r\ncontent-type: application/json\r\n";
+            default -> "HTTP/1.1 200 OK\r\nx-padding: " + "a".repeat(70 * 1024) + "\r\ncontent-type: application/json\r\n";
+        };
+        raw.enqueue(RawUpstream.script().write(head + "content-length: " + json.length() + "\r\n\r\n" + json).silence());
+
+        HttpResponse<String> r = send("once", stream);
+
+        assertApiError(r, 502);
+        assertThat(r.body()).contains("malformed");
+        assertThat(raw.requests()).hasSize(1);
+        assertThat(onlyAccessLine()).containsEntry("status", "502");
+        assertThat(onlyAccessLine().get("failed_attempts")).as("one try").startsWith("once: the provider sent a malformed response head").doesNotContain(";");
     }
 
     // ---- what the provider answers when it answers --------------------------------------------------
