@@ -38,6 +38,7 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -95,6 +96,7 @@ final class ProxyExchange implements UpstreamListener {
     private long lastUpstreamRead;
     private boolean reusedConnection;
     private boolean requestWritten;    // the whole request reached the socket, or an answer came: the provider may have it
+    private boolean informational;     // a 1xx head was read: its end is not the response's
     private boolean headReceived;      // the response head arrived: the first-byte wait is over, the idle one runs
     private boolean draining;          // discarding a retryable error response
     private int status;
@@ -262,6 +264,10 @@ final class ProxyExchange implements UpstreamListener {
                     + describe(head.decoderResult().cause()) + ")", false, 502);
             return;
         }
+        if (head.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
+            informational = true;       // 100 or 103: the real head follows, within the first-byte timeout
+            return;
+        }
         headReceived = true;
         lastUpstreamRead = System.nanoTime();
         status = head.status().code();
@@ -327,6 +333,10 @@ final class ProxyExchange implements UpstreamListener {
     public void onResponseContent(HttpContent content) {
         try {
             if (done) {
+                return;
+            }
+            if (informational) {
+                informational = !(content instanceof LastHttpContent);
                 return;
             }
             lastUpstreamRead = System.nanoTime();
@@ -739,6 +749,7 @@ final class ProxyExchange implements UpstreamListener {
         sse = false;
         reusedConnection = false;
         requestWritten = false;
+        informational = false;
         headReceived = false;
         draining = false;
         status = 0;

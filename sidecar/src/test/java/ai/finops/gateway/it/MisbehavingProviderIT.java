@@ -21,10 +21,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A provider that breaks HTTP, on a real socket: a request it may have received is never sent to it
- * again except as a configured attempt; a response head that does not decode is a 502 at once.
+ * again except as a configured attempt; a response head that does not decode is a 502 at once; an
+ * interim {@code 100 Continue} is skipped and the real response relayed.
  */
 @ExtendWith(NettyLeakDetector.class)
 class MisbehavingProviderIT {
@@ -153,6 +155,25 @@ class MisbehavingProviderIT {
         assertThat(raw.requests()).hasSize(1);
         assertThat(onlyAccessLine()).containsEntry("status", "502");
         assertThat(onlyAccessLine().get("failed_attempts")).as("one try").startsWith("once: the provider sent a malformed response head").doesNotContain(";");
+    }
+
+    // ---- interim responses --------------------------------------------------------------------------
+
+    @ParameterizedTest(name = "streaming {0}")
+    @ValueSource(booleans = {false, true})
+    void anInterim100ContinueIsSkippedAndTheRealResponseRelayed(boolean stream) throws Exception {
+        raw.enqueue(RawUpstream.script().write("HTTP/1.1 100 Continue\r\n\r\n").write(message(stream)));
+
+        HttpResponse<String> r = send("once", stream);
+
+        assertThat(r.statusCode()).isEqualTo(200);
+        if (stream) {
+            assertThat(r.body()).startsWith("event: message_start").contains("\"text\":\"Hello.\"").endsWith("event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n");
+        } else {
+            assertThat(r.body()).isEqualTo(MESSAGE);
+        }
+        assertThat(raw.requests()).hasSize(1);
+        assertThat(onlyAccessLine()).containsEntry("status", "200").containsEntry("outcome", "ok");
     }
 
     // ---- what the provider answers when it answers --------------------------------------------------
