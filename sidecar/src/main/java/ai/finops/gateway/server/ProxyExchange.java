@@ -62,6 +62,7 @@ import java.util.concurrent.TimeUnit;
  * complete; a client that stops reading pauses the upstream read.
  */
 final class ProxyExchange implements UpstreamListener {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ProxyExchange.class);
     /** Bodies of non-streaming responses are kept up to this size to read their usage. */
     private static final int MAX_SCANNED_BODY = 8 << 20;
 
@@ -169,7 +170,7 @@ final class ProxyExchange implements UpstreamListener {
         Future<Channel> connecting = gateway.connector().acquire(client.channel().eventLoop(), d.endpoint(), d.connectTimeout(), this);
         connecting.addListener(f -> {
             if (!f.isSuccess()) {
-                failAttempt(connectKind(f.cause()), d.name() + ": cannot connect to " + d.endpoint() + ": " + describe(f.cause()), true, 502);
+                failAttempt(connectKind(f.cause()), d.name() + ": cannot connect: " + describe(f.cause()), true, 502);
                 return;
             }
             Channel ch = connecting.getNow();
@@ -238,7 +239,7 @@ final class ProxyExchange implements UpstreamListener {
             if (f.isSuccess()) {
                 requestWritten = true;
             } else {
-                failAttempt("reset", "could not send the request: " + describe(f.cause()), true, 502);
+                failAttempt("reset", d.name() + ": could not send the request: " + describe(f.cause()), true, 502);
             }
         });
     }
@@ -260,8 +261,8 @@ final class ProxyExchange implements UpstreamListener {
         requestWritten = true;          // an answer: the request arrived
         Deployment d = attempt().deployment();
         if (!head.decoderResult().isSuccess()) {
-            failAttempt("malformed", d.name() + ": the provider sent a malformed response head ("
-                    + describe(head.decoderResult().cause()) + ")", false, 502);
+            describe(head.decoderResult().cause());    // the parser's finding, to the log
+            failAttempt("malformed", d.name() + ": the provider sent a malformed response head (not valid HTTP)", false, 502);
             return;
         }
         if (head.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
@@ -801,8 +802,41 @@ final class ProxyExchange implements UpstreamListener {
         return cause instanceof ConnectException ? "refused" : "connect";
     }
 
-    private static String describe(Throwable cause) {
-        String m = cause.getMessage();
-        return cause.getClass().getSimpleName() + (m == null ? "" : ": " + m);
+    /**
+     * What failed, in words for the client and the access log (no exception class, address or endpoint);
+     * the exception itself goes to this class's log with the request id and deployment.
+     */
+    private String describe(Throwable cause) {
+        LOG.atWarn().addKeyValue("request_id", requestId)
+                .addKeyValue("deployment", attemptIndex >= 0 && attemptIndex < attempts.size() ? attempt().deployment().name() : null)
+                .addKeyValue("cause", cause.getClass().getName() + ": " + cause.getMessage()).log("upstream attempt failed");
+        return inWords(cause);
+    }
+
+    static String inWords(Throwable cause) {
+        String message = String.valueOf(cause.getMessage()).toLowerCase(java.util.Locale.ROOT);
+        if (cause instanceof io.netty.channel.ConnectTimeoutException) {
+            return "connect timed out";
+        }
+        if (cause instanceof ConnectException || message.contains("connection refused")) {
+            return "connection refused";
+        }
+        if (cause instanceof java.net.UnknownHostException) {
+            return "unknown host";
+        }
+        if (cause instanceof javax.net.ssl.SSLException || cause instanceof io.netty.handler.codec.DecoderException
+                && cause.getCause() instanceof javax.net.ssl.SSLException) {
+            return "TLS failed (certificate or handshake)";
+        }
+        if (message.contains("reset")) {
+            return "connection reset";
+        }
+        if (cause instanceof java.nio.channels.ClosedChannelException || message.contains("closed") || message.contains("broken pipe")) {
+            return "connection closed";
+        }
+        if (cause instanceof io.netty.handler.codec.DecoderException) {
+            return "a response it could not decode";
+        }
+        return "an unexpected error (details in the gateway's log)";
     }
 }

@@ -120,7 +120,9 @@ class FaultsIT {
         HttpResponse<String> r = send("dead-only-model", true);
         assertThat(r.statusCode()).isEqualTo(502);
         assertThat(r.headers().firstValue("content-type")).hasValue("application/json");
-        assertThat(r.body()).startsWith("{\"type\":\"error\",\"error\":{\"type\":\"api_error\"").contains("dead");
+        assertThat(r.body()).startsWith("{\"type\":\"error\",\"error\":{\"type\":\"api_error\"")
+                .contains("dead: cannot connect: connection refused")
+                .as("what failed in words: no endpoint, address or exception class").doesNotContain("127.0.0.1", "Exception", "http://");
     }
 
     @Test

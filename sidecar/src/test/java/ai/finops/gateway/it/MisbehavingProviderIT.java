@@ -154,7 +154,7 @@ class MisbehavingProviderIT {
         assertThat(r.body()).contains("malformed");
         assertThat(raw.requests()).hasSize(1);
         assertThat(onlyAccessLine()).containsEntry("status", "502");
-        assertThat(onlyAccessLine().get("failed_attempts")).as("one try").startsWith("once: the provider sent a malformed response head").doesNotContain(";");
+        assertThat(onlyAccessLine().get("failed_attempts")).as("one try").startsWith("once: the provider sent a malformed response head (not valid HTTP)").doesNotContain(";");
     }
 
     // ---- interim responses --------------------------------------------------------------------------
