@@ -2,6 +2,7 @@ package ai.finops.gateway.server;
 
 import ai.finops.gateway.dialect.ErrorResponses;
 import ai.finops.gateway.dialect.Headers;
+import ai.finops.gateway.upstream.UpstreamFailure;
 import ai.finops.gateway.auth.KeyEntry;
 import ai.finops.gateway.observability.AccessLog;
 import ai.finops.gateway.observability.GatewayMetrics;
@@ -810,33 +811,7 @@ final class ProxyExchange implements UpstreamListener {
         LOG.atWarn().addKeyValue("request_id", requestId)
                 .addKeyValue("deployment", attemptIndex >= 0 && attemptIndex < attempts.size() ? attempt().deployment().name() : null)
                 .addKeyValue("cause", cause.getClass().getName() + ": " + cause.getMessage()).log("upstream attempt failed");
-        return inWords(cause);
+        return UpstreamFailure.inWords(cause);
     }
 
-    static String inWords(Throwable cause) {
-        String message = String.valueOf(cause.getMessage()).toLowerCase(java.util.Locale.ROOT);
-        if (cause instanceof io.netty.channel.ConnectTimeoutException) {
-            return "connect timed out";
-        }
-        if (cause instanceof ConnectException || message.contains("connection refused")) {
-            return "connection refused";
-        }
-        if (cause instanceof java.net.UnknownHostException) {
-            return "unknown host";
-        }
-        if (cause instanceof javax.net.ssl.SSLException || cause instanceof io.netty.handler.codec.DecoderException
-                && cause.getCause() instanceof javax.net.ssl.SSLException) {
-            return "TLS failed (certificate or handshake)";
-        }
-        if (message.contains("reset")) {
-            return "connection reset";
-        }
-        if (cause instanceof java.nio.channels.ClosedChannelException || message.contains("closed") || message.contains("broken pipe")) {
-            return "connection closed";
-        }
-        if (cause instanceof io.netty.handler.codec.DecoderException) {
-            return "a response it could not decode";
-        }
-        return "an unexpected error (details in the gateway's log)";
-    }
 }

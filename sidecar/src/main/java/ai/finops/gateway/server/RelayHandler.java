@@ -195,7 +195,7 @@ final class RelayHandler extends SequentialRequests implements UpstreamListener 
         } catch (RuntimeException e) {
             out.release();
             closeUpstream();
-            respondError(400, "the request cannot be relayed: " + describe(e));
+            respondError(400, "the request cannot be relayed: " + e.getMessage());   // about the client's own headers
             return;
         }
         lastUpstreamRead = System.nanoTime();
@@ -439,8 +439,10 @@ final class RelayHandler extends SequentialRequests implements UpstreamListener 
         }
     }
 
-    private static String describe(Throwable cause) {
-        String m = cause.getMessage();
-        return cause.getClass().getSimpleName() + (m == null ? "" : ": " + m);
+    /** What failed, in words for the client; the exception itself goes to the log with the request id. */
+    private String describe(Throwable cause) {
+        LOG.atWarn().addKeyValue("request_id", requestId).addKeyValue("cause", cause.getClass().getName() + ": " + cause.getMessage())
+                .log("relay to the shared gateway failed");
+        return ai.finops.gateway.upstream.UpstreamFailure.inWords(cause);
     }
 }
