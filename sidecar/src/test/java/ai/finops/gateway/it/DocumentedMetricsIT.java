@@ -46,15 +46,8 @@ class DocumentedMetricsIT {
                         .write("providers.yaml", GatewayHarness.anthropicDeployment("anthropic-sim", simulator.baseUrl(), null)
                                 + "---\n" + GatewayHarness.anthropicDeployment("dead", "http://127.0.0.1:" + closedPort, null))
                         .write("keys.yaml", GatewayHarness.keyAndSecrets())
-                        .write("rules.yaml", """
-                                apiVersion: finops.ai/v1alpha1
-                                kind: RoutingRule
-                                metadata: {name: with-fallback}
-                                spec:
-                                  when: 'model == "app-model"'
-                                  targets: [{model: dead/claude-sonnet-4-6}]
-                                  fallbacks: [anthropic-sim/claude-sonnet-4-6]
-                                """)
+                        .write("rules.yaml", GatewayHarness.fallbackRule("with-fallback", "app-model", "dead/claude-sonnet-4-6",
+                                "anthropic-sim/claude-sonnet-4-6"))
                         .start()) {
             Set<String> fresh = sampleNames(harness.metrics());
             for (Row row : rows) {

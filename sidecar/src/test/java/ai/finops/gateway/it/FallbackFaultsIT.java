@@ -97,15 +97,8 @@ class FallbackFaultsIT {
                         """)
                         + "---\n" + GatewayHarness.anthropicDeployment("fallback", fallback.baseUrl(), null))
                 .write("keys.yaml", GatewayHarness.keyAndSecrets())
-                .write("rules.yaml", """
-                        apiVersion: finops.ai/v1alpha1
-                        kind: RoutingRule
-                        metadata: {name: with-fallback}
-                        spec:
-                          when: 'model == "fallback-model"'
-                          targets: [{model: raw/claude-sonnet-4-6}]
-                          fallbacks: [fallback/claude-sonnet-4-6]
-                        """)
+                .write("rules.yaml", GatewayHarness.fallbackRule("with-fallback", "fallback-model", "raw/claude-sonnet-4-6",
+                        "fallback/claude-sonnet-4-6"))
                 .start();
     }
 
