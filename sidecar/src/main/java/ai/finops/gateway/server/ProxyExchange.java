@@ -96,6 +96,7 @@ final class ProxyExchange implements UpstreamListener {
     private Channel upstream;
     private ScheduledFuture<?> timer;
     private long lastUpstreamRead;
+    private boolean clientPaused;      // the client's socket is full: the upstream read waits for it
     private boolean reusedConnection;
     private boolean requestWritten;    // the whole request reached the socket, or an answer came: the provider may have it
     private boolean informational;     // a 1xx head was read: its end is not the response's
@@ -579,8 +580,10 @@ final class ProxyExchange implements UpstreamListener {
 
     void clientWritabilityChanged(boolean writable) {
         if (upstream != null && headSent && !done) {
+            clientPaused = !writable;
             upstream.config().setAutoRead(writable);
             if (writable) {
+                lastUpstreamRead = System.nanoTime();   // the provider's silence counts again from now
                 upstream.read();
             }
         }
@@ -721,7 +724,10 @@ final class ProxyExchange implements UpstreamListener {
             return;
         }
         long silent = System.nanoTime() - lastUpstreamRead;
-        if (silent < timeoutNanos) {
+        if (clientPaused) {
+            // the client is the one not reading (the upstream read is paused for it): not the provider's silence
+            timer = client.channel().eventLoop().schedule(() -> onTimer(timeoutNanos), timeoutNanos, TimeUnit.NANOSECONDS);
+        } else if (silent < timeoutNanos) {
             timer = client.channel().eventLoop().schedule(() -> onTimer(timeoutNanos), timeoutNanos - silent, TimeUnit.NANOSECONDS);
         } else if (headSent) {
             failMidStream("idle", "the provider sent nothing for " + TimeUnit.NANOSECONDS.toMillis(silent) + " ms");

@@ -331,6 +331,7 @@ final class RelayHandler extends SequentialRequests implements UpstreamListener 
             boolean writable = ctx.channel().isWritable();
             upstream.config().setAutoRead(writable);
             if (writable) {
+                lastUpstreamRead = System.nanoTime();   // the shared gateway's silence counts again from now
                 upstream.read();
             }
         }
@@ -419,6 +420,11 @@ final class RelayHandler extends SequentialRequests implements UpstreamListener 
             return;
         }
         long silent = System.nanoTime() - lastUpstreamRead;
+        if (headSent && upstream != null && !upstream.config().isAutoRead()) {
+            // the client is the one not reading (the upstream read waits for it): not the shared gateway's silence
+            timer = client.channel().eventLoop().schedule(() -> onTimer(nanos), nanos, TimeUnit.NANOSECONDS);
+            return;
+        }
         if (silent < nanos) {
             timer = client.channel().eventLoop().schedule(() -> onTimer(nanos), nanos - silent, TimeUnit.NANOSECONDS);
             return;

@@ -99,6 +99,45 @@ class BackpressureIT {
     }
 
     @Test
+    void aClientThatReadsSlowlyIsNotBlamedOnTheProvider() throws Exception {
+        harness.close();
+        harness = new GatewayHarness()
+                .write("providers.yaml", GatewayHarness.anthropicDeployment("anthropic-sim", simulator.baseUrl(),
+                        "timeouts: {connect: 1s, firstByte: 2s, idle: 1s}"))
+                .write("keys.yaml", GatewayHarness.keyAndSecrets())
+                .start();
+        simulator.enqueue(Reply.largeText(8_000, 2_000));    // about 16 MB: more than the socket buffers hold
+        try (Socket s = request(true)) {
+            InputStream in = s.getInputStream();
+            assertThat(in.read(new byte[4096])).isPositive();
+            long[] last = {-1};
+            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(300)).until(() -> {
+                long now = simulator.bytesWritten();
+                boolean stalled = now == last[0];
+                last[0] = now;
+                return stalled;
+            });
+            // the client reads nothing for three idle timeouts: the provider is not the one that is silent
+            Thread.sleep(3_000);
+            byte[] buf = new byte[64 * 1024];
+            String tail = "";
+            boolean sawError = false;
+            int n;
+            s.setSoTimeout(20_000);
+            while ((n = in.read(buf)) > 0) {
+                String piece = new String(buf, 0, n, StandardCharsets.ISO_8859_1);
+                sawError |= (tail + piece).contains("event: error");
+                tail = (tail + piece).substring(Math.max(0, tail.length() + piece.length() - 200));
+                if (tail.contains("event: message_stop") && tail.endsWith("0\r\n\r\n")) {
+                    break;
+                }
+            }
+            assertThat(sawError).as("no idle error event").isFalse();
+            assertThat(tail).contains("message_stop");
+        }
+    }
+
+    @Test
     void aClientThatAbortsClosesTheUpstreamWithinASecond() throws Exception {
         simulator.enqueue(Reply.text("a long story told slowly, word by word").delay(Duration.ofSeconds(30)));
         Socket s = request(false);
