@@ -13,6 +13,7 @@ import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.util.ReferenceCountUtil;
@@ -51,7 +52,10 @@ final class BodyLimit extends HttpObjectAggregator {
     @Override
     protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
         FullHttpResponse response = refusal(ctx.alloc(), oversized, 413, tooLarge());
-        ctx.writeAndFlush(response).addListener((ChannelFutureListener) f -> {
+        // Written past the keep-alive handler, which would close the connection as soon as this answer is out
+        // (it says "connection: close"), before the drain below: the very reset the drain is there to avoid.
+        ChannelHandlerContext keepAlive = ctx.pipeline().context(HttpServerKeepAliveHandler.class);
+        (keepAlive != null ? keepAlive : ctx).writeAndFlush(response).addListener((ChannelFutureListener) f -> {
             Channel ch = f.channel();
             if (ch instanceof DuplexChannel duplex && f.isSuccess()) {
                 // The rest of the body is still on the wire: closing now would make the kernel answer it with a

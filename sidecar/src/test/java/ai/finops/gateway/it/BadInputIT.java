@@ -226,6 +226,17 @@ class BadInputIT extends SimulatedProviderTest {
         assertThat(simulator.requests()).isEmpty();
     }
 
+    @Test
+    void the413ReachesAClientThatIsStillSendingItsBody() throws Exception {
+        // 4 MB against a 64 KiB limit: the answer comes while the client is still writing, and a client that
+        // stops on a failed write (the JDK's does) must not meet a reset before it reads the 413
+        String big = "{\"model\":\"claude-sonnet-4-6\",\"max_tokens\":8,\"messages\":[{\"role\":\"user\",\"content\":\""
+                + "x".repeat(4 << 20) + "\"}]}";
+        for (int round = 0; round < 5; round++) {
+            assertAnthropicError(harness.post("/v1/messages", big, "x-api-key", KEY), 413, "request_too_large", "65536");
+        }
+    }
+
     /** One response, head and a content-length body, read off a raw socket. */
     static String readResponse(InputStream in) throws IOException {
         StringBuilder head = new StringBuilder();
