@@ -14,6 +14,8 @@ public final class Metrics {
     public static final String RELAY_DURATION = "finops.gateway.relay.duration";
     /** The {@code deployment} of a via-gateway sidecar's upstream errors: the shared gateway. */
     public static final String RELAY_TARGET = "shared-gateway";
+    /** The outcome of a request still in flight when the shutdown grace period ended. */
+    public static final String OUTCOME_SHUTDOWN = "cut_by_shutdown";
     /** OpenTelemetry GenAI semantic convention. */
     public static final String TOKEN_USAGE = "gen_ai.client.token.usage";
 

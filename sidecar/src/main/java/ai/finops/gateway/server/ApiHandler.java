@@ -72,6 +72,11 @@ final class ApiHandler extends SequentialRequests {
         active.clientClosed();
     }
 
+    @Override
+    void cutByShutdown() {
+        active.cutByShutdown();
+    }
+
     private void handle(ChannelHandlerContext ctx, FullHttpRequest request) {
         long start = System.nanoTime();
         String requestId = gateway.nextRequestId();

@@ -151,7 +151,18 @@ public final class GatewayServer implements AutoCloseable {
         }
         int left = gateway.inFlight().get();
         if (left > 0) {
-            LOG.atWarn().addKeyValue("in_flight", left).log("grace period over; closing requests still in flight");
+            LOG.atWarn().addKeyValue("in_flight", left).log("grace period over; ending requests still in flight");
+            // each ends on its own event loop with an error its client can read, then its connection closes
+            clients.forEach(ch -> ch.pipeline().fireUserEventTriggered(SequentialRequests.GRACE_PERIOD_OVER));
+            long cut = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+            while (gateway.inFlight().get() > 0 && System.nanoTime() < cut) {
+                try {
+                    Thread.sleep(10);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
         }
         clients.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
         if (admin != null) {

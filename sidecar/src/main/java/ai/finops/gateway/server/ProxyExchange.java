@@ -6,6 +6,7 @@ import ai.finops.gateway.upstream.UpstreamFailure;
 import ai.finops.gateway.auth.KeyEntry;
 import ai.finops.gateway.observability.AccessLog;
 import ai.finops.gateway.observability.GatewayMetrics;
+import ai.finops.gateway.observability.Metrics;
 import ai.finops.gateway.observability.Pricing;
 import ai.finops.gateway.provider.ProviderAdapter;
 import ai.finops.gateway.provider.ProviderCall;
@@ -576,6 +577,31 @@ final class ProxyExchange implements UpstreamListener {
         }
         closeUpstream();
         end("client_closed", 499, () -> { });
+    }
+
+    /** The shutdown grace period is over: the client learns why its response ends here; the connection closes. */
+    void cutByShutdown() {
+        if (done) {
+            return;
+        }
+        closeUpstream();
+        onConnectionClosing.run();
+        String message = "the gateway is shutting down; retry the request";
+        if (!headSent) {
+            status = 503;
+            end(Metrics.OUTCOME_SHUTDOWN, 503, () -> client.writeAndFlush(ErrorResponses.response(client.alloc(), 503, message, requestId))
+                    .addListener(ChannelFutureListener.CLOSE));
+            return;
+        }
+        end(Metrics.OUTCOME_SHUTDOWN, status, () -> {
+            if (sse) {
+                client.write(new DefaultHttpContent(ErrorResponses.sseEvent(client.alloc(), "api_error", message, requestId)));
+                client.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(ChannelFutureListener.CLOSE);
+            } else {
+                client.flush();
+                client.close();     // a plain body cut short must not look complete
+            }
+        });
     }
 
     void clientWritabilityChanged(boolean writable) {

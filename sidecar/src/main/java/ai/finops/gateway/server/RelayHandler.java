@@ -349,10 +349,31 @@ final class RelayHandler extends SequentialRequests implements UpstreamListener 
         end("upstream_error", () -> client.writeAndFlush(ErrorResponses.response(client.alloc(), code, message, requestId)));
     }
 
+    @Override
+    void cutByShutdown() {
+        closeUpstream();
+        String message = "the gateway sidecar is shutting down; retry the request";
+        if (!headSent) {
+            status = 503;
+            if (openaiSurface && openai != null) {
+                openai.begin(false);
+            }
+            dropWaiting();
+            end(Metrics.OUTCOME_SHUTDOWN, () -> client.writeAndFlush(ErrorResponses.response(client.alloc(), 503, message, requestId))
+                    .addListener(ChannelFutureListener.CLOSE));
+            return;
+        }
+        failMidStream(Metrics.OUTCOME_SHUTDOWN, message);
+    }
+
     private void failMidStream(String message) {
+        failMidStream("upstream_reset", message);
+    }
+
+    private void failMidStream(String outcome, String message) {
         dropWaiting();           // the connection closes: nothing behind this request may start
         boolean events = framer != null;
-        end("upstream_reset", () -> {
+        end(outcome, () -> {
             if (events) {    // whole events only went out: the error event stands on its own
                 ByteBuf event = openaiSurface ? openAiErrorEvent(message) : ErrorResponses.sseEvent(client.alloc(), "api_error", message, requestId);
                 client.write(new DefaultHttpContent(event));

@@ -31,6 +31,32 @@ abstract class SequentialRequests extends SimpleChannelInboundHandler<FullHttpRe
     /** The client closed the connection while a request was being served. */
     abstract void clientClosed();
 
+    /**
+     * The shutdown grace period is over and a request is still being served: it ends now, telling the
+     * client why (an SSE {@code error} event, or an error answer if nothing was sent yet).
+     */
+    abstract void cutByShutdown();
+
+    /** Fired on every client connection when the shutdown grace period ends. */
+    static final Object GRACE_PERIOD_OVER = new Object() {
+        @Override
+        public String toString() {
+            return "GRACE_PERIOD_OVER";
+        }
+    };
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
+        if (event == GRACE_PERIOD_OVER) {
+            dropWaiting();
+            if (busy()) {
+                cutByShutdown();
+            }
+            return;
+        }
+        super.userEventTriggered(ctx, event);
+    }
+
     @Override
     protected final void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
         if (closing) {

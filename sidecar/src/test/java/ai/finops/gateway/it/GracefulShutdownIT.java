@@ -60,4 +60,40 @@ class GracefulShutdownIT {
             harness.close();
         }
     }
+
+    @Test
+    void aStreamStillRunningWhenTheGracePeriodEndsGetsAnErrorEventAndIsLoggedAsCut() throws Exception {
+        try (Simulator simulator = Simulator.start(SimulatorOptions.builder().requiredApiKey(PROVIDER_KEY).tokensPerSecond(5).build());
+                AccessLines access = new AccessLines()) {
+            GatewayHarness harness = new GatewayHarness();
+            harness.write("gateway.yaml", """
+                    apiVersion: finops.ai/v1alpha1
+                    kind: GatewaySettings
+                    metadata: {name: gateway}
+                    shutdownGracePeriod: 1s
+                    """)
+                    .write("providers.yaml", GatewayHarness.anthropicDeployment("sim", simulator.baseUrl(), "timeouts: {idle: 30s}"))
+                    .write("keys.yaml", GatewayHarness.keyAndSecrets())
+                    .start();
+            simulator.enqueue(Reply.text("word ".repeat(100).trim()));     // 20 s at 5 tokens a second: longer than the grace
+            String body = "{\"model\":\"claude-haiku-4-6\",\"max_tokens\":256,\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+            CompletableFuture<HttpResponse<String>> inFlight = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return harness.post("/v1/messages", body, "x-api-key", KEY);
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            await().atMost(Duration.ofSeconds(2)).until(() -> simulator.requests().size() == 1);
+            harness.gateway.close();
+            harness.gateway = null;
+
+            HttpResponse<String> r = inFlight.get(10, TimeUnit.SECONDS);
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.body()).contains("event: error").contains("the gateway is shutting down").doesNotContain("message_stop");
+            assertThat(access.lines()).singleElement().satisfies(line -> assertThat(line)
+                    .containsEntry("outcome", "cut_by_shutdown").containsEntry("status", "200"));
+            harness.close();
+        }
+    }
 }
