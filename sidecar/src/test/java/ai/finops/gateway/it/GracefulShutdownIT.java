@@ -21,6 +21,19 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(NettyLeakDetector.class)
 class GracefulShutdownIT {
 
+    /** Sends {@code body} and returns once the provider has the request, with the response still to come. */
+    private static CompletableFuture<HttpResponse<String>> streamInFlight(GatewayHarness harness, Simulator simulator, String body) {
+        CompletableFuture<HttpResponse<String>> inFlight = CompletableFuture.supplyAsync(() -> {
+            try {
+                return harness.post("/v1/messages", body, "x-api-key", KEY);
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+        await().atMost(Duration.ofSeconds(2)).until(() -> simulator.requests().size() == 1);
+        return inFlight;
+    }
+
     @Test
     void streamsInFlightFinishBeforeTheGatewayStops() throws Exception {
         try (Simulator simulator = Simulator.start(SimulatorOptions.builder().requiredApiKey(PROVIDER_KEY).tokensPerSecond(20).build())) {
@@ -36,14 +49,7 @@ class GracefulShutdownIT {
                     .start();
             simulator.enqueue(Reply.text("one two three four five six seven eight nine ten eleven twelve thirteen fourteen"));
             String body = "{\"model\":\"claude-haiku-4-6\",\"max_tokens\":64,\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
-            CompletableFuture<HttpResponse<String>> inFlight = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return harness.post("/v1/messages", body, "x-api-key", KEY);
-                } catch (Exception e) {
-                    throw new RuntimeException(e);
-                }
-            });
-            await().atMost(Duration.ofSeconds(2)).until(() -> simulator.requests().size() == 1);
+            CompletableFuture<HttpResponse<String>> inFlight = streamInFlight(harness, simulator, body);
             String base = harness.baseUrl();
             CompletableFuture<Void> closing = CompletableFuture.runAsync(harness.gateway::close);
 
@@ -77,14 +83,7 @@ class GracefulShutdownIT {
                     .start();
             simulator.enqueue(Reply.text("word ".repeat(100).trim()));     // 20 s at 5 tokens a second: longer than the grace
             String body = "{\"model\":\"claude-haiku-4-6\",\"max_tokens\":256,\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
-            CompletableFuture<HttpResponse<String>> inFlight = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return harness.post("/v1/messages", body, "x-api-key", KEY);
-                } catch (Exception e) {
-                    throw new RuntimeException(e);
-                }
-            });
-            await().atMost(Duration.ofSeconds(2)).until(() -> simulator.requests().size() == 1);
+            CompletableFuture<HttpResponse<String>> inFlight = streamInFlight(harness, simulator, body);
             harness.gateway.close();
             harness.gateway = null;
 
