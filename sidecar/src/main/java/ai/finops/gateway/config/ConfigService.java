@@ -151,10 +151,9 @@ public final class ConfigService {
      * is assumed to exist with the keys the resources read, so neither it nor its keys are checked.
      */
     public static Validation validate(List<Path> dirs, Path credentials, Function<String, String> env, boolean clusterSecrets) {
-        Sources sources = sources(dirs, credentials);
-        Loaded loaded = parse(sources, env, clusterSecrets);
+        Loaded loaded = parse(sources(dirs, credentials), env, clusterSecrets);
         List<Problem> problems = new ArrayList<>(loaded.problems());
-        problems.addAll(foldersWithoutResources(dirs, sources));
+        problems.addAll(foldersWithoutResources(dirs, loaded));
         if (problems.isEmpty()) {
             try {
                 new SnapshotCompiler(new TlsContexts()).compile(loaded.resources(), loaded.settings(), 0, Instant.EPOCH);
@@ -170,24 +169,15 @@ public final class ConfigService {
      * parent folder whose resources lie in a subfolder) validates nothing: say so. A folder whose files
      * have syntax or other reading problems is left out, those problems already speak for it.
      */
-    private static List<Problem> foldersWithoutResources(List<Path> dirs, Sources sources) {
+    private static List<Problem> foldersWithoutResources(List<Path> dirs, Loaded loaded) {
         List<Problem> problems = new ArrayList<>();
         for (Path dir : dirs) {
             if (!Files.isDirectory(dir)) {
                 continue;   // already a problem of sources()
             }
-            boolean found = false;
-            boolean unreadable = false;
-            for (int i = 0; i < sources.files().size(); i++) {
-                Path file = sources.files().get(i);
-                if (!dir.equals(file.getParent())) {
-                    continue;
-                }
-                ResourceYaml.Result read = ResourceYaml.read(sources.texts().get(i), file.toString());
-                unreadable |= !read.ok();
-                found |= read.documents().stream().anyMatch(d -> d.resource() instanceof ResourceYaml.SecretValues
-                        || d.apiVersion() != null && d.apiVersion().startsWith(FINOPS_GROUP + "/"));
-            }
+            boolean unreadable = loaded.unreadable().stream().anyMatch(file -> dir.equals(file.getParent()));
+            boolean found = loaded.documents().stream().anyMatch(d -> dir.equals(Path.of(d.source()).getParent())
+                    && (d.resource() instanceof ResourceYaml.SecretValues || d.apiVersion() != null && d.apiVersion().startsWith(FINOPS_GROUP + "/")));
             if (!found && !unreadable) {
                 problems.add(new Problem(null, null, null, dir + ": no " + FINOPS_GROUP
                         + " resources found (looked for *.yaml/*.yml in it, not in subfolders)"));
@@ -228,7 +218,7 @@ public final class ConfigService {
 
     /** The resources, settings and problems compiled from {@link Sources}. */
     record Loaded(ResourceSet resources, GatewaySettings settings, List<Problem> problems, List<Path> files, String contentHash,
-            List<String> assumedSecrets) {}
+            List<String> assumedSecrets, List<ParsedDocument> documents, Set<Path> unreadable) {}
 
     static Loaded read(List<Path> dirs, Path credentials, Function<String, String> env) {
         return parse(sources(dirs, credentials), env);
@@ -285,8 +275,13 @@ public final class ConfigService {
     static Loaded parse(Sources sources, Function<String, String> env, boolean clusterSecrets) {
         List<Problem> problems = new ArrayList<>(sources.problems());
         ResourceYaml.Result docs = new ResourceYaml.Result(List.of(), List.of());
+        Set<Path> unreadable = new HashSet<>();     // files with reading problems
         for (int i = 0; i < sources.files().size(); i++) {
-            docs = docs.plus(ResourceYaml.read(sources.texts().get(i), sources.files().get(i).toString()));
+            ResourceYaml.Result read = ResourceYaml.read(sources.texts().get(i), sources.files().get(i).toString());
+            if (!read.ok()) {
+                unreadable.add(sources.files().get(i));
+            }
+            docs = docs.plus(read);
         }
         problems.addAll(docs.problems());
         ResourceSet set = docs.toResourceSet(env, ResourceSet.SecretChecks.ALL, problems);
@@ -303,7 +298,7 @@ public final class ConfigService {
         }
         problems.addAll(ResourceValidator.validate(set));
         GatewaySettings settings = settings(docs.ofKind(SettingsDocument.KIND), problems);
-        return new Loaded(set, settings, problems, sources.files(), sources.contentHash(), assumed);
+        return new Loaded(set, settings, problems, sources.files(), sources.contentHash(), assumed, docs.documents(), unreadable);
     }
 
     /**
