@@ -25,6 +25,7 @@ import ai.finops.gateway.upstream.UpstreamListener;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -584,24 +585,14 @@ final class ProxyExchange implements UpstreamListener {
         if (done) {
             return;
         }
-        closeUpstream();
-        onConnectionClosing.run();
         String message = "the gateway is shutting down; retry the request";
-        if (!headSent) {
-            status = 503;
-            end(Metrics.OUTCOME_SHUTDOWN, 503, () -> client.writeAndFlush(ErrorResponses.response(client.alloc(), 503, message, requestId))
-                    .addListener(ChannelFutureListener.CLOSE));
+        if (headSent) {
+            endCut(Metrics.OUTCOME_SHUTDOWN, message);
             return;
         }
-        end(Metrics.OUTCOME_SHUTDOWN, status, () -> {
-            if (sse) {
-                client.write(new DefaultHttpContent(ErrorResponses.sseEvent(client.alloc(), "api_error", message, requestId)));
-                client.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(ChannelFutureListener.CLOSE);
-            } else {
-                client.flush();
-                client.close();     // a plain body cut short must not look complete
-            }
-        });
+        closeUpstream();
+        onConnectionClosing.run();
+        respondError(Metrics.OUTCOME_SHUTDOWN, 503, message, true);
     }
 
     void clientWritabilityChanged(boolean writable) {
@@ -651,9 +642,14 @@ final class ProxyExchange implements UpstreamListener {
             return;
         }
         gateway.metrics().upstreamError(attempt().deployment().name(), kind);
+        endCut("upstream_" + kind, message);
+    }
+
+    /** Ends a response already under way: its client reads why, never a clean end, and the connection closes. */
+    private void endCut(String outcome, String message) {
         closeUpstream();
         onConnectionClosing.run();
-        end("upstream_" + kind, status, () -> {
+        end(outcome, status, () -> {
             if (sse) {
                 // The Anthropic way to end a failed stream: an error event; then the connection closes.
                 client.write(new DefaultHttpContent(ErrorResponses.sseEvent(client.alloc(), "api_error", message, requestId)));
@@ -667,8 +663,18 @@ final class ProxyExchange implements UpstreamListener {
     }
 
     private void respondError(int code, String message) {
+        respondError("upstream_error", code, message, false);
+    }
+
+    /** Answers with an error of the gateway's own; with {@code close}, the connection then ends. */
+    private void respondError(String outcome, int code, String message, boolean close) {
         status = code;
-        end("upstream_error", code, () -> client.writeAndFlush(ErrorResponses.response(client.alloc(), code, message, requestId)));
+        end(outcome, code, () -> {
+            ChannelFuture written = client.writeAndFlush(ErrorResponses.response(client.alloc(), code, message, requestId));
+            if (close) {
+                written.addListener(ChannelFutureListener.CLOSE);
+            }
+        });
     }
 
     private void finish(LastHttpContent last, String outcome) {

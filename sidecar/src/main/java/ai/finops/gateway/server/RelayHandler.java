@@ -9,6 +9,7 @@ import ai.finops.gateway.upstream.UpstreamListener;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
@@ -342,11 +343,21 @@ final class RelayHandler extends SequentialRequests implements UpstreamListener 
 
     /** An answer of the sidecar's own, before anything of the gateway's reached the client. */
     private void respondError(int code, String message) {
+        respondError("upstream_error", code, message, false);
+    }
+
+    /** Answers the request with an error of its own, in the client's dialect; with {@code close}, the connection then ends. */
+    private void respondError(String outcome, int code, String message, boolean close) {
         status = code;
         if (openaiSurface && openai != null) {
             openai.begin(false);
         }
-        end("upstream_error", () -> client.writeAndFlush(ErrorResponses.response(client.alloc(), code, message, requestId)));
+        end(outcome, () -> {
+            ChannelFuture written = client.writeAndFlush(ErrorResponses.response(client.alloc(), code, message, requestId));
+            if (close) {
+                written.addListener(ChannelFutureListener.CLOSE);
+            }
+        });
     }
 
     @Override
@@ -354,13 +365,8 @@ final class RelayHandler extends SequentialRequests implements UpstreamListener 
         closeUpstream();
         String message = "the gateway sidecar is shutting down; retry the request";
         if (!headSent) {
-            status = 503;
-            if (openaiSurface && openai != null) {
-                openai.begin(false);
-            }
             dropWaiting();
-            end(Metrics.OUTCOME_SHUTDOWN, () -> client.writeAndFlush(ErrorResponses.response(client.alloc(), 503, message, requestId))
-                    .addListener(ChannelFutureListener.CLOSE));
+            respondError(Metrics.OUTCOME_SHUTDOWN, 503, message, true);
             return;
         }
         failMidStream(Metrics.OUTCOME_SHUTDOWN, message);
