@@ -90,8 +90,7 @@ final class ApiHandler extends SequentialRequests {
             return;
         }
         boolean openaiSurface = openAiSurface(path);
-        String api = path.startsWith("/anthropic/") ? path.substring("/anthropic".length())
-                : path.startsWith("/openai/") ? path.substring("/openai".length()) : path;
+        String api = api(path);
         HttpMethod method = request.method();
         if (openaiSurface && openai != null) {
             openai.begin(false);   // every answer to this request, errors included, in OpenAI's dialect
@@ -254,10 +253,15 @@ final class ApiHandler extends SequentialRequests {
 
     /** True for the endpoints that serve only a request with a virtual key (everything but {@code HEAD /} and unknown paths). */
     static boolean needsKey(String path) {
-        String api = path.startsWith("/anthropic/") ? path.substring("/anthropic".length())
-                : path.startsWith("/openai/") ? path.substring("/openai".length()) : path;
+        String api = api(path);
         return openAiSurface(path) ? api.equals(CHAT_COMPLETIONS) || api.equals(MODELS)
                 : api.equals(MESSAGES) || api.equals(COUNT_TOKENS) || api.equals(MODELS);
+    }
+
+    /** The API path without its surface prefix: {@code /anthropic/v1/messages} and {@code /v1/messages} give {@code /v1/messages}. */
+    private static String api(String path) {
+        return path.startsWith("/anthropic/") ? path.substring("/anthropic".length())
+                : path.startsWith("/openai/") ? path.substring("/openai".length()) : path;
     }
 
     /** The OpenAI surface: {@code /openai/...} and {@code /v1/chat/completions}; everything else is the Anthropic surface. */
