@@ -55,6 +55,17 @@ class BackpressureIT {
         return s;
     }
 
+    /** Waits until the simulator can write no more: the gateway has stopped reading it for a client that does not read. */
+    private void awaitUpstreamStalled() {
+        long[] last = {-1};
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(300)).until(() -> {
+            long now = simulator.bytesWritten();
+            boolean stalled = now == last[0];
+            last[0] = now;
+            return stalled;
+        });
+    }
+
     @Test
     void aClientThatStopsReadingPausesTheUpstream() throws Exception {
         // More than the kernel can hold in the three connections' socket buffers (Linux autotunes a
@@ -67,13 +78,7 @@ class BackpressureIT {
             byte[] first = new byte[4096];
             assertThat(in.read(first)).isPositive();       // the stream has started
             // stop reading: the simulator must soon be unable to write more
-            long[] last = {-1};
-            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(300)).until(() -> {
-                long now = simulator.bytesWritten();
-                boolean stalled = now == last[0];
-                last[0] = now;
-                return stalled;
-            });
+            awaitUpstreamStalled();
             long total = (long) deltas * bytesPerDelta;
             // What was written sits in the socket buffers of three connections and in the gateway's
             // bounded write queue; had the gateway kept reading, the simulator would have written it all.
@@ -110,13 +115,7 @@ class BackpressureIT {
         try (Socket s = request(true)) {
             InputStream in = s.getInputStream();
             assertThat(in.read(new byte[4096])).isPositive();
-            long[] last = {-1};
-            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(300)).until(() -> {
-                long now = simulator.bytesWritten();
-                boolean stalled = now == last[0];
-                last[0] = now;
-                return stalled;
-            });
+            awaitUpstreamStalled();
             // the client reads nothing for three idle timeouts: the provider is not the one that is silent
             Thread.sleep(3_000);
             byte[] buf = new byte[64 * 1024];
