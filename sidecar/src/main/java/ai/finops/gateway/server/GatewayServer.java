@@ -140,33 +140,30 @@ public final class GatewayServer implements AutoCloseable {
         if (api != null) {
             api.close().syncUninterruptibly();
         }
-        long deadline = System.nanoTime() + grace.toNanos();
-        while (gateway.inFlight().get() > 0 && System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-        }
+        awaitNoneInFlight(grace);
         int left = gateway.inFlight().get();
         if (left > 0) {
             LOG.atWarn().addKeyValue("in_flight", left).log("grace period over; ending requests still in flight");
             // each ends on its own event loop with an error its client can read, then its connection closes
             clients.forEach(ch -> ch.pipeline().fireUserEventTriggered(SequentialRequests.GRACE_PERIOD_OVER));
-            long cut = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
-            while (gateway.inFlight().get() > 0 && System.nanoTime() < cut) {
-                try {
-                    Thread.sleep(10);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    break;
-                }
-            }
+            awaitNoneInFlight(Duration.ofSeconds(1));
         }
         clients.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
         if (admin != null) {
             admin.close().syncUninterruptibly();
+        }
+    }
+
+    /** Waits, at most {@code limit}, until no request is in flight. */
+    private void awaitNoneInFlight(Duration limit) {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (gateway.inFlight().get() > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
         }
     }
 
