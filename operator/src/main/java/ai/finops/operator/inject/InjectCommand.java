@@ -101,11 +101,7 @@ public final class InjectCommand implements Callable<Integer> {
 
     /** The parser's own first line, without the stack of causes. */
     private static String firstLine(Throwable e) {
-        Throwable root = e;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        String message = String.valueOf(root.getMessage());
+        String message = ClusterVirtualKeys.cause(e);
         int nl = message.indexOf('\n');
         return nl < 0 ? message : message.substring(0, nl);
     }
