@@ -16,6 +16,8 @@ public final class Metrics {
     public static final String RELAY_TARGET = "shared-gateway";
     /** The outcome of a request still in flight when the shutdown grace period ended. */
     public static final String OUTCOME_SHUTDOWN = "cut_by_shutdown";
+    /** A request the admit step refused (a rate limit or a budget), or could not decide on. */
+    public static final String OUTCOME_ADMISSION = "rejected_admission";
     /** OpenTelemetry GenAI semantic convention. */
     public static final String TOKEN_USAGE = "gen_ai.client.token.usage";
 

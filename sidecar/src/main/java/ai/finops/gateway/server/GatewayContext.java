@@ -1,6 +1,10 @@
 package ai.finops.gateway.server;
 
 import ai.finops.gateway.config.SnapshotHolder;
+import ai.finops.gateway.governance.Admission;
+import ai.finops.gateway.observability.ExchangeListener;
+import ai.finops.gateway.upstream.Upstream;
+import java.util.List;
 import ai.finops.gateway.observability.GatewayMetrics;
 import ai.finops.gateway.routing.Cooldowns;
 import ai.finops.gateway.routing.Resolver;
@@ -18,6 +22,9 @@ public final class GatewayContext {
     private final GatewayMetrics metrics;
     private final Clock clock;
     private final Relay relay;
+    private final Upstream upstream;
+    private final List<ExchangeListener> listeners;
+    private final Admission admission;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicLong requestCounter = new AtomicLong();
     private final String instanceId = Long.toHexString(System.nanoTime() & 0xffffffL);
@@ -30,6 +37,19 @@ public final class GatewayContext {
     /** @param relay where a {@code via-gateway} sidecar forwards everything; null for a routing gateway */
     public GatewayContext(SnapshotHolder snapshots, UpstreamConnector connector, Cooldowns cooldowns, GatewayMetrics metrics, Clock clock,
             Relay relay) {
+        this(snapshots, connector, connector, cooldowns, metrics, clock, relay, ExchangeListener.standard(metrics), Admission.ALWAYS);
+    }
+
+    /**
+     * @param upstream  where attempts go (the connector's calls, or scripted ones in a test)
+     * @param listeners told of every proxied request's attempts and end
+     * @param admission the admit step between resolve and the first attempt
+     */
+    public GatewayContext(SnapshotHolder snapshots, Upstream upstream, UpstreamConnector connector, Cooldowns cooldowns, GatewayMetrics metrics,
+            Clock clock, Relay relay, List<ExchangeListener> listeners, Admission admission) {
+        this.upstream = upstream;
+        this.listeners = List.copyOf(listeners);
+        this.admission = admission;
         this.relay = relay;
         this.snapshots = snapshots;
         this.connector = connector;
@@ -37,6 +57,18 @@ public final class GatewayContext {
         this.resolver = new Resolver(cooldowns);
         this.metrics = metrics;
         this.clock = clock;
+    }
+
+    public Upstream upstream() {
+        return upstream;
+    }
+
+    public List<ExchangeListener> listeners() {
+        return listeners;
+    }
+
+    public Admission admission() {
+        return admission;
     }
 
     public SnapshotHolder snapshots() {

@@ -5,10 +5,10 @@ import ai.finops.gateway.dialect.Headers;
 import ai.finops.gateway.auth.Authenticator;
 import ai.finops.gateway.observability.Metrics;
 import ai.finops.gateway.translate.SseFramer;
-import ai.finops.gateway.upstream.UpstreamListener;
+import ai.finops.gateway.upstream.Upstream;
+import ai.finops.gateway.upstream.UpstreamFailure;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -17,16 +17,13 @@ import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpRequest;
-import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
-import java.net.ConnectException;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -47,14 +44,14 @@ import org.slf4j.LoggerFactory;
  * the gateway may have received is never sent twice. One request at a time per client connection;
  * pipelined requests wait in order. Everything runs on the client channel's event loop.
  */
-final class RelayHandler extends SequentialRequests implements UpstreamListener {
+final class RelayHandler extends SequentialRequests {
     private static final Logger LOG = LoggerFactory.getLogger(RelayHandler.class);
     static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
     /** A safety net behind the shared gateway's own timeouts (600 s per deployment by default), which answer first. */
     static final Duration FIRST_BYTE_TIMEOUT = Duration.ofMinutes(15);
     static final Duration IDLE_TIMEOUT = Duration.ofMinutes(10);
     private static final int CONNECT_TRIES = 3;
-    private static final int STALE_RETRIES = 2;
+    private static final Upstream.Timeouts TIMEOUTS = new Upstream.Timeouts(CONNECT_TIMEOUT, FIRST_BYTE_TIMEOUT, IDLE_TIMEOUT);
 
     private final GatewayContext gateway;
     private final Relay relay;
@@ -67,18 +64,11 @@ final class RelayHandler extends SequentialRequests implements UpstreamListener 
     private boolean openaiSurface;
     private long startNanos;
     private int connectTries;
-    private int staleRetries;
-    private Channel upstream;
-    private boolean reusedConnection;
-    private boolean requestWritten;      // the whole request reached the socket: never sent again
-    private boolean informational;       // a 1xx head was read: its end is not the response's
     private boolean headSent;
+    private Upstream.Call call;          // the request's call to the shared gateway, while one is out
     private SseFramer framer;            // an event stream: whole events on, an unfinished one held
-    private boolean upstreamKeepAlive;
     private int status;
-    private ScheduledFuture<?> timer;
     private ScheduledFuture<?> reconnect;
-    private long lastUpstreamRead;
 
     RelayHandler(GatewayContext gateway, Relay relay, OpenAiClientDialect openai) {
         this.gateway = gateway;
@@ -104,7 +94,6 @@ final class RelayHandler extends SequentialRequests implements UpstreamListener 
 
     @Override
     void clientClosed() {
-        closeUpstream();
         if (!headSent) {
             status = 499;
         }
@@ -116,9 +105,6 @@ final class RelayHandler extends SequentialRequests implements UpstreamListener 
         requestId = gateway.nextRequestId();
         startNanos = System.nanoTime();
         connectTries = 0;
-        staleRetries = 0;
-        requestWritten = false;
-        informational = false;
         headSent = false;
         framer = null;
         status = 0;
@@ -152,37 +138,6 @@ final class RelayHandler extends SequentialRequests implements UpstreamListener 
 
     private void connect() {
         connectTries++;
-        Channel clientChannel = client.channel();
-        Future<Channel> connecting = gateway.connector().acquire(clientChannel.eventLoop(), relay.endpoint(), CONNECT_TIMEOUT, this);
-        FullHttpRequest forRequest = request;
-        connecting.addListener(f -> {
-            if (request != forRequest) {      // the client left meanwhile
-                if (f.isSuccess()) {
-                    gateway.connector().discard(connecting.getNow());
-                }
-                return;
-            }
-            if (!f.isSuccess()) {
-                gateway.metrics().upstreamError(Metrics.RELAY_TARGET, f.cause() instanceof ConnectException ? "refused" : "connect");
-                if (connectTries < CONNECT_TRIES) {
-                    reconnect = clientChannel.eventLoop().schedule(() -> {
-                        reconnect = null;
-                        if (request == forRequest) {
-                            connect();
-                        }
-                    }, 50L * connectTries, TimeUnit.MILLISECONDS);
-                } else {
-                    respondError(502, "cannot reach the shared gateway at " + relay.endpoint() + ": " + describe(f.cause()));
-                }
-                return;
-            }
-            upstream = connecting.getNow();
-            reusedConnection = gateway.connector().reused(upstream);
-            send(upstream);
-        });
-    }
-
-    private void send(Channel ch) {
         FullHttpRequest out = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, request.method(), relay.endpoint().target(request.uri()),
                 request.content().retainedDuplicate());
         try {
@@ -195,44 +150,49 @@ final class RelayHandler extends SequentialRequests implements UpstreamListener 
             }
         } catch (RuntimeException e) {
             out.release();
-            closeUpstream();
             respondError(400, "the request cannot be relayed: " + e.getMessage());   // about the client's own headers
             return;
         }
-        lastUpstreamRead = System.nanoTime();
-        scheduleTimer(FIRST_BYTE_TIMEOUT.toNanos());
-        ch.writeAndFlush(out).addListener((ChannelFutureListener) f -> {
-            if (upstream != f.channel()) {
-                return;
-            }
-            if (f.isSuccess()) {
-                requestWritten = true;
-            } else {
-                onUpstreamError(f.cause());
-            }
-        });
+        call = gateway.upstream().call(client.channel().eventLoop(), relay.endpoint(), TIMEOUTS, out, new Answer(request));
+        call.start();
     }
 
     // ---- the shared gateway's answer ------------------------------------------------------
 
-    @Override
-    public void onResponseHead(HttpResponse head) {
-        if (request == null || headSent) {
-            return;
+    /** What the call for one request reports; nothing for a request that is over. */
+    private final class Answer implements Upstream.Receiver {
+        private final FullHttpRequest forRequest;
+
+        Answer(FullHttpRequest forRequest) {
+            this.forRequest = forRequest;
         }
-        requestWritten = true;   // an answer: the request arrived
-        if (!head.decoderResult().isSuccess()) {
-            failed("malformed", "the shared gateway sent a malformed response (" + describe(head.decoderResult().cause()) + ")");
-            return;
+
+        @Override
+        public void onHead(HttpResponse head) {
+            if (request == forRequest && !headSent) {
+                answered(head);
+            }
         }
-        if (head.status().codeClass() == io.netty.handler.codec.http.HttpStatusClass.INFORMATIONAL) {
-            informational = true;   // 100 or 103: the real head follows
-            return;
+
+        @Override
+        public void onBody(ByteBuf chunk, boolean last) {
+            if (request == forRequest && headSent) {
+                relayed(chunk, last);
+            }
         }
+
+        @Override
+        public void onFailure(Upstream.Failure failure) {
+            if (request == forRequest) {
+                call = null;
+                failed(failure);
+            }
+        }
+    }
+
+    private void answered(HttpResponse head) {
         status = head.status().code();
-        upstreamKeepAlive = HttpUtil.isKeepAlive(head);
-        String contentType = head.headers().get(HttpHeaderNames.CONTENT_TYPE);
-        if (contentType != null && contentType.regionMatches(true, 0, "text/event-stream", 0, 17)) {
+        if (ResponseRelay.isEventStream(head)) {
             framer = new SseFramer();
         }
         HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, head.status());
@@ -243,84 +203,68 @@ final class RelayHandler extends SequentialRequests implements UpstreamListener 
         }
         headSent = true;
         client.writeAndFlush(response);
-        scheduleTimer(IDLE_TIMEOUT.toNanos());
         if (!client.channel().isWritable()) {
-            upstream.config().setAutoRead(false);
+            call.pause();
         }
     }
 
-    @Override
-    public void onResponseContent(HttpContent content) {
-        try {
-            if (informational) {
-                informational = !(content instanceof LastHttpContent);
-                return;
-            }
-            if (request == null || !headSent) {
-                return;
-            }
-            lastUpstreamRead = System.nanoTime();
-            boolean last = content instanceof LastHttpContent;
-            ByteBuf bytes;
-            if (framer == null) {
-                bytes = content.content().retain();
-            } else {
-                bytes = framer.next(content.content(), client.alloc(), (name, data) -> { });
-                if (last && framer.holdsPartialEvent()) {
-                    if (bytes != null) {
-                        client.writeAndFlush(new DefaultHttpContent(bytes));
-                    }
-                    failed("truncated", "the shared gateway's stream ended inside an event");
-                    return;
-                }
-                ByteBuf tail = last ? framer.takeHeld() : null;
-                bytes = tail == null ? bytes : bytes == null ? tail : client.alloc().compositeBuffer(2).addComponents(true, bytes, tail);
-            }
-            if (last) {
-                Channel ch = upstream;
-                upstream = null;
-                if (upstreamKeepAlive) {
-                    gateway.connector().release(ch, relay.endpoint());
-                } else {
-                    gateway.connector().discard(ch);
-                }
-                LastHttpContent lastContent = new DefaultLastHttpContent(bytes != null ? bytes : io.netty.buffer.Unpooled.EMPTY_BUFFER);
-                end(status < 400 ? "ok" : "upstream_error", () -> client.writeAndFlush(lastContent));
-            } else if (bytes != null) {
-                client.writeAndFlush(new DefaultHttpContent(bytes));
-            }
-        } finally {
-            content.release();
-        }
-    }
-
-    @Override
-    public void onUpstreamClosed() {
-        if (request != null) {
-            failed("reset", "the shared gateway closed the connection");
-        }
-    }
-
-    @Override
-    public void onUpstreamError(Throwable cause) {
-        if (request != null) {
-            failed("reset", "the connection to the shared gateway failed: " + describe(cause));
-        }
-    }
-
-    private void failed(String kind, String why) {
-        closeUpstream();
-        if (headSent) {
-            gateway.metrics().upstreamError(Metrics.RELAY_TARGET, kind);
-            failMidStream(why + " mid-response");
-        } else if (reusedConnection && !requestWritten && staleRetries++ < STALE_RETRIES) {
-            // a pooled connection the gateway had closed before the request was written: it never got it
-            cancelTimer();
-            connect();
+    private void relayed(ByteBuf chunk, boolean last) {
+        ByteBuf bytes;
+        if (framer == null) {
+            bytes = chunk.isReadable() ? chunk.retain() : null;
         } else {
-            gateway.metrics().upstreamError(Metrics.RELAY_TARGET, kind);
-            respondError(502, why + (kind.equals("malformed") ? "" : " before responding")
-                    + (requestWritten ? " (not sent again: it may have been received)" : ""));
+            bytes = framer.next(chunk, client.alloc(), (name, data) -> { });
+            if (last && framer.holdsPartialEvent()) {
+                if (bytes != null) {
+                    client.writeAndFlush(new DefaultHttpContent(bytes));
+                }
+                gateway.metrics().upstreamError(Metrics.RELAY_TARGET, "truncated");
+                failMidStream("the shared gateway's stream ended inside an event mid-response");
+                return;
+            }
+            ByteBuf tail = last ? framer.takeHeld() : null;
+            bytes = tail == null ? bytes : bytes == null ? tail : client.alloc().compositeBuffer(2).addComponents(true, bytes, tail);
+        }
+        if (last) {
+            call = null;
+            LastHttpContent lastContent = new DefaultLastHttpContent(bytes != null ? bytes : io.netty.buffer.Unpooled.EMPTY_BUFFER);
+            end(status < 400 ? "ok" : "upstream_error", () -> client.writeAndFlush(lastContent));
+        } else if (bytes != null) {
+            client.writeAndFlush(new DefaultHttpContent(bytes));
+        }
+    }
+
+    private void failed(Upstream.Failure f) {
+        if (f.cause() != null) {
+            describe(f.cause());         // the exception, to the log
+        }
+        gateway.metrics().upstreamError(Metrics.RELAY_TARGET, f.outcome().kind());
+        Upstream.Outcome outcome = f.outcome();
+        if (headSent) {
+            failMidStream(switch (outcome) {
+                case IDLE -> "the shared gateway sent nothing for " + IDLE_TIMEOUT.toSeconds() + " s";
+                case TRUNCATED -> f.cause() == null ? "the shared gateway closed the connection mid-response"
+                        : "the connection to the shared gateway failed mid-response: " + UpstreamFailure.inWords(f.cause());
+                default -> "the shared gateway's response failed mid-way: " + f.words();
+            });
+        } else if ((outcome == Upstream.Outcome.REFUSED || outcome == Upstream.Outcome.CONNECT) && connectTries < CONNECT_TRIES) {
+            // a Service may pick another gateway pod: try again shortly
+            FullHttpRequest forRequest = request;
+            reconnect = client.channel().eventLoop().schedule(() -> {
+                reconnect = null;
+                if (request == forRequest) {
+                    connect();
+                }
+            }, 50L * connectTries, TimeUnit.MILLISECONDS);
+        } else if (outcome == Upstream.Outcome.REFUSED || outcome == Upstream.Outcome.CONNECT) {
+            respondError(502, "cannot reach the shared gateway at " + relay.endpoint() + ": " + f.words().replaceFirst("^cannot connect: ", ""));
+        } else if (outcome == Upstream.Outcome.TIMEOUT) {
+            respondError(504, "no response from the shared gateway within " + FIRST_BYTE_TIMEOUT.toSeconds() + " s");
+        } else if (outcome == Upstream.Outcome.MALFORMED) {
+            respondError(502, "the shared gateway sent a malformed response");
+        } else {
+            respondError(502, "the shared gateway failed before responding: " + f.words()
+                    + (f.written() ? " (not sent again: it may have been received)" : ""));
         }
     }
 
@@ -328,12 +272,11 @@ final class RelayHandler extends SequentialRequests implements UpstreamListener 
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        if (upstream != null && headSent) {
-            boolean writable = ctx.channel().isWritable();
-            upstream.config().setAutoRead(writable);
-            if (writable) {
-                lastUpstreamRead = System.nanoTime();   // the shared gateway's silence counts again from now
-                upstream.read();
+        if (call != null && headSent) {
+            if (ctx.channel().isWritable()) {
+                call.resume();
+            } else {
+                call.pause();
             }
         }
         ctx.fireChannelWritabilityChanged();
@@ -362,7 +305,6 @@ final class RelayHandler extends SequentialRequests implements UpstreamListener 
 
     @Override
     void cutByShutdown() {
-        closeUpstream();
         String message = "the gateway sidecar is shutting down; retry the request";
         if (!headSent) {
             dropWaiting();
@@ -404,7 +346,10 @@ final class RelayHandler extends SequentialRequests implements UpstreamListener 
 
     /** Ends the request: counted before {@code lastWrite} releases the end of the response to the client. */
     private void end(String outcome, Runnable lastWrite) {
-        cancelTimer();
+        if (call != null) {
+            call.cancel();
+            call = null;
+        }
         if (reconnect != null) {
             reconnect.cancel(false);
             reconnect = null;
@@ -426,50 +371,6 @@ final class RelayHandler extends SequentialRequests implements UpstreamListener 
         lastWrite.run();
         gateway.inFlight().decrementAndGet();
         served(client);
-    }
-
-    private void closeUpstream() {
-        Channel ch = upstream;
-        upstream = null;
-        if (ch != null) {
-            gateway.connector().discard(ch);
-        }
-    }
-
-    private void scheduleTimer(long nanos) {
-        cancelTimer();
-        timer = client.channel().eventLoop().schedule(() -> onTimer(nanos), nanos, TimeUnit.NANOSECONDS);
-    }
-
-    private void onTimer(long nanos) {
-        timer = null;
-        if (request == null) {
-            return;
-        }
-        long silent = System.nanoTime() - lastUpstreamRead;
-        if (headSent && upstream != null && !upstream.config().isAutoRead()) {
-            // the client is the one not reading (the upstream read waits for it): not the shared gateway's silence
-            timer = client.channel().eventLoop().schedule(() -> onTimer(nanos), nanos, TimeUnit.NANOSECONDS);
-            return;
-        }
-        if (silent < nanos) {
-            timer = client.channel().eventLoop().schedule(() -> onTimer(nanos), nanos - silent, TimeUnit.NANOSECONDS);
-            return;
-        }
-        closeUpstream();
-        gateway.metrics().upstreamError(Metrics.RELAY_TARGET, "timeout");
-        if (headSent) {
-            failMidStream("the shared gateway sent nothing for " + TimeUnit.NANOSECONDS.toSeconds(silent) + " s");
-        } else {
-            respondError(504, "no response from the shared gateway within " + TimeUnit.NANOSECONDS.toSeconds(nanos) + " s");
-        }
-    }
-
-    private void cancelTimer() {
-        if (timer != null) {
-            timer.cancel(false);
-            timer = null;
-        }
     }
 
     /** What failed, in words for the client; the exception itself goes to the log with the request id. */

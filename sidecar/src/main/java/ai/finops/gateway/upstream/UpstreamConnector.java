@@ -29,7 +29,7 @@ import java.util.function.Supplier;
  * connection; anything else (client abort, error, timeout) closes it. Idle pooled connections close
  * after {@link #POOLED_IDLE}.
  */
-public final class UpstreamConnector {
+public final class UpstreamConnector implements Upstream {
     static final Duration POOLED_IDLE = Duration.ofSeconds(60);
 
     private static final io.netty.util.AttributeKey<Boolean> REUSED = io.netty.util.AttributeKey.valueOf("finops.upstream.reused");
@@ -50,11 +50,17 @@ public final class UpstreamConnector {
         this.bootstrapTemplate = bootstrapTemplate;
     }
 
+    @Override
+    public Upstream.Call call(EventLoop loop, UpstreamEndpoint endpoint, Upstream.Timeouts timeouts, io.netty.handler.codec.http.FullHttpRequest request,
+            Upstream.Receiver receiver) {
+        return new UpstreamCall(this, loop, endpoint, timeouts, request, receiver);
+    }
+
     /**
      * A connection to {@code endpoint} on {@code loop} (call on {@code loop}), with {@code listener}
      * receiving what arrives on it.
      */
-    public Future<Channel> acquire(EventLoop loop, UpstreamEndpoint endpoint, Duration connectTimeout, UpstreamListener listener) {
+    Future<Channel> acquire(EventLoop loop, UpstreamEndpoint endpoint, Duration connectTimeout, UpstreamListener listener) {
         Promise<Channel> promise = loop.newPromise();
         ArrayDeque<Channel> idle = pools.get().get(endpoint.poolKey());
         while (idle != null && !idle.isEmpty()) {
@@ -108,7 +114,7 @@ public final class UpstreamConnector {
     }
 
     /** Returns a connection whose response was read completely; call on its event loop. */
-    public void release(Channel ch, UpstreamEndpoint endpoint) {
+    void release(Channel ch, UpstreamEndpoint endpoint) {
         ch.attr(UpstreamHandler.LISTENER).set(null);
         if (!ch.isActive()) {
             return;
@@ -135,7 +141,7 @@ public final class UpstreamConnector {
     }
 
     /** True when {@code ch} came from the pool rather than a new connect. */
-    public boolean reused(Channel ch) {
+    boolean reused(Channel ch) {
         return Boolean.TRUE.equals(ch.attr(REUSED).get());
     }
 
@@ -148,7 +154,7 @@ public final class UpstreamConnector {
     }
 
     /** Closes a connection that must not be reused. */
-    public void discard(Channel ch) {
+    void discard(Channel ch) {
         ch.attr(UpstreamHandler.LISTENER).set(null);
         ch.close();
     }

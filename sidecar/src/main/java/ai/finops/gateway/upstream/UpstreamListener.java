@@ -4,7 +4,7 @@ import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpResponse;
 
 /** Receives what one upstream connection delivers for the exchange currently using it. */
-public interface UpstreamListener {
+interface UpstreamListener {
     void onResponseHead(HttpResponse head);
 
     /** The listener owns {@code content} and must release it. */

@@ -1,0 +1,67 @@
+package ai.finops.gateway.observability;
+
+import ai.finops.gateway.routing.Attempt;
+import java.util.List;
+
+/**
+ * What a proxied request goes through, for whoever must know: metrics and the access log today,
+ * budget settlement and trace spans next. {@link #started} is called once per request and returns the
+ * observer of that request (a shared, stateless one when there is nothing to keep per request). All
+ * calls come from the request's event loop and must not block it.
+ */
+public interface ExchangeListener {
+
+    Observer started(String requestId, String virtualKey, String surface, String path);
+
+    /** One request's events, in order: attempts (each started, then ended), the first byte, then the end. */
+    interface Observer {
+        /** Attempt {@code number} (1-based, every upstream call counted) goes to {@code attempt}'s deployment. */
+        default void attemptStarted(int number, Attempt attempt) {}
+
+        /**
+         * Attempt {@code number} ended: {@code outcome} is {@code ok}, {@code status_NNN} (an answer the gateway did not
+         * pass on), or how it failed ({@code refused}, {@code connect}, {@code reset}, {@code timeout}, {@code idle},
+         * {@code malformed}, {@code truncated}, {@code credentials}, {@code request}), {@code unsupported} (the deployment cannot
+         * serve what the request needs; nothing was sent) or {@code cancelled} (the request ended first).
+         */
+        default void attemptEnded(int number, Attempt attempt, String outcome) {}
+
+        /** The response head went to the client, {@code nanos} after the request started. */
+        default void firstByte(long nanos) {}
+
+        /** The request ended, accounted: what the metrics and the access line record. */
+        default void ended(RequestEnd end) {}
+    }
+
+    /**
+     * @param attempts upstream calls made
+     * @param failures why each failed attempt failed, in words
+     */
+    record RequestEnd(GatewayMetrics.RequestRecord record, String requestId, String upstreamRequestId, String requestedModel,
+            String path, int attempts, List<String> failures) {}
+
+    /** Today's first two: the meters (failed attempts by kind, the request) and the access line. */
+    static List<ExchangeListener> standard(GatewayMetrics metrics) {
+        Observer meters = new Observer() {
+            @Override
+            public void attemptEnded(int number, Attempt attempt, String outcome) {
+                if (!"ok".equals(outcome) && !"cancelled".equals(outcome) && !"unsupported".equals(outcome)) {
+                    metrics.upstreamError(attempt.deployment().name(), outcome);
+                }
+            }
+
+            @Override
+            public void ended(RequestEnd end) {
+                metrics.request(end.record());
+            }
+        };
+        Observer accessLine = new Observer() {
+            @Override
+            public void ended(RequestEnd end) {
+                AccessLog.log(end.record(), end.requestId(), end.upstreamRequestId(), end.requestedModel(), end.path(), end.attempts(),
+                        end.failures());
+            }
+        };
+        return List.of((id, key, surface, path) -> meters, (id, key, surface, path) -> accessLine);
+    }
+}
