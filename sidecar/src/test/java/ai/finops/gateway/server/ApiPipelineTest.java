@@ -39,7 +39,7 @@ class ApiPipelineTest {
         return channel(maxBody, origins, new GatewayMetrics());
     }
 
-    private static EmbeddedChannel channel(long maxBody, List<String> origins, GatewayMetrics metrics) {
+    static EmbeddedChannel channel(long maxBody, List<String> origins, GatewayMetrics metrics) {
         GatewaySettings defaults = GatewaySettings.defaults();
         GatewaySettings settings = new GatewaySettings(defaults.bindAddress(), 0, 0, origins == null ? List.of() : origins,
                 defaults.allowedHeaders(), maxBody,
@@ -55,7 +55,7 @@ class ApiPipelineTest {
                 new DefaultChannelGroup(GlobalEventExecutor.INSTANCE)));
     }
 
-    private static String exchange(EmbeddedChannel ch, String rawRequest) {
+    static String exchange(EmbeddedChannel ch, String rawRequest) {
         ch.writeInbound(Unpooled.copiedBuffer(rawRequest, StandardCharsets.UTF_8));
         StringBuilder out = new StringBuilder();
         ByteBuf b;
