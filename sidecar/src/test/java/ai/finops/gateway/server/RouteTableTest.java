@@ -1,19 +1,79 @@
 package ai.finops.gateway.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.finops.gateway.observability.GatewayMetrics;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.HttpMethod;
+import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * The API port's routes: which method and path reach which endpoint, and what a method and path that
- * none serves gets: 405 on a route's path (before the key is looked at), 404 anywhere else, each in the
- * dialect of the path's surface.
+ * The API port's routes ({@link ApiHandler#ROUTES}): which method and path reach which endpoint, and
+ * what a method and path that none serves gets: 405 on a route's path (before the key is looked at),
+ * 404 anywhere else, each in the dialect of the path's surface.
  */
 class RouteTableTest {
+    private static final Map<Endpoint, String> ENDPOINTS = Map.of(Endpoint.MESSAGES, "messages", Endpoint.COUNT_TOKENS, "count_tokens",
+            Endpoint.CHAT_COMPLETIONS, "chat_completions", Endpoint.ANTHROPIC_MODELS, "anthropic_models",
+            Endpoint.OPENAI_MODELS, "openai_models", Endpoint.LIVENESS, "liveness");
+
+    @Test
+    void everyRouteAndItsEndpoint() {
+        assertThat(ApiHandler.ROUTES.routes()).extracting(r -> r.method() + " " + r.path() + " -> " + ENDPOINTS.get(r.endpoint())
+                + " (" + r.surface().tag() + (r.probe() ? ", probe: no key)" : ")")).containsExactly(
+                "POST /anthropic/v1/messages -> messages (anthropic)",
+                "POST /v1/messages -> messages (anthropic)",
+                "POST /anthropic/v1/messages/count_tokens -> count_tokens (anthropic)",
+                "POST /v1/messages/count_tokens -> count_tokens (anthropic)",
+                "GET /anthropic/v1/models -> anthropic_models (anthropic)",
+                "GET /v1/models -> anthropic_models (anthropic)",
+                "POST /openai/v1/chat/completions -> chat_completions (openai)",
+                "POST /v1/chat/completions -> chat_completions (openai)",
+                "GET /openai/v1/models -> openai_models (openai)",
+                "HEAD / -> liveness (anthropic, probe: no key)",
+                "GET / -> liveness (anthropic, probe: no key)");
+        for (RouteTable.Route r : ApiHandler.ROUTES.routes()) {
+            assertThat(ApiHandler.ROUTES.find(r.method(), r.path())).as(r.toString()).isSameAs(r);
+            assertThat(ApiHandler.needsKey(r.path())).as(r.toString()).isEqualTo(!r.probe());
+            assertThat(ApiHandler.openAiSurface(r.path())).as(r.toString()).isEqualTo(r.surface() == RouteTable.Surface.OPENAI);
+            assertThat(ApiHandler.ROUTES.allowed(r.path())).as(r.toString()).isEqualTo(r.probe() ? List.of() : List.of(r.method()));
+        }
+    }
+
+    @Test
+    void aPathNoRowHasNeedsNoKeyAndTakesItsSurfaceFromItsPrefix() {
+        for (String path : new String[] {"/v1/complete", "/anthropic/v1/chat/completions", "/openai/v1/messages", "/openai", "/mcp", "/"}) {
+            assertThat(ApiHandler.ROUTES.find(HttpMethod.POST, path)).as(path).isNull();
+            assertThat(ApiHandler.ROUTES.allowed(path)).as(path).isEmpty();
+        }
+        assertThat(ApiHandler.needsKey("/v1/complete")).isFalse();
+        assertThat(ApiHandler.needsKey("/openai/v1/messages")).isFalse();
+        assertThat(ApiHandler.openAiSurface("/openai/v1/messages")).isTrue();
+        assertThat(ApiHandler.openAiSurface("/anthropic/v1/chat/completions")).isFalse();
+        assertThat(ApiHandler.openAiSurface("/openai")).isFalse();
+    }
+
+    @Test
+    void aTableHasOneRowPerMethodAndPathAndOneSurfaceAndKindPerPath() {
+        assertThatThrownBy(() -> RouteTable.of(RouteTable.route(HttpMethod.POST, "/x", RouteTable.Surface.ANTHROPIC, Endpoint.MESSAGES),
+                RouteTable.route(HttpMethod.POST, "/x", RouteTable.Surface.ANTHROPIC, Endpoint.COUNT_TOKENS)))
+                .hasMessageContaining("two rows for POST /x");
+        assertThatThrownBy(() -> RouteTable.of(RouteTable.route(HttpMethod.POST, "/x", RouteTable.Surface.ANTHROPIC, Endpoint.MESSAGES),
+                RouteTable.route(HttpMethod.GET, "/x", RouteTable.Surface.OPENAI, Endpoint.OPENAI_MODELS)))
+                .hasMessageContaining("share a path");
+        assertThatThrownBy(() -> RouteTable.of(RouteTable.route(HttpMethod.POST, "/x", RouteTable.Surface.ANTHROPIC, Endpoint.MESSAGES),
+                RouteTable.probe(HttpMethod.GET, "/x", Endpoint.LIVENESS)))
+                .hasMessageContaining("share a path");
+        RouteTable two = RouteTable.of(RouteTable.route(HttpMethod.POST, "/x", RouteTable.Surface.ANTHROPIC, Endpoint.MESSAGES),
+                RouteTable.route(HttpMethod.GET, "/x", RouteTable.Surface.ANTHROPIC, Endpoint.ANTHROPIC_MODELS));
+        assertThat(two.allowed("/x")).containsExactly(HttpMethod.POST, HttpMethod.GET);
+    }
+
     private static final String ANTHROPIC_HINT = "the Anthropic API is served under /anthropic/v1/messages and /v1/messages";
     private static final String OPENAI_HINT = "the OpenAI API is served under /openai/v1/chat/completions and /openai/v1/models";
 
