@@ -2,6 +2,8 @@ package ai.finops.gateway.server;
 
 import ai.finops.gateway.dialect.Headers;
 import ai.finops.gateway.provider.ProviderAdapter;
+import ai.finops.gateway.translate.AnthropicStreamScanner;
+import ai.finops.gateway.translate.Usage;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
@@ -12,6 +14,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import java.nio.charset.StandardCharsets;
 
@@ -60,12 +63,25 @@ final class BufferedResponse {
         return ByteBufUtil.getBytes(body);
     }
 
-    /** A provider's error as the client's answer: its own envelope translated into Anthropic's, or Anthropic's as it is. */
+    /** The response as the provider sent it (its headers, less the hop-by-hop ones), now whole; its usage read. */
+    FullHttpResponse asItCame(String requestId, ByteBufAllocator alloc, Usage usage) {
+        AnthropicStreamScanner.readResponseUsage(body, usage);
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, head.status(), body.retainedDuplicate());
+        Headers.copyResponseHeaders(head.headers(), response.headers(), false);
+        HttpUtil.setContentLength(response, body.readableBytes());
+        response.headers().set(Headers.GATEWAY_REQUEST_ID, requestId);
+        return response;
+    }
+
+    /**
+     * A provider's error as the client's answer: its own envelope translated into Anthropic's, or an
+     * Anthropic-format provider's as it came.
+     */
     FullHttpResponse clientError(ProviderAdapter adapter, String requestId, ByteBufAllocator alloc) {
         String text = text();
         ProviderAdapter.ProviderError error = adapter.error(status(), head.headers(), text);
         if (error == null) {
-            error = new ProviderAdapter.ProviderError(status(), text);
+            return asItCame(requestId, alloc, new Usage());
         }
         FullHttpResponse response = json(HttpResponseStatus.valueOf(error.status()), error.json().getBytes(StandardCharsets.UTF_8), requestId, alloc);
         String upstreamRequestId = head.headers().get(Headers.UPSTREAM_REQUEST_ID);

@@ -235,9 +235,14 @@ final class ProxyExchange {
         }
         upstreamRequestId = head.headers().get(Headers.UPSTREAM_REQUEST_ID);
         ProviderAdapter adapter = d.adapter();
-        boolean errorToRead = code >= 400 && !adapter.anthropicFormat() || code == 400 && !thinkingDropped;
-        var transcoder = code < 300 && !errorToRead ? adapter.transcoder(head.headers(), client.alloc(), toolNames) : null;
-        if (errorToRead || transcoder == null && code < 300 && !ResponseRelay.isEventStream(head) && adapter.rewritesResponseBody(apiPath)) {
+        var transcoder = code < 300 ? adapter.transcoder(head.headers(), client.alloc(), toolNames) : null;
+        // read whole: an error (passed on only when it arrived whole, or the reason to adapt the request), a body in the
+        // provider's own format, and a plain body for the OpenAI surface (translated whole, so nothing reached the client yet)
+        boolean plain = transcoder == null && !ResponseRelay.isEventStream(head);
+        if (code >= 400 || plain && code < 300 && (adapter.rewritesResponseBody(apiPath) || !"anthropic".equals(surface))) {
+            if (transcoder != null) {
+                transcoder.release();
+            }
             to(new Buffering(c.n(), c.attempt(), c.call(), new BufferedResponse(head, client.alloc())));
             return;
         }
@@ -279,7 +284,11 @@ final class ProxyExchange {
             return;
         }
         if (code < 300) {
-            rewrite(b);
+            if (d.adapter().rewritesResponseBody(apiPath)) {
+                rewrite(b);
+            } else {
+                passWhole(b, whole.asItCame(requestId, client.alloc(), usage));
+            }
             return;
         }
         String text = whole.text();
@@ -290,12 +299,16 @@ final class ProxyExchange {
             thinkingDropped = true;    // thinking blocks another provider signed: once more without them
             sendAgain(b, "HTTP 400 thinking signatures from another provider, retried without them");
         } else {
-            FullHttpResponse response = whole.clientError(d.adapter(), requestId, client.alloc());
-            status = response.status().code();
-            firstByte();
-            endAttempt(b.n(), b.attempt(), statusOutcome(code));
-            end("upstream_error", status, () -> client.writeAndFlush(response));
+            passWhole(b, whole.clientError(d.adapter(), requestId, client.alloc()));
         }
+    }
+
+    /** A response read whole goes to the client in one piece. */
+    private void passWhole(Buffering b, FullHttpResponse response) {
+        status = response.status().code();
+        firstByte();
+        endAttempt(b.n(), b.attempt(), statusOutcome(b.body().status()));
+        end(status < 400 ? "ok" : "upstream_error", status, () -> client.writeAndFlush(response));
     }
 
     /** A provider's successful response in its own format, rewritten whole into Anthropic's. */
