@@ -20,6 +20,22 @@ public final class Cooldowns {
         this.nanoClock = nanoClock;
     }
 
+    /**
+     * Cools {@code d} down after a 429, 529 or 5xx: for the response's {@code retry-after} seconds when
+     * it gave a number, else for the deployment's {@code retries.cooldown}.
+     */
+    public void coolDown(Deployment d, String retryAfter) {
+        long nanos = d.cooldown().toNanos();
+        if (retryAfter != null) {
+            try {
+                nanos = java.util.concurrent.TimeUnit.SECONDS.toNanos(Math.max(0, Long.parseLong(retryAfter.trim())));
+            } catch (NumberFormatException ignored) {
+                // an HTTP-date retry-after: keep the configured cooldown
+            }
+        }
+        coolDown(d.name(), nanos);
+    }
+
     public void coolDown(String deployment, long nanos) {
         long deadline = nanoClock.getAsLong() + nanos;
         until.merge(deployment, deadline, Math::max);

@@ -157,8 +157,8 @@ final class ApiHandler extends SequentialRequests {
             return;
         }
         gateway.inFlight().incrementAndGet();
-        active = new ProxyExchange(gateway, ctx, request, body, api, route.api(), auth.key(), resolution, requestId, start, () -> exchangeDone(ctx),
-                this::dropWaiting);
+        active = new ProxyExchange(gateway, ctx, new ProxiedRequest(request, body, api, route.api(), auth.key(), resolution, requestId, start),
+                () -> exchangeDone(ctx), this::dropWaiting);
         active.start();
     }
 

@@ -2,6 +2,10 @@ package ai.finops.gateway.server;
 
 import ai.finops.gateway.dialect.Headers;
 import ai.finops.gateway.provider.ProviderAdapter;
+import ai.finops.gateway.provider.ProviderFeatures;
+import ai.finops.gateway.routing.Deployment;
+import ai.finops.gateway.translate.openai.ToolNames;
+import ai.finops.gateway.upstream.UpstreamFailure;
 import ai.finops.gateway.translate.AnthropicStreamScanner;
 import ai.finops.gateway.translate.Usage;
 import io.netty.buffer.ByteBuf;
@@ -49,6 +53,55 @@ final class BufferedResponse {
 
     boolean overflowed() {
         return overflowed;
+    }
+
+    /** What to do with a response once it is whole. */
+    sealed interface Answer permits Pass, Again, Unusable {}
+
+    /** Pass this response on to the client. */
+    record Pass(FullHttpResponse response) implements Answer {}
+
+    /** Send the request once more to the same deployment, adapted so (the provider refused a beta, or another provider's thinking). */
+    record Again(String why, boolean withoutBetas, boolean withoutThinking) implements Answer {}
+
+    /** The response cannot be passed on: a 502 with {@code message}; {@code kind} is the attempt's outcome. */
+    record Unusable(String kind, String message, Throwable cause) implements Answer {}
+
+    /**
+     * The client's answer from this whole response of {@code d}: a success as it came, or rewritten from the provider's
+     * own format into Anthropic's (its usage read into {@code usage}); an error the request can be adapted to
+     * (once each); or the provider's error in Anthropic's envelope.
+     */
+    Answer answer(Deployment d, String apiPath, boolean betasDropped, boolean thinkingDropped, ToolNames toolNames, Usage usage,
+            String requestId, ByteBufAllocator alloc) {
+        int code = status();
+        if (overflowed) {
+            return new Unusable("truncated", d.name() + ": HTTP " + code + " with a body larger than the gateway reads whole ("
+                    + (ResponseRelay.MAX_SCANNED_BODY >> 20) + " MiB)", null);
+        }
+        if (code < 300 && !d.adapter().rewritesResponseBody(apiPath)) {
+            return new Pass(asItCame(requestId, alloc, usage));
+        }
+        if (code < 300) {
+            byte[] json;
+            try {
+                json = d.adapter().responseBody(bytes(), toolNames);
+            } catch (java.io.IOException | RuntimeException e) {
+                return new Unusable("malformed", "the provider's response could not be read: " + UpstreamFailure.inWords(e), e);
+            }
+            AnthropicStreamScanner.readResponseUsage(io.netty.buffer.Unpooled.wrappedBuffer(json), usage);
+            return new Pass(json(HttpResponseStatus.OK, json, requestId, alloc));
+        }
+        String text = text();
+        if (!betasDropped && !d.adapter().anthropicFormat() && ProviderFeatures.isInvalidBeta(code, text)) {
+            // the provider's beta support differs from the feature table (a region, a model)
+            return new Again("HTTP 400 invalid beta flag, retried without betas", true, false);
+        }
+        if (!thinkingDropped && ProviderFeatures.isForeignThinking(code, text)) {
+            // thinking blocks another provider signed: the conversation switched provider
+            return new Again("HTTP 400 thinking signatures from another provider, retried without them", false, true);
+        }
+        return new Pass(clientError(d.adapter(), requestId, alloc));
     }
 
     int status() {

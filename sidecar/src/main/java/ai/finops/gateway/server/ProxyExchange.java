@@ -1,19 +1,13 @@
 package ai.finops.gateway.server;
 
-import ai.finops.gateway.auth.KeyEntry;
-import ai.finops.gateway.dialect.ErrorResponses;
 import ai.finops.gateway.dialect.Headers;
 import ai.finops.gateway.governance.Admission;
 import ai.finops.gateway.observability.ExchangeListener;
-import ai.finops.gateway.observability.GatewayMetrics;
 import ai.finops.gateway.observability.Metrics;
-import ai.finops.gateway.observability.Pricing;
 import ai.finops.gateway.provider.ProviderAdapter;
 import ai.finops.gateway.provider.ProviderCall;
-import ai.finops.gateway.provider.ProviderFeatures;
 import ai.finops.gateway.routing.Attempt;
 import ai.finops.gateway.routing.Deployment;
-import ai.finops.gateway.routing.Resolution;
 import ai.finops.gateway.server.ExchangeState.Admitting;
 import ai.finops.gateway.server.ExchangeState.Buffering;
 import ai.finops.gateway.server.ExchangeState.Calling;
@@ -21,29 +15,18 @@ import ai.finops.gateway.server.ExchangeState.Done;
 import ai.finops.gateway.server.ExchangeState.OnCall;
 import ai.finops.gateway.server.ExchangeState.Preparing;
 import ai.finops.gateway.server.ExchangeState.Relaying;
-import ai.finops.gateway.translate.AnthropicStreamScanner;
-import ai.finops.gateway.translate.RequestBody;
 import ai.finops.gateway.translate.Usage;
 import ai.finops.gateway.translate.openai.ToolNames;
 import ai.finops.gateway.translate.openai.UnsupportedFeature;
 import ai.finops.gateway.upstream.Upstream;
 import ai.finops.gateway.upstream.UpstreamFailure;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.FullHttpRequest;
-import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.LastHttpContent;
-import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
@@ -65,14 +48,8 @@ final class ProxyExchange {
 
     private final GatewayContext gateway;
     private final ChannelHandlerContext client;
-    private final FullHttpRequest request;     // owned: released when the exchange ends
-    private final RequestBody body;
-    private final String apiPath;
-    private final String surface;              // the client's dialect: anthropic or openai
-    private final KeyEntry key;
-    private final Resolution resolution;
+    private final ProxiedRequest proxied;      // its request released when the exchange ends
     private final String requestId;
-    private final long startNanos;
     private final Runnable onDone;
     private final Runnable onConnectionClosing; // pipelined requests behind this one must not start
     private final AttemptPlan plan;
@@ -88,33 +65,26 @@ final class ProxyExchange {
     private boolean betasDropped;      // the provider refused a beta: the request went again without any
     private boolean thinkingDropped;   // the provider refused another provider's thinking signatures
 
-    ProxyExchange(GatewayContext gateway, ChannelHandlerContext client, FullHttpRequest request, RequestBody body, String apiPath,
-            String surface, KeyEntry key, Resolution resolution, String requestId, long startNanos, Runnable onDone, Runnable onConnectionClosing) {
+    ProxyExchange(GatewayContext gateway, ChannelHandlerContext client, ProxiedRequest proxied, Runnable onDone, Runnable onConnectionClosing) {
         this.gateway = gateway;
         this.client = client;
-        this.request = request;
-        this.body = body;
-        this.apiPath = apiPath;
-        this.surface = surface;
-        this.key = key;
-        this.resolution = resolution;
-        this.requestId = requestId;
-        this.startNanos = startNanos;
+        this.proxied = proxied;
+        this.requestId = proxied.requestId();
         this.onDone = onDone;
         this.onConnectionClosing = onConnectionClosing;
-        this.plan = new AttemptPlan(resolution.attempts());
+        this.plan = new AttemptPlan(proxied.resolution().attempts());
         this.observers = new ArrayList<>(gateway.listeners().size() + 1);
         for (ExchangeListener l : gateway.listeners()) {
-            observers.add(l.started(requestId, key.name(), surface, apiPath));
+            observers.add(l.started(requestId, proxied.key().name(), proxied.surface(), proxied.apiPath()));
         }
     }
 
     // ---- the steps -------------------------------------------------------------------------------
 
     void start() {
-        Attempt first = resolution.attempts().get(0);
-        Resume.on(client.channel().eventLoop(), gateway.admission().admit(key, resolution.attempts(), body),
-                first.deployment().connectTimeout(), this::admitted);
+        List<Attempt> attempts = proxied.resolution().attempts();
+        Resume.on(client.channel().eventLoop(), gateway.admission().admit(proxied.key(), attempts, proxied.body()),
+                attempts.get(0).deployment().connectTimeout(), this::admitted);
     }
 
     private void admitted(Admission.Verdict verdict, Throwable error) {
@@ -124,7 +94,8 @@ final class ProxyExchange {
         if (error != null) {
             respondError(Metrics.OUTCOME_ADMISSION, 503, "the request could not be admitted: " + describe(error), false);
         } else if (verdict instanceof Admission.Refused refused) {
-            refuse(refused);
+            status = refused.status();
+            end(Metrics.OUTCOME_ADMISSION, status, Endings.refusal(client, refused, requestId));
         } else {
             Admission.Admitted admitted = (Admission.Admitted) verdict;
             if (admitted.settlement() != null) {
@@ -140,7 +111,7 @@ final class ProxyExchange {
             respondError(plan.failureStatus(), plan.allFailed());
             return;
         }
-        String unsupported = a.deployment().adapter().unsupported(apiPath);
+        String unsupported = a.deployment().adapter().unsupported(proxied.apiPath());
         if (unsupported != null) {
             plan.failed(a.deployment().name() + ": " + unsupported, 400, false);
             nextAttempt();
@@ -165,12 +136,13 @@ final class ProxyExchange {
             return;
         }
         if (error != null) {
-            attemptFailed(n, a, "credentials", d.name() + ": cannot get a provider credential: " + describe(rootCause(error)), false, 502);
+            attemptFailed(n, a, "credentials", d.name() + ": cannot get a provider credential: " + describe(UpstreamFailure.rootCause(error)), false, 502);
             return;
         }
         FullHttpRequest out;
         try {
-            out = d.adapter().request(new ProviderCall(request, body, apiPath, betaQuery(), a.model(), client.alloc(), betasDropped,
+            out = d.adapter().request(new ProviderCall(proxied.request(), proxied.body(), proxied.apiPath(), proxied.betaQuery(), a.model(),
+                    client.alloc(), betasDropped,
                     thinkingDropped, toolNames));
         } catch (UnsupportedFeature e) {
             attemptFailed(n, a, "unsupported", d.name() + ": " + e.getMessage(), false, 400);   // nothing sent; another may have the feature
@@ -227,7 +199,7 @@ final class ProxyExchange {
         int code = head.status().code();
         boolean retryable = code == 429 || code == 529 || code >= 500;
         if (retryable) {
-            coolDown(d, head.headers().get(HttpHeaderNames.RETRY_AFTER));
+            gateway.cooldowns().coolDown(d, head.headers().get(HttpHeaderNames.RETRY_AFTER));
         }
         if (retryable && plan.anotherAfter(code)) {
             attemptFailed(c.n(), c.attempt(), "status_" + code, d.name() + ": HTTP " + code, AttemptPlan.retriesSame(code), 502);
@@ -239,7 +211,7 @@ final class ProxyExchange {
         // read whole: an error (passed on only when it arrived whole, or the reason to adapt the request), a body in the
         // provider's own format, and a plain body for the OpenAI surface (translated whole, so nothing reached the client yet)
         boolean plain = transcoder == null && !ResponseRelay.isEventStream(head);
-        if (code >= 400 || plain && code < 300 && (adapter.rewritesResponseBody(apiPath) || !"anthropic".equals(surface))) {
+        if (code >= 400 || plain && code < 300 && (adapter.rewritesResponseBody(proxied.apiPath()) || !"anthropic".equals(proxied.surface()))) {
             if (transcoder != null) {
                 transcoder.release();
             }
@@ -274,66 +246,28 @@ final class ProxyExchange {
         if (!last) {
             return;
         }
-        Deployment d = b.attempt().deployment();
-        BufferedResponse whole = b.body();
-        int code = whole.status();
-        if (whole.overflowed()) {
-            endAttempt(b.n(), b.attempt(), "truncated");
-            respondError(502, d.name() + ": HTTP " + code + " with a body larger than the gateway reads whole ("
-                    + (ResponseRelay.MAX_SCANNED_BODY >> 20) + " MiB)");
-            return;
-        }
-        if (code < 300) {
-            if (d.adapter().rewritesResponseBody(apiPath)) {
-                rewrite(b);
-            } else {
-                passWhole(b, whole.asItCame(requestId, client.alloc(), usage));
-            }
-            return;
-        }
-        String text = whole.text();
-        if (!betasDropped && !d.adapter().anthropicFormat() && ProviderFeatures.isInvalidBeta(code, text)) {
-            betasDropped = true;       // the provider's beta support differs from the feature table: once more without betas
-            sendAgain(b, "HTTP 400 invalid beta flag, retried without betas");
-        } else if (!thinkingDropped && ProviderFeatures.isForeignThinking(code, text)) {
-            thinkingDropped = true;    // thinking blocks another provider signed: once more without them
-            sendAgain(b, "HTTP 400 thinking signatures from another provider, retried without them");
+        BufferedResponse.Answer answer = b.body().answer(b.attempt().deployment(), proxied.apiPath(), betasDropped, thinkingDropped,
+                toolNames, usage, requestId, client.alloc());
+        if (answer instanceof BufferedResponse.Pass pass) {
+            status = pass.response().status().code();
+            firstByte();
+            endAttempt(b.n(), b.attempt(), statusOutcome(b.body().status()));
+            end(status < 400 ? "ok" : "upstream_error", status, () -> client.writeAndFlush(pass.response()));
+        } else if (answer instanceof BufferedResponse.Again again) {
+            // the same attempt once more, with the request adapted (the flags ProviderCall carries)
+            betasDropped |= again.withoutBetas();
+            thinkingDropped |= again.withoutThinking();
+            endAttempt(b.n(), b.attempt(), "status_" + b.body().status());
+            plan.again(b.attempt().deployment().name() + ": " + again.why());
+            nextAttempt();
         } else {
-            passWhole(b, whole.clientError(d.adapter(), requestId, client.alloc()));
+            BufferedResponse.Unusable unusable = (BufferedResponse.Unusable) answer;
+            if (unusable.cause() != null) {
+                describe(unusable.cause());
+            }
+            endAttempt(b.n(), b.attempt(), unusable.kind());
+            respondError(502, unusable.message());
         }
-    }
-
-    /** A response read whole goes to the client in one piece. */
-    private void passWhole(Buffering b, FullHttpResponse response) {
-        status = response.status().code();
-        firstByte();
-        endAttempt(b.n(), b.attempt(), statusOutcome(b.body().status()));
-        end(status < 400 ? "ok" : "upstream_error", status, () -> client.writeAndFlush(response));
-    }
-
-    /** A provider's successful response in its own format, rewritten whole into Anthropic's. */
-    private void rewrite(Buffering b) {
-        byte[] json;
-        try {
-            json = b.attempt().deployment().adapter().responseBody(b.body().bytes(), toolNames);
-        } catch (java.io.IOException | RuntimeException e) {
-            endAttempt(b.n(), b.attempt(), "malformed");
-            respondError(502, "the provider's response could not be read: " + describe(e));
-            return;
-        }
-        AnthropicStreamScanner.readResponseUsage(Unpooled.wrappedBuffer(json), usage);
-        FullHttpResponse response = BufferedResponse.json(HttpResponseStatus.OK, json, requestId, client.alloc());
-        status = 200;
-        firstByte();
-        endAttempt(b.n(), b.attempt(), "ok");
-        end("ok", status, () -> client.writeAndFlush(response));
-    }
-
-    /** The same attempt once more, with the request adapted (the flags {@link ProviderCall} carries). */
-    private void sendAgain(Buffering b, String why) {
-        endAttempt(b.n(), b.attempt(), "status_" + b.body().status());
-        plan.again(b.attempt().deployment().name() + ": " + why);
-        nextAttempt();
     }
 
     // ---- failures --------------------------------------------------------------------------------
@@ -346,13 +280,7 @@ final class ProxyExchange {
         }
         String kind = f.outcome().kind();
         if (on instanceof Relaying r) {
-            String message = switch (f.outcome()) {
-                case IDLE -> "the provider sent nothing for " + on.attempt().deployment().idleTimeout().toMillis() + " ms";
-                case TRUNCATED -> f.cause() == null ? "the provider closed the connection mid-response"
-                        : "the provider connection failed mid-response: " + UpstreamFailure.inWords(f.cause());
-                default -> "the provider's response failed mid-way: " + f.words();
-            };
-            failMidStream(r, kind, message);
+            failMidStream(r, kind, UpstreamFailure.midResponse(f, "the provider", on.attempt().deployment().idleTimeout()));
         } else if (f.outcome() == Upstream.Outcome.TIMEOUT) {
             // a request already written is not sent to the same deployment again: it may be running there
             attemptFailed(on.n(), on.attempt(), kind, name + ": " + f.words(), !f.written(), 504);
@@ -422,26 +350,7 @@ final class ProxyExchange {
     private void endCut(String outcome, String message) {
         boolean events = state instanceof Relaying r && r.body().events();
         onConnectionClosing.run();
-        end(outcome, status, () -> {
-            if (events) {
-                // the Anthropic way to end a failed stream: an error event; then the connection closes
-                client.write(new DefaultHttpContent(ErrorResponses.sseEvent(client.alloc(), "api_error", message, requestId)));
-                client.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(ChannelFutureListener.CLOSE);
-            } else {
-                // a plain body cut short must not look complete: no terminating chunk, just close
-                client.flush();
-                client.close();
-            }
-        });
-    }
-
-    private void refuse(Admission.Refused refused) {
-        status = refused.status();
-        FullHttpResponse response = ErrorResponses.response(client.alloc(), refused.status(), refused.type(), refused.message(), requestId);
-        if (refused.retryAfter() != null) {
-            response.headers().set(HttpHeaderNames.RETRY_AFTER, Math.max(1, refused.retryAfter().toSeconds()));
-        }
-        end(Metrics.OUTCOME_ADMISSION, status, () -> client.writeAndFlush(response));
+        end(outcome, status, Endings.cut(client, events, message, requestId));
     }
 
     private void respondError(int code, String message) {
@@ -451,12 +360,7 @@ final class ProxyExchange {
     /** Answers with an error of the gateway's own; with {@code close}, the connection then ends. */
     private void respondError(String outcome, int code, String message, boolean close) {
         status = code;
-        end(outcome, code, () -> {
-            ChannelFuture written = client.writeAndFlush(ErrorResponses.response(client.alloc(), code, message, requestId));
-            if (close) {
-                written.addListener(ChannelFutureListener.CLOSE);
-            }
-        });
+        end(outcome, code, Endings.error(client, code, message, requestId, close));
     }
 
     /**
@@ -470,8 +374,10 @@ final class ProxyExchange {
             endAttempt(p.n(), p.attempt(), "cancelled");
         }
         to(new Done(outcome));
-        request.release();
-        account(outcome, finalStatus);
+        proxied.request().release();
+        ExchangeListener.RequestEnd accounted = proxied.end(plan.current(), outcome, finalStatus, firstByteNanos, usage, upstreamRequestId,
+                plan.calls(), plan.failures());
+        observe(o -> o.ended(accounted));
         lastWrite.run();
         onDone.run();
     }
@@ -497,27 +403,9 @@ final class ProxyExchange {
     }
 
     private void firstByte() {
-        firstByteNanos = System.nanoTime() - startNanos;
+        firstByteNanos = System.nanoTime() - proxied.startNanos();
         long nanos = firstByteNanos;
         observe(o -> o.firstByte(nanos));
-    }
-
-    private void account(String outcome, int finalStatus) {
-        Attempt a = plan.current();
-        Pricing pricing = a == null ? null : a.model().pricing();
-        BigDecimal cost = pricing != null && usage.seen ? pricing.cost(usage) : null;
-        GatewayMetrics.RequestRecord record = new GatewayMetrics.RequestRecord(
-                surface,
-                resolution.rule() == null ? "direct" : resolution.rule(),
-                a == null ? "none" : a.deployment().type().id(),
-                a == null ? "none" : a.deployment().name(),
-                a == null ? body.model() : a.model().name(),
-                a == null ? null : a.model().metricName(),
-                key.name(),
-                outcome, finalStatus, System.nanoTime() - startNanos, firstByteNanos, usage, cost);
-        ExchangeListener.RequestEnd end = new ExchangeListener.RequestEnd(record, requestId, upstreamRequestId, body.model(), apiPath,
-                plan.calls(), plan.failures());
-        observe(o -> o.ended(end));
     }
 
     // ---- helpers ---------------------------------------------------------------------------------
@@ -536,34 +424,8 @@ final class ProxyExchange {
         }
     }
 
-    private static Throwable rootCause(Throwable t) {
-        while (t.getCause() != null && t.getCause() != t) {
-            t = t.getCause();
-        }
-        return t;
-    }
-
     private static String statusOutcome(int code) {
         return code == 429 || code == 529 || code >= 500 ? "status_" + code : "ok";
-    }
-
-    /** Clients may send {@code ?beta=true} (the Anthropic SDKs' beta endpoints); nothing else of the query passes. */
-    private boolean betaQuery() {
-        String uri = request.uri();
-        int q = uri.indexOf('?');
-        return q >= 0 && uri.substring(q + 1).contains("beta=true");
-    }
-
-    private void coolDown(Deployment d, String retryAfter) {
-        long nanos = d.cooldown().toNanos();
-        if (retryAfter != null) {
-            try {
-                nanos = TimeUnit.SECONDS.toNanos(Math.max(0, Long.parseLong(retryAfter.trim())));
-            } catch (NumberFormatException ignored) {
-                // an HTTP-date retry-after: keep the configured cooldown
-            }
-        }
-        gateway.cooldowns().coolDown(d.name(), nanos);
     }
 
     /**

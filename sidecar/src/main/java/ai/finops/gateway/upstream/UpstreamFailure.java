@@ -6,6 +6,27 @@ import java.net.ConnectException;
 public final class UpstreamFailure {
     private UpstreamFailure() {}
 
+    /**
+     * Why a response already under way stopped, for the client's SSE error event: {@code upstream} names
+     * who was answering ("the provider", "the shared gateway").
+     */
+    public static String midResponse(Upstream.Failure f, String upstream, java.time.Duration idle) {
+        return switch (f.outcome()) {
+            case IDLE -> upstream + " sent nothing for " + idle.toMillis() + " ms";
+            case TRUNCATED -> f.cause() == null ? upstream + " closed the connection mid-response"
+                    : "the connection to " + upstream + " failed mid-response: " + inWords(f.cause());
+            default -> upstream + "'s response failed mid-way: " + f.words();
+        };
+    }
+
+    /** The innermost cause: what a credential fetch or a wrapped failure really was. */
+    public static Throwable rootCause(Throwable t) {
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t;
+    }
+
     public static String inWords(Throwable cause) {
         String message = String.valueOf(cause.getMessage()).toLowerCase(java.util.Locale.ROOT);
         if (cause instanceof io.netty.channel.ConnectTimeoutException) {
