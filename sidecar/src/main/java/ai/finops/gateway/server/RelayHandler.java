@@ -241,12 +241,7 @@ final class RelayHandler extends SequentialRequests {
         gateway.metrics().upstreamError(Metrics.RELAY_TARGET, f.outcome().kind());
         Upstream.Outcome outcome = f.outcome();
         if (headSent) {
-            failMidStream(switch (outcome) {
-                case IDLE -> "the shared gateway sent nothing for " + IDLE_TIMEOUT.toSeconds() + " s";
-                case TRUNCATED -> f.cause() == null ? "the shared gateway closed the connection mid-response"
-                        : "the connection to the shared gateway failed mid-response: " + UpstreamFailure.inWords(f.cause());
-                default -> "the shared gateway's response failed mid-way: " + f.words();
-            });
+            failMidStream(UpstreamFailure.midResponse(f, "the shared gateway", IDLE_TIMEOUT));
         } else if ((outcome == Upstream.Outcome.REFUSED || outcome == Upstream.Outcome.CONNECT) && connectTries < CONNECT_TRIES) {
             // a Service may pick another gateway pod: try again shortly
             FullHttpRequest forRequest = request;
