@@ -1,0 +1,138 @@
+package ai.finops.gateway.governance;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import ai.finops.gateway.governance.CounterStore.Counter;
+import ai.finops.gateway.governance.CounterStore.Granted;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The contract in memory, and what the data directory keeps across a restart. */
+class EmbeddedCounterStoreTest extends CounterStoreContract {
+
+    @TempDir
+    Path dir;
+
+    @Override
+    protected CounterStore newStore() {
+        return new EmbeddedCounterStore(null);
+    }
+
+    @Test
+    void isEmbedded() {
+        assertThat(store.mode()).isEqualTo("embedded");
+    }
+
+    @Test
+    void settledSpendSurvivesACleanRestartAndReservationsDoNot() {
+        Counter budget = spend("budget", 1_000);
+        try (EmbeddedCounterStore first = new EmbeddedCounterStore(dir)) {
+            store = first;
+            reserve("a", T0, charge(budget, 500));
+            settle("a", T0, charge(budget, 120));
+            reserve("b", T0, charge(budget, 300));
+        }
+        try (EmbeddedCounterStore second = new EmbeddedCounterStore(dir)) {
+            store = second;
+            assertThat(used(budget, T0)).isEqualTo(120);
+            assertThat(reserve("c", T0, charge(budget, 880))).isInstanceOf(Granted.class);
+        }
+        store = newStore();
+    }
+
+    @Test
+    void settledSpendReachesTheFileWithinAboutASecondWithoutAClose() throws Exception {
+        Counter budget = spend("budget", 1_000);
+        EmbeddedCounterStore running = new EmbeddedCounterStore(dir);
+        try {
+            store = running;
+            settle("a", T0, charge(budget, 77));
+            Path file = dir.resolve(EmbeddedCounterStore.FILE_NAME);
+            await().atMost(Duration.ofSeconds(5)).until(() -> Files.exists(file)
+                    && Files.readString(file, StandardCharsets.UTF_8).contains(budget.key()));
+            // what a gateway that crashed now would read back
+            try (EmbeddedCounterStore reader = new EmbeddedCounterStore(dir)) {
+                assertThat(join(reader.used(List.of(budget), T0)).get(budget.key())).isEqualTo(77);
+            }
+            try (var files = Files.list(dir)) {
+                assertThat(files.map(p -> p.getFileName().toString())).containsExactly(EmbeddedCounterStore.FILE_NAME);
+            }
+        } finally {
+            running.close();
+            store = newStore();
+        }
+    }
+
+    @Test
+    void aCounterPastItsExpiryComesBackAsZero() {
+        Counter budget = new Counter(key("budget"), Counter.Kind.SPEND, 1_000, Duration.ofDays(1));
+        try (EmbeddedCounterStore first = new EmbeddedCounterStore(dir)) {
+            store = first;
+            settle("a", T0, charge(budget, 500));
+        }
+        try (EmbeddedCounterStore second = new EmbeddedCounterStore(dir)) {
+            store = second;
+            assertThat(used(budget, T0.plus(Duration.ofDays(1)).minusSeconds(1))).isEqualTo(500);
+            assertThat(used(budget, T0.plus(Duration.ofDays(1)))).isZero();
+        }
+        store = newStore();
+    }
+
+    @Test
+    void theExpiryOfASpendCounterIsTheLatestCallsNowPlusWindow() {
+        Counter budget = new Counter(key("budget"), Counter.Kind.SPEND, 1_000, Duration.ofHours(1));
+        settle("a", T0, charge(budget, 10));
+        settle("b", T0.plus(Duration.ofMinutes(50)), charge(budget, 10));
+        assertThat(used(budget, T0.plus(Duration.ofMinutes(100)))).isEqualTo(20);
+        assertThat(used(budget, T0.plus(Duration.ofMinutes(110)))).isZero();
+        settle("c", T0.plus(Duration.ofMinutes(110)), charge(budget, 5));
+        assertThat(used(budget, T0.plus(Duration.ofMinutes(111)))).as("a forgotten counter starts again from zero").isEqualTo(5);
+    }
+
+    @Test
+    void anUnreadableFileStopsTheStoreFromStartingRatherThanForgettingSpend() throws Exception {
+        Files.writeString(dir.resolve(EmbeddedCounterStore.FILE_NAME), "{\"format\":1,\"counters\":[{\"settled\":5}]}");
+        assertThatThrownBy(() -> new EmbeddedCounterStore(dir)).isInstanceOf(UncheckedIOException.class)
+                .hasMessageContaining(EmbeddedCounterStore.FILE_NAME);
+        Files.writeString(dir.resolve(EmbeddedCounterStore.FILE_NAME), "not json");
+        assertThatThrownBy(() -> new EmbeddedCounterStore(dir)).isInstanceOf(UncheckedIOException.class);
+    }
+
+    @Test
+    void idsAreForgottenOnceTheirTtlHasPassed() {
+        EmbeddedCounterStore embedded = (EmbeddedCounterStore) store;
+        Counter budget = spend("budget", 1_000_000);
+        for (int i = 0; i < 100; i++) {
+            reserve("r" + i, T0, charge(budget, 1));
+            if (i % 2 == 0) {
+                settle("r" + i, T0, charge(budget, 1));
+            }
+        }
+        settle("unknown", T0, charge(budget, 1));
+        assertThat(embedded.rememberedIds()).isEqualTo(101);
+        used(budget, T0.plus(TTL));
+        assertThat(embedded.rememberedIds()).as("the settled are forgotten; the expired are kept one ttl more").isEqualTo(51);
+        used(budget, T0.plus(TTL.multipliedBy(2)));
+        assertThat(embedded.rememberedIds()).isEqualTo(1);
+        used(budget, T0.plus(EmbeddedCounterStore.UNKNOWN_ID_TTL));
+        assertThat(embedded.rememberedIds()).isZero();
+    }
+
+    @Test
+    void microsecondsAreTheResolution() {
+        Counter requests = rpm("requests", 1);
+        reserve("a", T0, charge(requests, 1));
+        Instant almost = T0.plus(MINUTE).minusNanos(999);
+        assertThat(reserve("b", almost, charge(requests, 1))).isInstanceOf(CounterStore.Refused.class);
+        assertThat(reserve("c", almost.plusNanos(999), charge(requests, 1))).isInstanceOf(Granted.class);
+    }
+}
