@@ -48,7 +48,9 @@ public interface CounterStore extends AutoCloseable {
      *               (e.g. {@code spend:ns/key/dev:2026-12}) so a new period starts from zero
      * @param limit  the most it may hold (micro-dollars, tokens, requests)
      * @param window for the per-minute kinds, the window (one minute); for spend, how long the counter is kept
-     *               after its period ends (its TTL); unused for concurrency
+     *               (its TTL): the store keeps it until the latest {@code now + window} of the calls that charged
+     *               or settled it, so the caller's window reaches past its period's end
+     *               ({@link Periods.Period#ttl}), or null to keep it for ever; unused for concurrency
      */
     record Counter(String key, Kind kind, long limit, Duration window) {
         public enum Kind {
