@@ -272,25 +272,22 @@ public final class EmbeddedCounterStore implements CounterStore {
         Counter counter = c.counter();
         long n = c.amount();
         switch (counter.kind()) {
-            case SPEND -> {
+            case SPEND, CONCURRENT -> {
                 long used = used(counter, t);
-                return used + n <= counter.limit() ? null : new Refused(counter, used, null);
+                return n <= counter.limit() - used ? null : new Refused(counter, used, null);
             }
             case REQUESTS_PER_MINUTE, TOKENS_PER_MINUTE -> {
                 long w = window(counter);
                 long capacity = Math.multiplyExact(counter.limit(), w);
                 long level = level(counter, t);
-                long after = Math.addExact(level, Math.multiplyExact(n, w));
+                if (n > counter.limit()) {
+                    return new Refused(counter, ceilDiv(level, w), null);
+                }
+                long after = Math.addExact(level, n * w);
                 if (after <= capacity) {
                     return null;
                 }
-                Duration retryAfter = n > counter.limit() ? null
-                        : Duration.of(ceilDiv(after - capacity, counter.limit()), ChronoUnit.MICROS);
-                return new Refused(counter, ceilDiv(level, w), retryAfter);
-            }
-            case CONCURRENT -> {
-                long used = used(counter, t);
-                return used + n <= counter.limit() ? null : new Refused(counter, used, null);
+                return new Refused(counter, ceilDiv(level, w), Duration.of(ceilDiv(after - capacity, counter.limit()), ChronoUnit.MICROS));
             }
             default -> throw new IllegalStateException(counter.kind().name());
         }

@@ -70,6 +70,17 @@ public abstract class CounterStoreContract {
     }
 
     @Test
+    void aChargeNoCounterCanHoldIsRefusedWithoutOverflow() {
+        Counter budget = spend("budget", 1_000);
+        reserve("a", T0, charge(budget, 10));
+        assertThat(reserve("b", T0, charge(budget, Long.MAX_VALUE))).isEqualTo(new Refused(budget, 10, null));
+        Counter tokens = tpm("tokens", 1_000);
+        assertThat(reserve("c", T0, charge(tokens, Long.MAX_VALUE))).isEqualTo(new Refused(tokens, 0, null));
+        Counter flight = concurrent("flight", 5);
+        assertThat(reserve("d", T0, charge(flight, Long.MAX_VALUE))).isEqualTo(new Refused(flight, 0, null));
+    }
+
+    @Test
     void aRefusalAddsNothingToTheCountersThatHadRoom() {
         Counter wide = spend("wide", 100);
         Counter narrow = spend("narrow", 10);
