@@ -17,7 +17,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -642,10 +641,5 @@ public final class EmbeddedCounterStore implements CounterStore {
     /** For tests: the ids still remembered (live, expired or settled). */
     synchronized int rememberedIds() {
         return live.size() + ended.size();
-    }
-
-    /** For tests: what it holds, in the order a snapshot would write it. */
-    synchronized List<String> spendKeys() {
-        return new ArrayList<>(spend.keySet());
     }
 }
