@@ -6,7 +6,7 @@ import java.util.List;
 /**
  * Gateway-wide settings: the {@code kind: GatewaySettings} document of the config folder (not a
  * custom resource), overridden by command-line flags and environment variables. Listening
- * addresses and CORS are read at start; body limit and default timeouts follow reloads.
+ * addresses and CORS are read at start; body limit, read limits and default timeouts follow reloads.
  *
  * @param allowedOrigins CORS origins; {@code *} allows any; empty disables CORS
  * @param maxBodyBytes request body limit (413 above it)
@@ -14,6 +14,7 @@ import java.util.List;
  * @param firstByteTimeout default time from request sent to response head
  * @param idleTimeout default longest silence inside a streaming response
  * @param shutdownGrace how long streams in flight may take to finish on shutdown
+ * @param limits what a client connection may hold, and for how long, before it is closed
  */
 public record GatewaySettings(
         String bindAddress,
@@ -25,19 +26,61 @@ public record GatewaySettings(
         Duration connectTimeout,
         Duration firstByteTimeout,
         Duration idleTimeout,
-        Duration shutdownGrace) {
+        Duration shutdownGrace,
+        Limits limits) {
 
     public static final List<String> DEFAULT_ALLOWED_HEADERS =
             List.of("Content-Type", "Authorization", "X-Requested-With", "X-Stainless-Timeout", "X-Api-Key");
 
+    /** The settings with the default {@link Limits}. */
+    public GatewaySettings(String bindAddress, int port, int adminPort, List<String> allowedOrigins, List<String> allowedHeaders,
+            long maxBodyBytes, Duration connectTimeout, Duration firstByteTimeout, Duration idleTimeout, Duration shutdownGrace) {
+        this(bindAddress, port, adminPort, allowedOrigins, allowedHeaders, maxBodyBytes, connectTimeout, firstByteTimeout, idleTimeout,
+                shutdownGrace, Limits.defaults());
+    }
+
     public static GatewaySettings defaults() {
         return new GatewaySettings("0.0.0.0", 8080, 9090, List.of(), DEFAULT_ALLOWED_HEADERS, 32L << 20,
-                Duration.ofSeconds(5), Duration.ofSeconds(600), Duration.ofSeconds(300), Duration.ofSeconds(30));
+                Duration.ofSeconds(5), Duration.ofSeconds(600), Duration.ofSeconds(300), Duration.ofSeconds(30), Limits.defaults());
     }
 
     public GatewaySettings withListen(String bindAddress, Integer port, Integer adminPort) {
         return new GatewaySettings(bindAddress != null ? bindAddress : this.bindAddress,
                 port != null ? port : this.port, adminPort != null ? adminPort : this.adminPort,
-                allowedOrigins, allowedHeaders, maxBodyBytes, connectTimeout, firstByteTimeout, idleTimeout, shutdownGrace);
+                allowedOrigins, allowedHeaders, maxBodyBytes, connectTimeout, firstByteTimeout, idleTimeout, shutdownGrace, limits);
+    }
+
+    /** These settings with other {@link Limits}. */
+    public GatewaySettings withLimits(Limits limits) {
+        return new GatewaySettings(bindAddress, port, adminPort, allowedOrigins, allowedHeaders, maxBodyBytes, connectTimeout,
+                firstByteTimeout, idleTimeout, shutdownGrace, limits);
+    }
+
+    /** The most the gateway holds of one unfinished event of a provider's stream ({@code limits.maxEventSize}). */
+    public int maxEventBytes() {
+        return limits.maxEventBytes();
+    }
+
+    /**
+     * The {@code limits} block: what a client connection may hold, and for how long. Each follows
+     * reloads for connections opened after it.
+     *
+     * @param headerTimeout a request head (request line and headers) must arrive whole within this:
+     *     for a connection's first request counted from the connection opening, for a later one from
+     *     the read that brings its first byte
+     * @param bodyTimeout once a request head is in, its whole body must arrive within this
+     * @param maxConnections client connections open at once on the API port; one more is closed as
+     *     soon as it is accepted
+     * @param maxEventBytes the most the gateway holds of one unfinished event of a provider's stream
+     */
+    public record Limits(Duration headerTimeout, Duration bodyTimeout, int maxConnections, int maxEventBytes) {
+        public static final Duration DEFAULT_HEADER_TIMEOUT = Duration.ofSeconds(30);
+        public static final Duration DEFAULT_BODY_TIMEOUT = Duration.ofSeconds(60);
+        public static final int DEFAULT_MAX_CONNECTIONS = 4096;
+        public static final int DEFAULT_MAX_EVENT_BYTES = 4 << 20;
+
+        public static Limits defaults() {
+            return new Limits(DEFAULT_HEADER_TIMEOUT, DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_EVENT_BYTES);
+        }
     }
 }

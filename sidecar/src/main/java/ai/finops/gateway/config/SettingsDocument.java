@@ -24,12 +24,14 @@ import java.util.function.Function;
  * maxBodySize: 32Mi
  * timeouts: {connect: 5s, firstByte: 600s, idle: 300s}
  * shutdownGracePeriod: 30s
+ * limits: {headerTimeout: 30s, bodyTimeout: 60s, maxConnections: 4096, maxEventSize: 4Mi}
  * </pre>
  */
 final class SettingsDocument {
     static final String KIND = "GatewaySettings";
     private static final Set<String> FIELDS = Set.of("apiVersion", "kind", "metadata", "bindAddress", "port", "adminPort", "cors",
-            "maxBodySize", "timeouts", "shutdownGracePeriod");
+            "maxBodySize", "timeouts", "shutdownGracePeriod", "limits");
+    private static final Set<String> LIMITS = Set.of("headerTimeout", "bodyTimeout", "maxConnections", "maxEventSize");
 
     private SettingsDocument() {}
 
@@ -44,6 +46,7 @@ final class SettingsDocument {
         }
         JsonNode cors = doc.path("cors");
         JsonNode timeouts = doc.path("timeouts");
+        JsonNode limits = doc.path("limits");
         return new GatewaySettings(
                 r.text(doc, "bindAddress", d.bindAddress()),
                 r.port(doc, "port", d.port()),
@@ -54,7 +57,31 @@ final class SettingsDocument {
                 r.parse(timeouts.get("connect"), "timeouts.connect", Durations::parse, d.connectTimeout()),
                 r.parse(timeouts.get("firstByte"), "timeouts.firstByte", Durations::parse, d.firstByteTimeout()),
                 r.parse(timeouts.get("idle"), "timeouts.idle", Durations::parse, d.idleTimeout()),
-                r.parse(doc.get("shutdownGracePeriod"), "shutdownGracePeriod", Durations::parse, d.shutdownGrace()));
+                r.parse(doc.get("shutdownGracePeriod"), "shutdownGracePeriod", Durations::parse, d.shutdownGrace()),
+                limits(limits, d.limits(), r));
+    }
+
+    private static GatewaySettings.Limits limits(JsonNode limits, GatewaySettings.Limits d, Reader r) {
+        if (limits.isMissingNode() || limits.isNull()) {
+            return d;
+        }
+        if (!limits.isObject()) {
+            r.problem("limits", "must be a mapping of " + new java.util.TreeSet<>(LIMITS));
+            return d;
+        }
+        for (Iterator<String> it = limits.fieldNames(); it.hasNext(); ) {
+            String field = it.next();
+            if (!LIMITS.contains(field)) {
+                r.problem("limits." + field, "unknown field; known: " + new java.util.TreeSet<>(LIMITS));
+            }
+        }
+        return new GatewaySettings.Limits(
+                r.positive(r.parse(limits.get("headerTimeout"), "limits.headerTimeout", Durations::parse, d.headerTimeout()),
+                        "limits.headerTimeout", d.headerTimeout()),
+                r.positive(r.parse(limits.get("bodyTimeout"), "limits.bodyTimeout", Durations::parse, d.bodyTimeout()),
+                        "limits.bodyTimeout", d.bodyTimeout()),
+                r.count(limits, "maxConnections", d.maxConnections()),
+                r.eventSize(limits.get("maxEventSize"), d.maxEventBytes()));
     }
 
     private record Reader(String source, List<Problem> problems) {
@@ -98,6 +125,37 @@ final class SettingsDocument {
             List<String> out = new ArrayList<>();
             n.forEach(e -> out.add(e.asText()));
             return List.copyOf(out);
+        }
+
+        /** A deadline: zero would close every connection at once. */
+        java.time.Duration positive(java.time.Duration value, String field, java.time.Duration fallback) {
+            if (value.isZero()) {
+                problem(field, "must be longer than zero");
+                return fallback;
+            }
+            return value;
+        }
+
+        int count(JsonNode limits, String name, int fallback) {
+            JsonNode n = limits.get(name);
+            if (n == null || n.isNull()) {
+                return fallback;
+            }
+            if (!n.canConvertToInt() || !n.isIntegralNumber() || n.asInt() < 1) {
+                problem("limits." + name, "must be a whole number of at least 1");
+                return fallback;
+            }
+            return n.asInt();
+        }
+
+        /** The held-event cap: a byte quantity from 1Ki to 1Gi (the gateway holds it in one buffer). */
+        int eventSize(JsonNode n, int fallback) {
+            long bytes = parse(n, "limits.maxEventSize", Quantities::parseBytes, (long) fallback);
+            if (bytes < 1024 || bytes > 1L << 30) {
+                problem("limits.maxEventSize", "must be between 1Ki and 1Gi");
+                return fallback;
+            }
+            return (int) bytes;
         }
 
         <T> T parse(JsonNode n, String field, Function<String, T> parser, T fallback) {

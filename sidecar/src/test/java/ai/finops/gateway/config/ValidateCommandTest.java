@@ -75,6 +75,46 @@ class ValidateCommandTest {
     }
 
     @Test
+    void theLimitsBlockIsReadWithItsDefaultsAndEachBadValueIsAProblem(@TempDir Path dir) throws Exception {
+        java.util.List<ai.finops.crds.validation.Problem> problems = new java.util.ArrayList<>();
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        GatewaySettings.Limits defaults = SettingsDocument.parse(json.readTree("{}"), "gateway.yaml", problems).limits();
+        assertThat(defaults).isEqualTo(GatewaySettings.Limits.defaults());
+        assertThat(defaults.headerTimeout()).hasSeconds(30);
+        assertThat(defaults.bodyTimeout()).hasSeconds(60);
+        assertThat(defaults.maxConnections()).isEqualTo(4096);
+        assertThat(defaults.maxEventBytes()).isEqualTo(4 << 20);
+        GatewaySettings set = SettingsDocument.parse(json.readTree(
+                "{\"limits\":{\"headerTimeout\":\"1.5s\",\"bodyTimeout\":\"2m\",\"maxConnections\":100,\"maxEventSize\":\"512Ki\"}}"),
+                "gateway.yaml", problems);
+        assertThat(problems).isEmpty();
+        assertThat(set.limits()).isEqualTo(new GatewaySettings.Limits(java.time.Duration.ofMillis(1500), java.time.Duration.ofMinutes(2), 100,
+                512 << 10));
+        assertThat(set.maxEventBytes()).isEqualTo(512 << 10);
+
+        Files.writeString(dir.resolve("anthropic.yaml"), """
+                apiVersion: finops.ai/v1alpha1
+                kind: ProviderDeployment
+                metadata: {name: anthropic-main}
+                spec: {provider: anthropic, endpoint: "http://127.0.0.1:9"}
+                """);
+        Files.writeString(dir.resolve("gateway.yaml"), """
+                apiVersion: finops.ai/v1alpha1
+                kind: GatewaySettings
+                metadata: {name: gateway}
+                limits: {headerTimeout: 0s, bodyTimeout: soon, maxConnections: 0, maxEventSize: 10, maxRequests: 5}
+                """);
+        Result r = run("validate", dir.toString());
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.output())
+                .contains("limits.headerTimeout: must be longer than zero")
+                .contains("limits.bodyTimeout: duration 'soon'")
+                .contains("limits.maxConnections: must be a whole number of at least 1")
+                .contains("limits.maxEventSize: must be between 1Ki and 1Gi")
+                .contains("limits.maxRequests: unknown field");
+    }
+
+    @Test
     void secretsFromUnsetEnvironmentVariablesAreProblemsUnlessSkipped(@TempDir Path dir) throws Exception {
         Files.writeString(dir.resolve("secret.yaml"), """
                 apiVersion: finops.ai/v1alpha1
