@@ -26,6 +26,7 @@ public final class ErrorResponses {
             case 402 -> "billing_error";
             case 403 -> "permission_error";
             case 404 -> "not_found_error";
+            case 408 -> "timeout_error";
             case 413 -> "request_too_large";
             case 429 -> "rate_limit_error";
             case 504 -> "timeout_error";

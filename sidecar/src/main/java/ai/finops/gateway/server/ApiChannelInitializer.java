@@ -1,5 +1,6 @@
 package ai.finops.gateway.server;
 
+import ai.finops.gateway.config.GatewaySettings;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.group.ChannelGroup;
@@ -11,7 +12,11 @@ import io.netty.handler.codec.http.cors.CorsHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.util.concurrent.TimeUnit;
 
-/** The client-facing pipeline, one concern per handler. */
+/**
+ * The client-facing pipeline, one concern per handler: the idle timeout, the head read deadline
+ * ({@link HeadDeadline}), the HTTP codec, keep-alive, CORS, the key check on the head ({@link
+ * KeyCheck}), the body limit ({@link BodyLimit}), the OpenAI dialect, then the requests themselves.
+ */
 final class ApiChannelInitializer extends ChannelInitializer<Channel> {
     /** A keep-alive connection with nothing in flight for this long is closed (a request being served keeps it). */
     private static final int CLIENT_IDLE_SECONDS = 620;
@@ -29,6 +34,8 @@ final class ApiChannelInitializer extends ChannelInitializer<Channel> {
     @Override
     protected void initChannel(Channel ch) {
         clients.add(ch);
+        GatewaySettings.Limits limits = gateway.snapshots().current().settings().limits();
+        HeadDeadline head = new HeadDeadline(gateway, limits.headerTimeout());
         ChannelPipeline p = ch.pipeline();
         p.addLast("idle", new IdleStateHandler(0, 0, CLIENT_IDLE_SECONDS, TimeUnit.SECONDS) {
             @Override
@@ -38,7 +45,9 @@ final class ApiChannelInitializer extends ChannelInitializer<Channel> {
                 }
             }
         });
+        p.addLast("head-deadline", head.bytes());
         p.addLast("http", new HttpServerCodec(8192, 64 * 1024, 64 * 1024));
+        p.addLast("head-end", head.heads());
         p.addLast("keep-alive", new HttpServerKeepAliveHandler());
         if (cors != null) {
             p.addLast("cors-answers", new CorsAnswers(gateway));

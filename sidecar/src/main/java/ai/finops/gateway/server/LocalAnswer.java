@@ -8,7 +8,7 @@ import java.util.List;
 /**
  * A request the gateway answers itself, without a provider: a refusal (outcome {@code rejected_*}:
  * no or wrong key, a disabled key or a model it may not use, a bad body, no such endpoint or model, a
- * wrong method, a body over the limit, a CORS preflight from an origin not allowed) or a local answer
+ * wrong method, a request not sent in time, a body over the limit, a CORS preflight from an origin not allowed) or a local answer
  * ({@code HEAD /}, the model lists, an allowed CORS preflight: outcome {@code local}). It leaves the
  * same trace as a request a provider served, through {@link #record}: one access-log line and one
  * count in {@code finops_gateway_requests_total} (in a {@code via-gateway} sidecar, in the relay's
@@ -76,6 +76,7 @@ final class LocalAnswer {
             case 403 -> "rejected_forbidden";
             case 404 -> "rejected_not_found";
             case 405 -> "rejected_method";
+            case 408 -> "rejected_timeout";
             case 413 -> "rejected_too_large";
             default -> "rejected";
         };

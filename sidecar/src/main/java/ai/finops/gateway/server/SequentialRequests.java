@@ -28,6 +28,11 @@ abstract class SequentialRequests extends SimpleChannelInboundHandler<FullHttpRe
     /** A request is being served (and will call {@link #served} when it ends). */
     abstract boolean busy();
 
+    /** No request is being served or waiting on this connection: the next answer written answers the next request. */
+    final boolean idle() {
+        return !busy() && queued.isEmpty();
+    }
+
     /** The client closed the connection while a request was being served. */
     abstract void clientClosed();
 
