@@ -13,9 +13,10 @@ import io.netty.handler.timeout.IdleStateHandler;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The client-facing pipeline, one concern per handler: the idle timeout, the head read deadline
- * ({@link HeadDeadline}), the HTTP codec, keep-alive, CORS, the key check on the head ({@link
- * KeyCheck}), the body limit ({@link BodyLimit}), the OpenAI dialect, then the requests themselves.
+ * The client-facing pipeline, one concern per handler: the idle timeout, the head and body read
+ * deadlines ({@link HeadDeadline}, {@link BodyDeadline}), the HTTP codec, keep-alive, CORS, the key
+ * check on the head ({@link KeyCheck}), the body limit ({@link BodyLimit}), the OpenAI dialect, then
+ * the requests themselves.
  */
 final class ApiChannelInitializer extends ChannelInitializer<Channel> {
     /** A keep-alive connection with nothing in flight for this long is closed (a request being served keeps it). */
@@ -48,6 +49,7 @@ final class ApiChannelInitializer extends ChannelInitializer<Channel> {
         p.addLast("head-deadline", head.bytes());
         p.addLast("http", new HttpServerCodec(8192, 64 * 1024, 64 * 1024));
         p.addLast("head-end", head.heads());
+        p.addLast("body-deadline", new BodyDeadline(gateway, limits.bodyTimeout()));
         p.addLast("keep-alive", new HttpServerKeepAliveHandler());
         if (cors != null) {
             p.addLast("cors-answers", new CorsAnswers(gateway));

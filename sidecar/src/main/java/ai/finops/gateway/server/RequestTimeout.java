@@ -15,11 +15,12 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
- * How a connection ends whose client did not send its request in time ({@link HeadDeadline}): from
- * then on nothing it sends is read further than the pipeline's first handler, which drops it; then
- * either a 408 in the surface's error JSON, with {@code connection: close}, traced like every answer
- * ({@link LocalAnswer}, outcome {@code rejected_timeout}), or, when a 408 cannot be the next thing
- * the client reads (a response is already under way on the connection), a plain close.
+ * How a connection ends whose client did not send its request in time ({@link HeadDeadline},
+ * {@link BodyDeadline}): from then on nothing it sends is read further than the pipeline's first
+ * handler, which drops it; then either a 408 in the surface's error JSON, with {@code connection:
+ * close}, traced like every answer ({@link LocalAnswer}, outcome {@code rejected_timeout}), or, when
+ * a 408 cannot be the next thing the client reads (a response is already under way on the
+ * connection), a plain close.
  */
 final class RequestTimeout {
     static final String DISCARD = "timed-out";

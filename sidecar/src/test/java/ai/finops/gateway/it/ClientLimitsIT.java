@@ -25,9 +25,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * What a client connection may hold, on real sockets: a request head must arrive within its
- * deadline (1 s here, the body's 2 s); requests sent in time, and answers that take longer than the
- * deadlines, are untouched.
+ * What a client connection may hold, on real sockets: a request head and a request body must arrive
+ * within their deadlines (1 s and 2 s here); requests sent in time, and answers that take longer than
+ * both deadlines, are untouched.
  */
 @ExtendWith(NettyLeakDetector.class)
 class ClientLimitsIT extends SimulatedProviderTest {
@@ -147,6 +147,43 @@ class ClientLimitsIT extends SimulatedProviderTest {
             assertThat(end.closed()).isTrue();
             assertThat(end.text()).startsWith("HTTP/1.1 408");
             assertThat(end.millis()).isBetween(900L, 4_000L);
+        }
+    }
+
+    @Test
+    void aClientTricklingItsBodyIsAnswered408AtTheBodyDeadlineAndNothingReachesTheProvider() throws Exception {
+        try (Socket s = connect(harness)) {
+            send(s, "POST /v1/messages HTTP/1.1\r\nhost: gateway\r\nx-api-key: " + KEY + "\r\ncontent-type: application/json\r\n"
+                    + "content-length: " + GOOD.length() + "\r\n\r\n");
+            long start = System.nanoTime();
+            trickle(s, GOOD, 100);    // 90 bytes at 10 a second: 9 s, against a 2 s deadline
+            Ending end = readToEnd(s, start);
+            assertThat(end.closed()).isTrue();
+            assertThat(end.millis()).as("closed after the 2 s deadline, not before").isBetween(1_900L, 5_000L);
+            assertThat(end.text()).startsWith("HTTP/1.1 408").containsIgnoringCase("connection: close")
+                    .contains("\"type\":\"timeout_error\",\"message\":\"the request body did not arrive within 2s of its headers");
+        }
+        try (Socket s = connect(harness)) {    // on the OpenAI surface, in OpenAI's error JSON
+            send(s, "POST /openai/v1/chat/completions HTTP/1.1\r\nhost: gateway\r\nauthorization: Bearer " + KEY + "\r\n"
+                    + "content-length: 100\r\n\r\n{");
+            Ending end = readToEnd(s, System.nanoTime());
+            assertThat(end.text()).startsWith("HTTP/1.1 408").contains("{\"error\":{\"message\":\"the request body did not arrive");
+        }
+        assertThat(simulator.requests()).isEmpty();
+    }
+
+    @Test
+    void aBodyWithoutAValidKeyIsRefusedOnItsHeadAndItsConnectionClosedAtTheBodyDeadline() throws Exception {
+        try (Socket s = connect(harness)) {
+            long start = System.nanoTime();
+            send(s, "POST /v1/messages HTTP/1.1\r\nhost: gateway\r\nx-api-key: vk-nope-0123456789\r\ncontent-length: 30000000\r\n\r\n");
+            assertThat(BadInputIT.readResponse(s.getInputStream())).startsWith("HTTP/1.1 401");
+            assertThat((System.nanoTime() - start) / 1_000_000).as("answered on the head").isLessThan(900L);
+            trickle(s, "x".repeat(1000), 100);
+            Ending end = readToEnd(s, start);
+            assertThat(end.closed()).isTrue();
+            assertThat(end.text()).as("an answer was given: no second one").isEmpty();
+            assertThat(end.millis()).isBetween(1_900L, 5_000L);
         }
     }
 
