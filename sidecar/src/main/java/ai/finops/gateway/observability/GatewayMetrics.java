@@ -15,6 +15,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.StampedLock;
 import java.util.function.BooleanSupplier;
+import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
 
 /**
@@ -152,6 +153,28 @@ public final class GatewayMetrics {
         Gauge.builder(CONFIG_LAST_RELOAD_SUCCESS, lastReloadAccepted, ok -> ok.getAsBoolean() ? 1 : 0)
                 .description("1 when the configuration on disk is the one serving, 0 when its last change was rejected")
                 .strongReference(true).register(registry);
+    }
+
+    private volatile Counter connectionsRefused;
+
+    /**
+     * The client connection meters of the API port, there from the start: the connections open now,
+     * and those closed as soon as they were accepted because {@code limits.maxConnections} were open.
+     */
+    public void connectionMeters(IntSupplier open) {
+        Gauge.builder(CONNECTIONS_OPEN, open, IntSupplier::getAsInt).description("Client connections open on the API port")
+                .strongReference(true).register(registry);
+        connectionsRefused = Counter.builder(CONNECTIONS_REFUSED)
+                .description("Client connections closed as soon as they were accepted, limits.maxConnections being open")
+                .register(registry);
+    }
+
+    /** A client connection closed as soon as it was accepted: the connection cap was reached. */
+    public void connectionRefused() {
+        Counter refused = connectionsRefused;
+        if (refused != null) {
+            refused.increment();
+        }
     }
 
     /**

@@ -10,6 +10,8 @@ public final class Metrics {
     public static final String CONFIG_GENERATION = "finops.gateway.config.generation";
     public static final String CONFIG_LAST_RELOAD_SUCCESS = "finops.gateway.config.last.reload.success";
     public static final String COST = "finops.gateway.cost.usd";
+    public static final String CONNECTIONS_OPEN = "finops.gateway.connections.open";
+    public static final String CONNECTIONS_REFUSED = "finops.gateway.connections.refused";
     public static final String RELAY_REQUESTS = "finops.gateway.relay.requests";
     public static final String RELAY_DURATION = "finops.gateway.relay.duration";
     /** The {@code deployment} of a via-gateway sidecar's upstream errors: the shared gateway. */

@@ -13,10 +13,10 @@ import io.netty.handler.timeout.IdleStateHandler;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The client-facing pipeline, one concern per handler: the idle timeout, the head and body read
- * deadlines ({@link HeadDeadline}, {@link BodyDeadline}), the HTTP codec, keep-alive, CORS, the key
- * check on the head ({@link KeyCheck}), the body limit ({@link BodyLimit}), the OpenAI dialect, then
- * the requests themselves.
+ * The client-facing pipeline, one concern per handler: the connection cap ({@link ConnectionLimit}),
+ * the idle timeout, the head and body read deadlines ({@link HeadDeadline}, {@link BodyDeadline}),
+ * the HTTP codec, keep-alive, CORS, the key check on the head ({@link KeyCheck}), the body limit
+ * ({@link BodyLimit}), the OpenAI dialect, then the requests themselves.
  */
 final class ApiChannelInitializer extends ChannelInitializer<Channel> {
     /** A keep-alive connection with nothing in flight for this long is closed (a request being served keeps it). */
@@ -25,15 +25,20 @@ final class ApiChannelInitializer extends ChannelInitializer<Channel> {
     private final GatewayContext gateway;
     private final CorsConfig cors;
     private final ChannelGroup clients;
+    private final ConnectionLimit connections;
 
     ApiChannelInitializer(GatewayContext gateway, CorsConfig cors, ChannelGroup clients) {
         this.gateway = gateway;
         this.cors = cors;
         this.clients = clients;
+        this.connections = new ConnectionLimit(gateway);
     }
 
     @Override
     protected void initChannel(Channel ch) {
+        if (!connections.admit(ch)) {
+            return;    // over limits.maxConnections: closed, counted, nothing built for it
+        }
         clients.add(ch);
         GatewaySettings.Limits limits = gateway.snapshots().current().settings().limits();
         HeadDeadline head = new HeadDeadline(gateway, limits.headerTimeout());

@@ -3,6 +3,7 @@ package ai.finops.gateway.it;
 import static ai.finops.gateway.it.GatewayHarness.KEY;
 import static ai.finops.gateway.it.GatewayHarness.PROVIDER_KEY;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import ai.finops.testkit.NettyLeakDetector;
 import ai.finops.testkit.Reply;
@@ -20,14 +21,16 @@ import java.net.SocketTimeoutException;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * What a client connection may hold, on real sockets: a request head and a request body must arrive
- * within their deadlines (1 s and 2 s here); requests sent in time, and answers that take longer than
- * both deadlines, are untouched.
+ * within their deadlines (1 s and 2 s here), and connections beyond the cap are closed as soon as they
+ * are accepted; requests sent in time, and answers that take longer than both deadlines, are untouched.
  */
 @ExtendWith(NettyLeakDetector.class)
 class ClientLimitsIT extends SimulatedProviderTest {
@@ -216,4 +219,57 @@ class ClientLimitsIT extends SimulatedProviderTest {
         assertThat(r.statusCode()).isEqualTo(200);
     }
 
+    @Test
+    void connectionsBeyondTheCapAreClosedAtOnceWhileTheOthersWork() throws Exception {
+        try (GatewayHarness capped = new GatewayHarness()
+                .write("gateway.yaml", """
+                        apiVersion: finops.ai/v1alpha1
+                        kind: GatewaySettings
+                        metadata: {name: gateway}
+                        shutdownGracePeriod: 1s
+                        limits: {maxConnections: 3}
+                        """)
+                .write("providers.yaml", GatewayHarness.anthropicDeployment("anthropic-sim", simulator.baseUrl(), null))
+                .write("keys.yaml", GatewayHarness.keyAndSecrets())
+                .start()) {
+            assertThat(capped.metrics()).contains("finops_gateway_connections_open 0.0").contains("finops_gateway_connections_refused_total 0.0");
+            List<Socket> open = new ArrayList<>();
+            try {
+                for (int i = 0; i < 3; i++) {
+                    Socket s = connect(capped);
+                    open.add(s);
+                    send(s, "HEAD / HTTP/1.1\r\nhost: gateway\r\n\r\n");
+                    assertThat(BadInputIT.readResponse(s.getInputStream())).startsWith("HTTP/1.1 200");
+                }
+                assertThat(capped.metrics()).contains("finops_gateway_connections_open 3.0");
+                try (Socket fourth = connect(capped)) {
+                    long start = System.nanoTime();
+                    send(fourth, "HEAD / HTTP/1.1\r\nhost: gateway\r\n\r\n");
+                    Ending end = readToEnd(fourth, start);
+                    assertThat(end.closed()).isTrue();
+                    assertThat(end.text()).as("nothing is answered on a refused connection").isEmpty();
+                    assertThat(end.millis()).as("closed at once").isLessThan(2_000L);
+                }
+                // the three still serve, each a request with a body through to the provider
+                for (Socket s : open) {
+                    send(s, "POST /v1/messages HTTP/1.1\r\nhost: gateway\r\nx-api-key: " + KEY + "\r\ncontent-type: application/json\r\n"
+                            + "content-length: " + GOOD.length() + "\r\n\r\n" + GOOD);
+                    assertThat(BadInputIT.readResponse(s.getInputStream())).startsWith("HTTP/1.1 200");
+                }
+                String metrics = capped.metrics();
+                assertThat(metrics).contains("finops_gateway_connections_refused_total 1.0").contains("finops_gateway_connections_open 3.0");
+                // one closes: a new connection is served again
+                open.remove(0).close();
+                await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(capped.metrics()).contains("finops_gateway_connections_open 2.0"));
+                try (Socket again = connect(capped)) {
+                    send(again, "HEAD / HTTP/1.1\r\nhost: gateway\r\n\r\n");
+                    assertThat(BadInputIT.readResponse(again.getInputStream())).startsWith("HTTP/1.1 200");
+                }
+            } finally {
+                for (Socket s : open) {
+                    s.close();
+                }
+            }
+        }
+    }
 }
