@@ -218,7 +218,7 @@ final class ProxyExchange {
             to(new Buffering(c.n(), c.attempt(), c.call(), new BufferedResponse(head, client.alloc())));
             return;
         }
-        ResponseRelay relay = ResponseRelay.open(client, head, transcoder, usage);
+        ResponseRelay relay = ResponseRelay.open(client, head, transcoder, usage, gateway.snapshots().current().settings().maxEventBytes());
         to(new Relaying(c.n(), c.attempt(), c.call(), relay));
         status = code;
         firstByte();

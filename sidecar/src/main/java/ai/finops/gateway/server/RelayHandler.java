@@ -214,6 +214,14 @@ final class RelayHandler extends SequentialRequests {
             bytes = chunk.isReadable() ? chunk.retain() : null;
         } else {
             bytes = framer.next(chunk, client.alloc(), (name, data) -> { });
+            if (framer.tooLarge()) {
+                if (bytes != null) {
+                    client.writeAndFlush(new DefaultHttpContent(bytes));
+                }
+                gateway.metrics().upstreamError(Metrics.RELAY_TARGET, "event_too_large");
+                failMidStream("the shared gateway sent an event larger than " + framer.maxEventBytes() + " bytes mid-response");
+                return;
+            }
             if (last && framer.holdsPartialEvent()) {
                 if (bytes != null) {
                     client.writeAndFlush(new DefaultHttpContent(bytes));

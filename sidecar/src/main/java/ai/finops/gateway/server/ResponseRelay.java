@@ -52,19 +52,22 @@ final class ResponseRelay {
     private CompositeByteBuf scannedBody;          // a plain body, for its usage
     private boolean released;
 
-    private ResponseRelay(ChannelHandlerContext client, int status, ResponseTranscoder transcoder, boolean sse, Usage usage) {
+    private ResponseRelay(ChannelHandlerContext client, int status, ResponseTranscoder transcoder, boolean sse, Usage usage, int maxEventBytes) {
         this.client = client;
         this.status = status;
         this.transcoder = transcoder;
         this.usage = usage;
-        this.framer = sse ? new SseFramer() : null;
+        this.framer = sse ? new SseFramer(maxEventBytes) : null;
         this.scanner = sse ? new AnthropicStreamScanner(usage) : null;
         this.scannedBody = !sse && status < 300 ? client.alloc().compositeBuffer() : null;
     }
 
-    /** An event stream when the provider says so, or when its own stream format is transcoded into one. */
-    static ResponseRelay open(ChannelHandlerContext client, HttpResponse head, ResponseTranscoder transcoder, Usage usage) {
-        return new ResponseRelay(client, head.status().code(), transcoder, transcoder != null || isEventStream(head), usage);
+    /**
+     * An event stream when the provider says so, or when its own stream format is transcoded into one;
+     * at most {@code maxEventBytes} of one unfinished event is held.
+     */
+    static ResponseRelay open(ChannelHandlerContext client, HttpResponse head, ResponseTranscoder transcoder, Usage usage, int maxEventBytes) {
+        return new ResponseRelay(client, head.status().code(), transcoder, transcoder != null || isEventStream(head), usage, maxEventBytes);
     }
 
     static boolean isEventStream(HttpResponse head) {
@@ -111,6 +114,11 @@ final class ResponseRelay {
             }
             if (events != null) {
                 client.writeAndFlush(new DefaultHttpContent(events));
+            }
+            if (framer.tooLarge()) {
+                // whole events only went out: the error event that follows stands on its own
+                return Ending.cut("event_too_large", "the provider sent an event larger than the gateway holds ("
+                        + framer.maxEventBytes() + " bytes, limits.maxEventSize)");
             }
         }
         if (!last) {

@@ -52,6 +52,13 @@ class MisbehavingProviderIT {
         raw.clear();
         access = new AccessLines();
         harness = new GatewayHarness()
+                .write("gateway.yaml", """
+                        apiVersion: finops.ai/v1alpha1
+                        kind: GatewaySettings
+                        metadata: {name: gateway}
+                        shutdownGracePeriod: 1s
+                        limits: {maxEventSize: 1Mi}
+                        """)
                 // "once": no retry, and timeouts long enough that a hang shows as the client's timeout
                 .write("providers.yaml", GatewayHarness.anthropicDeployment("once", raw.baseUrl(), """
                         timeouts: {connect: 1s, firstByte: 60s, idle: 60s}
@@ -205,6 +212,26 @@ class MisbehavingProviderIT {
             """;
 
     /** A whole, correct response: a message, or its stream. */
+    // ---- an event larger than the gateway holds ------------------------------------------------------
+
+    @Test
+    void anEventLargerThanMaxEventSizeEndsTheStreamAtOnceAndClosesTheProviderConnection() throws Exception {
+        String start = STREAM.substring(0, STREAM.indexOf("event: content_block_start"));
+        String head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-length: 10000000\r\n\r\n";
+        // 2 MiB of one event with no blank line in sight, then a provider that keeps the connection open and says nothing
+        raw.enqueue(RawUpstream.script().write(head + start + "event: content_block_delta\ndata: " + "a".repeat(2 << 20)).silence());
+
+        long started = System.nanoTime();
+        HttpResponse<String> r = send("once", true);
+
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).as("not the provider's 60 s idle timeout").isLessThan(Duration.ofSeconds(5));
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).startsWith("event: message_start").doesNotContain("aaaa")
+                .contains("event: error").contains("larger than the gateway holds (1048576 bytes, limits.maxEventSize)");
+        assertThat(onlyAccessLine()).containsEntry("outcome", "upstream_event_too_large");
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(raw.openConnections()).as("provider connection closed").isZero());
+    }
+
     static String message(boolean stream) {
         return stream ? RawUpstream.response(200, "text/event-stream", STREAM) : RawUpstream.response(200, "application/json", MESSAGE);
     }
