@@ -1,0 +1,581 @@
+package ai.finops.gateway.governance;
+
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisNoScriptException;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.SocketOptions;
+import io.lettuce.core.SslOptions;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
+import io.lettuce.core.resource.Delay;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * The counters in Redis, shared by every replica: exact across gateways, as long as Redis answers.
+ * Every call is one Lua script ({@code counters.lua}, run with {@code EVALSHA}, and with {@code EVAL}
+ * when Redis answers {@code NOSCRIPT}, after a restart or a {@code SCRIPT FLUSH}), so a decision is
+ * atomic in Redis: no other call interleaves with it.
+ *
+ * <h2>Semantics</h2>
+ *
+ * Amounts are whole units (micro-dollars, requests, tokens) and must be at least zero; limits too. A
+ * reserve checks every counter, in the order given, and adds all charges or none; a counter given twice
+ * is charged once with the sum of its amounts. Time is the {@code now} the caller passes (epoch
+ * milliseconds), never Redis's clock, so tests control it.
+ * <ul>
+ * <li><b>SPEND</b>: {@code used = settled + sum(live reservations)}. A reserve is granted when
+ * {@code used + amount <= limit}. Reservations are held per counter in a sorted set (member: the
+ * reservation id, score: its expiry, {@code now + ttl}) and a hash (id to amount, and {@code _sum}, the
+ * total of the live ones); every call first purges the members that expired ({@code score <= now}),
+ * subtracting their amounts. A settle removes the reservation and adds the actual amount to
+ * {@code settled}; a settle of an id that expired, or that was never reserved, still adds its actual
+ * amount, once: money was spent. A refusal has no retry-after: waiting does not free a budget.</li>
+ * <li><b>REQUESTS_PER_MINUTE</b>, <b>TOKENS_PER_MINUTE</b>: GCRA. The emission interval is
+ * {@code window / limit} per unit and the burst tolerance is {@code window}: at most {@code limit} units
+ * at once, refilling continuously, one unit every interval. The counter keeps one number, the
+ * theoretical arrival time {@code tat} (epoch microseconds); a charge of {@code n} moves it to
+ * {@code max(tat, now) + n * interval} and fits while that is at most {@code now + window}. A refusal's
+ * retry-after is when the charge fits ({@code max(tat, now) + n * interval - window - now}, rounded up to
+ * the millisecond), none when {@code n > limit} (it never fits). {@code used} is the units not yet
+ * refilled, {@code ceil((tat - now) / interval)}. A settle moves {@code tat} by
+ * {@code (actual - reserved) * interval}: a credit when less was used, never below {@code now}; a debt
+ * beyond the window is kept (the key lives until it is paid back). A reservation's units stay in
+ * {@code tat} when it expires: they refill on their own.</li>
+ * <li><b>CONCURRENT</b>: a sorted set of reservation ids scored by expiry; a reserve is admitted while
+ * the live members are fewer than {@code limit}; each reservation holds one slot whatever its amount; a
+ * settle removes it (always, whether or not {@code actual} names the counter), and so does its expiry.</li>
+ * </ul>
+ * A settle replaces what the reservation held on every counter: the counters of {@code actual} at their
+ * amounts, and every other counter the reservation held at zero (its reservation record in Redis,
+ * {@code r:<id>}, says which). Settling twice changes nothing more: the settled id is remembered (the
+ * record becomes a marker) for the reservation's ttl and at least {@link Options#settledMemory()}. Ids
+ * are used once: a reserve of an id that is still reserved is granted again without charging twice (a
+ * retry); a reserve of an id that was settled completes with an {@link IllegalStateException}.
+ *
+ * <h2>Clocks</h2>
+ *
+ * Expiries and arrival times are written with the clock of the replica that made the call and compared
+ * with the clock of the next one, so replicas' clocks must be synchronized (NTP). A replica whose clock
+ * is {@code d} ahead of the others sees their reservations expire {@code d} early (a crashed gateway's
+ * spend is released sooner) and their rate limits refill {@code d} early (up to {@code d / interval}
+ * more units pass through it); what it writes holds {@code d} longer for the others. A replica behind
+ * is the mirror image: stricter for itself. Skews of milliseconds do not matter for limits counted in
+ * minutes and months; a skew of seconds loosens a per-minute limit by that many seconds' worth.
+ *
+ * <h2>Keys</h2>
+ *
+ * Every key starts with the hash tag of {@link Options#keyTag()}, {@code {finops}:} by default, so all
+ * of them are in one Redis Cluster slot and one script may touch any combination of counters: a
+ * request's counters belong to different scopes (key, team, budget) and could not share a tag taken from
+ * their own names, and a settle must find counters that only the reservation record names. The price is
+ * that, in a Cluster, all the counters of one tag live on one shard: one script per request and one per
+ * settle, which a single shard serves far beyond a gateway's request rate. Gateways that never share
+ * counters (one namespace each) may take a tag each ({@code finops:<namespace>}) to spread over shards.
+ * For a counter with key {@code K}:
+ * <pre>
+ * {tag}:c:K:settled   SPEND, string: settled micro-dollars; expires a window after its last change
+ * {tag}:c:K:res       SPEND and CONCURRENT, sorted set: reservation id -> expiry ms; kept as long as its longest ttl
+ * {tag}:c:K:amt       SPEND, hash: reservation id -> amount, and _sum; kept like :res
+ * {tag}:c:K:tat       REQUESTS/TOKENS_PER_MINUTE, string: tat in epoch microseconds; expires after the window
+ *                     (or when a debt beyond the window is paid back)
+ * {tag}:r:ID          hash: what reservation ID holds (per counter: kind, limit, window, amount) and its ttl;
+ *                     expires with the ttl; once settled, the marker {_settled: 1}
+ * </pre>
+ * Every key has a TTL, so nothing outlives its use. A SPEND counter's {@code window} must reach past
+ * its period's end (the key names the period), since the settled total expires {@code window} after it
+ * last changed. What Redis forgets is forgotten here: a Redis without persistence (AOF) or a replica
+ * to fail over to starts every budget of the period from zero after a restart.
+ *
+ * <h2>Threads and failures</h2>
+ *
+ * Nothing here blocks: calls are sent on Lettuce's I/O threads, and their stages complete there (or on
+ * Lettuce's executor when the timeout fires), never on the caller's thread; callers resume on their own
+ * event loop ({@code thenAcceptAsync(..., loop)}). Every call completes within {@link Options#timeout()}
+ * (default {@value #DEFAULT_TIMEOUT_MILLIS} ms): a Redis that is down, unreachable, frozen or slow
+ * completes it exceptionally with {@link StoreUnavailable}, never later, so a sick Redis cannot stall
+ * traffic. Its effect is then unknown (see {@link StoreUnavailable}). While the connection is down,
+ * calls are refused at once; Lettuce reconnects in the background (10 ms, doubling to 1 s between
+ * attempts), and a first connection that failed is tried again by a later call (at most every
+ * 200 ms).
+ */
+public final class RedisCounterStore implements CounterStore {
+    static final long DEFAULT_TIMEOUT_MILLIS = 50;
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofMillis(DEFAULT_TIMEOUT_MILLIS);
+    public static final String DEFAULT_KEY_TAG = "finops";
+    public static final Duration DEFAULT_SETTLED_MEMORY = Duration.ofMinutes(10);
+    /** For the TCP connect and the handshake (HELLO, AUTH), which no request waits for. */
+    static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
+    private static final long CONNECT_RETRY_MILLIS = 200;
+    /** Commands waiting to be written or answered on the connection; beyond, a call is refused at once. */
+    private static final int REQUEST_QUEUE = 16_384;
+    /** Amounts are Lua numbers (doubles) in the script: exact up to 2^53. */
+    private static final long MAX_AMOUNT = 1L << 53;
+
+    static final String SCRIPT = script();
+    static final String SCRIPT_SHA = sha1(SCRIPT);
+
+    /**
+     * @param timeout       the most any call takes before it completes with {@link StoreUnavailable}
+     * @param password      the password (from a Secret), or null for the URL's own, if any; given apart, it
+     *                      replaces the URL's, and the URL's user info names the ACL user, if any
+     *                      ({@code redis://gateway@host})
+     * @param keyTag        the Cluster hash tag every key starts with, without braces
+     * @param settledMemory how long a settled id is remembered at least, so that settling it again changes nothing
+     * @param trustedCertificates PEM file of the certificates that a {@code rediss://} server's chain must end in;
+     *                      null for the JVM's default trust store
+     */
+    public record Options(Duration timeout, String password, String keyTag, Duration settledMemory, Path trustedCertificates) {
+        public Options {
+            Objects.requireNonNull(timeout, "timeout");
+            Objects.requireNonNull(keyTag, "keyTag");
+            Objects.requireNonNull(settledMemory, "settledMemory");
+            if (timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("timeout must be positive: " + timeout);
+            }
+            if (keyTag.isEmpty() || keyTag.contains("{") || keyTag.contains("}")) {
+                throw new IllegalArgumentException("keyTag must be non-empty, without braces: " + keyTag);
+            }
+            if (settledMemory.toMillis() < 1) {
+                throw new IllegalArgumentException("settledMemory must be at least 1 ms: " + settledMemory);
+            }
+        }
+
+        public static Options defaults() {
+            return new Options(DEFAULT_TIMEOUT, null, DEFAULT_KEY_TAG, DEFAULT_SETTLED_MEMORY, null);
+        }
+
+        public Options withTimeout(Duration value) {
+            return new Options(value, password, keyTag, settledMemory, trustedCertificates);
+        }
+
+        public Options withPassword(String value) {
+            return new Options(timeout, value, keyTag, settledMemory, trustedCertificates);
+        }
+
+        public Options withKeyTag(String value) {
+            return new Options(timeout, password, value, settledMemory, trustedCertificates);
+        }
+
+        public Options withSettledMemory(Duration value) {
+            return new Options(timeout, password, keyTag, value, trustedCertificates);
+        }
+
+        public Options withTrustedCertificates(Path value) {
+            return new Options(timeout, password, keyTag, settledMemory, value);
+        }
+
+        @Override
+        public String toString() {
+            return "Options[timeout=" + timeout + ", password=" + (password == null ? "none" : "***") + ", keyTag=" + keyTag
+                    + ", settledMemory=" + settledMemory + ", trustedCertificates=" + trustedCertificates + "]";
+        }
+    }
+
+    private final Options options;
+    private final String prefix;
+    private final String where;
+    private final RedisURI uri;
+    private final ClientResources resources;
+    private final RedisClient client;
+    private final AtomicReference<CompletableFuture<StatefulRedisConnection<String, String>>> connection = new AtomicReference<>();
+    private volatile long connectFailedAt;
+    private volatile boolean closed;
+
+    /** A store at {@code url} ({@code redis://host:port}, {@code rediss://} for TLS) with the default options. */
+    public RedisCounterStore(String url) {
+        this(url, Options.defaults());
+    }
+
+    /**
+     * A store at {@code url}: {@code redis://[[user]:password@]host[:port][/database]}, {@code rediss://}
+     * for TLS (the server's certificate and host name are verified), or Lettuce's other URL forms. It
+     * starts connecting at once, in the background; calls made before the connection is up wait for it,
+     * within their timeout.
+     */
+    public RedisCounterStore(String url, Options options) {
+        this.options = Objects.requireNonNull(options, "options");
+        this.prefix = "{" + options.keyTag() + "}:";
+        this.uri = RedisURI.create(Objects.requireNonNull(url, "url"));
+        if (options.password() != null) {
+            String username = username(url);
+            if (username == null) {
+                uri.setAuthentication(options.password());
+            } else {
+                uri.setAuthentication(username, options.password());
+            }
+        }
+        uri.setTimeout(CONNECT_TIMEOUT);
+        this.where = (uri.isSsl() ? "rediss://" : "redis://") + (uri.getHost() == null ? "sentinel" : uri.getHost() + ":" + uri.getPort());
+        ClientOptions.Builder clientOptions = ClientOptions.builder()
+                .autoReconnect(true)
+                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                .requestQueueSize(REQUEST_QUEUE)
+                .timeoutOptions(TimeoutOptions.enabled(options.timeout()))
+                .socketOptions(SocketOptions.builder().connectTimeout(CONNECT_TIMEOUT).tcpNoDelay(true).keepAlive(true).build());
+        if (options.trustedCertificates() != null) {
+            clientOptions.sslOptions(SslOptions.builder().jdkSslProvider().trustManager(options.trustedCertificates().toFile()).build());
+        }
+        this.resources = DefaultClientResources.builder()
+                .ioThreadPoolSize(2)
+                .computationThreadPoolSize(2)
+                .reconnectDelay(Delay.exponential(Duration.ofMillis(10), Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS))
+                .build();
+        try {
+            this.client = RedisClient.create(resources, uri);
+            this.client.setOptions(clientOptions.build());
+        } catch (RuntimeException e) {
+            resources.shutdown(0, 0, TimeUnit.SECONDS);
+            throw e;
+        }
+        CompletableFuture<StatefulRedisConnection<String, String>> first = new CompletableFuture<>();
+        connection.set(first);
+        connect(first);
+    }
+
+    @Override
+    public CompletionStage<Decision> reserve(String reservationId, List<Charge> charges, Duration ttl, Instant now) {
+        List<Charge> merged;
+        List<String> keys = new ArrayList<>();
+        List<String> args;
+        try {
+            requireId(reservationId);
+            Objects.requireNonNull(ttl, "ttl");
+            if (ttl.toMillis() < 1) {
+                throw new IllegalArgumentException("ttl must be at least 1 ms: " + ttl);
+            }
+            merged = merge(charges);
+            keys.add(recordKey(reservationId));
+            args = new ArrayList<>(List.of("reserve", millis(now), prefix, reservationId, Long.toString(ttl.toMillis())));
+            addCounters(merged, keys, args);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return run(keys, args).thenApply(reply -> decision(reservationId, merged, reply));
+    }
+
+    @Override
+    public CompletionStage<Void> settle(String reservationId, List<Charge> actual, Instant now) {
+        List<String> keys = new ArrayList<>();
+        List<String> args;
+        try {
+            requireId(reservationId);
+            List<Charge> merged = merge(actual);
+            keys.add(recordKey(reservationId));
+            args = new ArrayList<>(List.of("settle", millis(now), prefix, reservationId,
+                    Long.toString(options.settledMemory().toMillis())));
+            addCounters(merged, keys, args);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return run(keys, args).thenApply(reply -> null);
+    }
+
+    @Override
+    public CompletionStage<Map<String, Long>> used(List<Counter> counters, Instant now) {
+        List<Charge> merged;
+        List<String> keys = new ArrayList<>();
+        List<String> args;
+        try {
+            merged = merge(counters.stream().map(c -> new Charge(c, 0)).toList());
+            args = new ArrayList<>(List.of("used", millis(now), prefix, "", "0"));
+            addCounters(merged, keys, args);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        if (merged.isEmpty()) {
+            return CompletableFuture.completedFuture(Map.of());
+        }
+        return run(keys, args).thenApply(reply -> {
+            Map<String, Long> used = new LinkedHashMap<>();
+            for (int i = 0; i < merged.size(); i++) {
+                used.put(merged.get(i).counter().key(), number(reply.get(i)));
+            }
+            return Collections.unmodifiableMap(used);
+        });
+    }
+
+    @Override
+    public String mode() {
+        return "redis";
+    }
+
+    /** Closes the connection and stops Lettuce's threads (waiting up to about two seconds); later calls fail. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        Future<Boolean> stopped = resources.shutdown(0, 2, TimeUnit.SECONDS);
+        try {
+            stopped.get(3, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            // the threads stop on their own
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "RedisCounterStore[" + where + ", tag {" + options.keyTag() + "}]";
+    }
+
+    // --- calls
+
+    /** Runs the script with {@code keys} and {@code args}; completes within the timeout, or with {@link StoreUnavailable}. */
+    private CompletableFuture<List<Object>> run(List<String> keys, List<String> args) {
+        if (closed) {
+            return CompletableFuture.failedFuture(new StoreUnavailable("the counter store at " + where + " is closed"));
+        }
+        CompletableFuture<List<Object>> result = new CompletableFuture<>();
+        ScheduledFuture<?> deadline;
+        try {
+            deadline = resources.eventExecutorGroup().schedule(
+                    () -> result.completeExceptionally(new StoreUnavailable(
+                            "Redis at " + where + " did not answer within " + options.timeout().toMillis() + " ms")),
+                    options.timeout().toNanos(), TimeUnit.NANOSECONDS);
+        } catch (RuntimeException e) {    // closed meanwhile
+            return CompletableFuture.failedFuture(unavailable(e));
+        }
+        String[] k = keys.toArray(String[]::new);
+        String[] a = args.toArray(String[]::new);
+        connection().thenCompose(c -> eval(c.async(), k, a)).whenComplete((reply, e) -> {
+            deadline.cancel(false);
+            if (e == null) {
+                result.complete(reply);
+            } else {
+                result.completeExceptionally(unavailable(e));
+            }
+        });
+        return result;
+    }
+
+    private static CompletionStage<List<Object>> eval(RedisAsyncCommands<String, String> redis, String[] keys, String[] args) {
+        return redis.<List<Object>>evalsha(SCRIPT_SHA, ScriptOutputType.MULTI, keys, args).exceptionallyCompose(e -> {
+            if (cause(e) instanceof RedisNoScriptException) {
+                return redis.<List<Object>>eval(SCRIPT, ScriptOutputType.MULTI, keys, args);
+            }
+            return CompletableFuture.failedFuture(e);
+        });
+    }
+
+    /** The connection, or one being made: a first connection that failed is tried again, at most every 200 ms. */
+    private CompletableFuture<StatefulRedisConnection<String, String>> connection() {
+        CompletableFuture<StatefulRedisConnection<String, String>> current = connection.get();
+        if (current.isCompletedExceptionally() && !closed
+                && System.currentTimeMillis() - connectFailedAt >= CONNECT_RETRY_MILLIS) {
+            CompletableFuture<StatefulRedisConnection<String, String>> next = new CompletableFuture<>();
+            if (connection.compareAndSet(current, next)) {
+                connect(next);
+                return next;
+            }
+            return connection.get();
+        }
+        return current;
+    }
+
+    private void connect(CompletableFuture<StatefulRedisConnection<String, String>> target) {
+        try {
+            client.connectAsync(StringCodec.UTF8, uri).whenComplete((c, e) -> {
+                if (e != null) {
+                    connectFailedAt = System.currentTimeMillis();
+                    target.completeExceptionally(e);
+                } else if (closed) {
+                    c.closeAsync();
+                    target.completeExceptionally(new StoreUnavailable("the counter store at " + where + " is closed"));
+                } else {
+                    c.async().scriptLoad(SCRIPT);    // ahead of the first call; EVAL stands in when it is not loaded
+                    target.complete(c);
+                }
+            });
+        } catch (RuntimeException e) {
+            connectFailedAt = System.currentTimeMillis();
+            target.completeExceptionally(e);
+        }
+    }
+
+    private Throwable unavailable(Throwable e) {
+        Throwable c = cause(e);
+        if (c instanceof StoreUnavailable) {
+            return c;
+        }
+        return new StoreUnavailable("Redis at " + where + ": " + c.getMessage(), c);
+    }
+
+    private static Throwable cause(Throwable e) {
+        Throwable c = e;
+        while ((c instanceof CompletionException || c instanceof ExecutionException) && c.getCause() != null) {
+            c = c.getCause();
+        }
+        return c;
+    }
+
+    // --- arguments and replies
+
+    private Decision decision(String reservationId, List<Charge> charges, List<Object> reply) {
+        long code = number(reply.get(0));
+        if (code == 1) {
+            Map<String, Long> remaining = new LinkedHashMap<>();
+            for (int i = 0; i < charges.size(); i++) {
+                remaining.put(charges.get(i).counter().key(), number(reply.get(i + 1)));
+            }
+            return new Granted(reservationId, Collections.unmodifiableMap(remaining));
+        }
+        if (code == 0) {
+            Counter counter = charges.get((int) number(reply.get(1)) - 1).counter();
+            long retry = number(reply.get(3));
+            return new Refused(counter, number(reply.get(2)), retry < 0 ? null : Duration.ofMillis(retry));
+        }
+        throw new IllegalStateException("reservation " + reservationId + " was settled already; an id is reserved once");
+    }
+
+    private void addCounters(List<Charge> charges, List<String> keys, List<String> args) {
+        args.add(Integer.toString(charges.size()));
+        for (Charge charge : charges) {
+            Counter c = charge.counter();
+            args.add(c.key());
+            args.add(kindCode(c.kind()));
+            args.add(Long.toString(c.limit()));
+            args.add(Long.toString(c.window() == null ? 0 : c.window().toMillis()));
+            args.add(Long.toString(charge.amount()));
+            keys.addAll(keysOf(c));
+        }
+    }
+
+    /** The keys of {@code counter}, as the script names them. */
+    List<String> keysOf(Counter counter) {
+        String base = prefix + "c:" + counter.key() + ":";
+        return switch (counter.kind()) {
+            case SPEND -> List.of(base + "settled", base + "res", base + "amt");
+            case REQUESTS_PER_MINUTE, TOKENS_PER_MINUTE -> List.of(base + "tat");
+            case CONCURRENT -> List.of(base + "res");
+        };
+    }
+
+    String recordKey(String reservationId) {
+        return prefix + "r:" + reservationId;
+    }
+
+    private static String kindCode(Counter.Kind kind) {
+        return switch (kind) {
+            case SPEND -> "S";
+            case REQUESTS_PER_MINUTE -> "R";
+            case TOKENS_PER_MINUTE -> "T";
+            case CONCURRENT -> "C";
+        };
+    }
+
+    /** The charges, one per counter key (amounts of a key given twice added), in first-seen order; validated. */
+    private static List<Charge> merge(List<Charge> charges) {
+        Objects.requireNonNull(charges, "charges");
+        Map<String, Charge> byKey = new LinkedHashMap<>();
+        for (Charge charge : charges) {
+            Objects.requireNonNull(charge, "charge");
+            Counter c = Objects.requireNonNull(charge.counter(), "counter");
+            Objects.requireNonNull(c.key(), "counter key");
+            Objects.requireNonNull(c.kind(), "counter kind");
+            if (c.key().isEmpty()) {
+                throw new IllegalArgumentException("a counter key is empty");
+            }
+            if (c.limit() < 0 || c.limit() > MAX_AMOUNT) {
+                throw new IllegalArgumentException("counter " + c.key() + ": limit out of range: " + c.limit());
+            }
+            if (c.kind() != Counter.Kind.CONCURRENT && (c.window() == null || c.window().toMillis() < 1)) {
+                throw new IllegalArgumentException("counter " + c.key() + ": a " + c.kind() + " counter needs a window of 1 ms or more");
+            }
+            if (charge.amount() < 0 || charge.amount() > MAX_AMOUNT) {
+                throw new IllegalArgumentException("counter " + c.key() + ": amount out of range: " + charge.amount());
+            }
+            byKey.merge(c.key(), charge, (a, b) -> new Charge(a.counter(), a.amount() + b.amount()));
+        }
+        return List.copyOf(byKey.values());
+    }
+
+    private static void requireId(String reservationId) {
+        if (reservationId == null || reservationId.isEmpty()) {
+            throw new IllegalArgumentException("a reservation id is required");
+        }
+    }
+
+    private static String millis(Instant now) {
+        return Long.toString(Objects.requireNonNull(now, "now").toEpochMilli());
+    }
+
+    private static long number(Object value) {
+        if (value instanceof Number n) {
+            return n.longValue();
+        }
+        throw new IllegalStateException("unexpected reply from the counters script: " + value);
+    }
+
+    /**
+     * The user name of the URL when the password is given apart: {@code user} of {@code redis://user@host}
+     * or {@code redis://user:ignored@host}; null without one.
+     */
+    private static String username(String url) {
+        try {
+            String info = URI.create(url).getRawUserInfo();
+            if (info == null) {
+                return null;
+            }
+            int colon = info.indexOf(':');
+            String user = colon < 0 ? info : info.substring(0, colon);
+            return user.isEmpty() ? null : URLDecoder.decode(user, StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    private static String script() {
+        try (InputStream in = RedisCounterStore.class.getResourceAsStream("counters.lua")) {
+            if (in == null) {
+                throw new IllegalStateException("counters.lua is missing from the classpath");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static String sha1(String text) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(text.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
