@@ -31,7 +31,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -55,12 +54,14 @@ class RedisCounterStoreTest {
     RedisCounterStore store;
     RedisCounterStore replica;
 
-    @BeforeAll
+    /** Once for the class, from the first test: without redis-server every test is skipped with the reason (or fails, in CI). */
     static void startRedis() {
-        server = RedisServer.start();
-        adminClient = RedisClient.create(server.url());
-        adminConnection = adminClient.connect();
-        admin = adminConnection.sync();
+        if (server == null) {
+            server = RedisServer.start();
+            adminClient = RedisClient.create(server.url());
+            adminConnection = adminClient.connect();
+            admin = adminConnection.sync();
+        }
     }
 
     @AfterAll
@@ -71,11 +72,13 @@ class RedisCounterStoreTest {
         }
         if (server != null) {
             server.close();
+            server = null;
         }
     }
 
     @BeforeEach
     void stores() {
+        startRedis();
         admin.flushall();
         store = new RedisCounterStore(server.url(), OPTIONS);
         replica = new RedisCounterStore(server.url(), OPTIONS);
@@ -83,8 +86,10 @@ class RedisCounterStoreTest {
 
     @AfterEach
     void closeStores() {
-        store.close();
-        replica.close();
+        if (store != null) {
+            store.close();
+            replica.close();
+        }
     }
 
     // --- all or nothing
