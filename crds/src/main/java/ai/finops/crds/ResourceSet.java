@@ -6,12 +6,13 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * Everything one gateway snapshot (or one operator validation pass) is built from: the three kinds of
+ * Everything one gateway snapshot (or one operator validation pass) is built from: the four kinds of
  * resources and the Secret values they refer to. Immutable: the lists and maps are copied.
  *
  * @param deployments ProviderDeployments
  * @param rules RoutingRules
  * @param keys VirtualKeys
+ * @param budgets Budgets
  * @param secrets Secret name, then key, then the already-resolved value. Standalone mode fills it from
  *     {@code kind: Secret} files (after {@code ${ENV}} expansion), the operator from the API, a gateway
  *     running from the operator's bundle from the mounted credentials Secret (keys {@code <name>.<key>}
@@ -22,6 +23,7 @@ public record ResourceSet(
         List<ProviderDeployment> deployments,
         List<RoutingRule> rules,
         List<VirtualKey> keys,
+        List<Budget> budgets,
         Map<String, Map<String, String>> secrets,
         SecretChecks secretChecks) {
 
@@ -46,6 +48,7 @@ public record ResourceSet(
         deployments = List.copyOf(Objects.requireNonNullElse(deployments, List.of()));
         rules = List.copyOf(Objects.requireNonNullElse(rules, List.of()));
         keys = List.copyOf(Objects.requireNonNullElse(keys, List.of()));
+        budgets = List.copyOf(Objects.requireNonNullElse(budgets, List.of()));
         Map<String, Map<String, String>> copy = new LinkedHashMap<>();
         if (secrets != null) {
             secrets.forEach((name, values) -> copy.put(name, Map.copyOf(Objects.requireNonNullElse(values, Map.of()))));
@@ -54,15 +57,21 @@ public record ResourceSet(
         secretChecks = Objects.requireNonNullElse(secretChecks, SecretChecks.ALL);
     }
 
-    /** A standalone set: every secretRef must resolve ({@link SecretChecks#ALL}). */
+    /** A set without Budgets. */
+    public ResourceSet(List<ProviderDeployment> deployments, List<RoutingRule> rules, List<VirtualKey> keys,
+            Map<String, Map<String, String>> secrets, SecretChecks secretChecks) {
+        this(deployments, rules, keys, List.of(), secrets, secretChecks);
+    }
+
+    /** A standalone set without Budgets: every secretRef must resolve ({@link SecretChecks#ALL}). */
     public ResourceSet(List<ProviderDeployment> deployments, List<RoutingRule> rules, List<VirtualKey> keys,
             Map<String, Map<String, String>> secrets) {
-        this(deployments, rules, keys, secrets, SecretChecks.ALL);
+        this(deployments, rules, keys, List.of(), secrets, SecretChecks.ALL);
     }
 
     /** An empty set. */
     public static ResourceSet empty() {
-        return new ResourceSet(List.of(), List.of(), List.of(), Map.of(), SecretChecks.ALL);
+        return new ResourceSet(List.of(), List.of(), List.of(), List.of(), Map.of(), SecretChecks.ALL);
     }
 
     /** Whether ProviderDeployment credential Secrets must resolve. */
@@ -77,13 +86,18 @@ public record ResourceSet(
 
     /** The same resources with another {@link SecretChecks}. */
     public ResourceSet withSecretChecks(SecretChecks checks) {
-        return new ResourceSet(deployments, rules, keys, secrets, checks);
+        return new ResourceSet(deployments, rules, keys, budgets, secrets, checks);
+    }
+
+    /** The same resources with other Secret values. */
+    public ResourceSet withSecrets(Map<String, Map<String, String>> values) {
+        return new ResourceSet(deployments, rules, keys, budgets, values, secretChecks);
     }
 
     @Override
     public String toString() {
         // never print secret values
         return "ResourceSet[deployments=" + deployments.size() + ", rules=" + rules.size() + ", keys=" + keys.size()
-                + ", secrets=" + secrets.keySet() + ", secretChecks=" + secretChecks + "]";
+                + ", budgets=" + budgets.size() + ", secrets=" + secrets.keySet() + ", secretChecks=" + secretChecks + "]";
     }
 }

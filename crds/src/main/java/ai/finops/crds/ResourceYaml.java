@@ -41,13 +41,13 @@ import java.util.stream.Stream;
  * Reads resource YAML: files of one or more documents separated by {@code ---}.
  *
  * <ul>
- *   <li>{@code finops.ai/v1alpha1} {@code ProviderDeployment}, {@code RoutingRule}, {@code VirtualKey}:
- *       bound to the resource classes. Unknown fields are problems (with the field path and
+ *   <li>{@code finops.ai/v1alpha1} {@code ProviderDeployment}, {@code RoutingRule}, {@code VirtualKey},
+ *       {@code Budget}: bound to the resource classes. Unknown fields are problems (with the field path and
  *       {@code file:line:column}), as are duplicate keys, and floats where integers are expected.
  *   <li>{@code v1} {@code Secret}: its name and values ({@code stringData} as is, {@code data}
  *       base64-decoded; {@code stringData} wins, as in Kubernetes) as {@link SecretValues}.
  *   <li>Any other kind (e.g. {@code GatewaySettings}): returned as a {@link JsonNode} for the caller.
- *       Within the {@code finops.ai} group, only the three resources and {@link #GENERIC_FINOPS_KINDS}
+ *       Within the {@code finops.ai} group, only the four resources and {@link #GENERIC_FINOPS_KINDS}
  *       are known; any other kind there is a problem (a typo in {@code kind}).
  * </ul>
  *
@@ -65,7 +65,8 @@ public final class ResourceYaml {
     public static final Map<String, Class<? extends io.fabric8.kubernetes.api.model.HasMetadata>> RESOURCE_KINDS = Map.of(
             ResourceValidator.PROVIDER_DEPLOYMENT, ProviderDeployment.class,
             ResourceValidator.ROUTING_RULE, RoutingRule.class,
-            ResourceValidator.VIRTUAL_KEY, VirtualKey.class);
+            ResourceValidator.VIRTUAL_KEY, VirtualKey.class,
+            ResourceValidator.BUDGET, Budget.class);
     private static final Set<String> SECRET_FIELDS = Set.of("apiVersion", "kind", "metadata", "data", "stringData", "type", "immutable");
 
     private static final YAMLMapper MAPPER = YAMLMapper.builder()
@@ -78,7 +79,8 @@ public final class ResourceYaml {
     private static final Map<Class<?>, ObjectReader> READERS = Map.of(
             ProviderDeployment.class, MAPPER.readerFor(ProviderDeployment.class),
             RoutingRule.class, MAPPER.readerFor(RoutingRule.class),
-            VirtualKey.class, MAPPER.readerFor(VirtualKey.class));
+            VirtualKey.class, MAPPER.readerFor(VirtualKey.class),
+            Budget.class, MAPPER.readerFor(Budget.class));
 
     private ResourceYaml() {}
 
@@ -161,7 +163,7 @@ public final class ResourceYaml {
                 secrets.put(s.name(), values);
             }
             return new ResourceSet(resources(ProviderDeployment.class), resources(RoutingRule.class), resources(VirtualKey.class),
-                    secrets, checks);
+                    resources(Budget.class), secrets, checks);
         }
     }
 

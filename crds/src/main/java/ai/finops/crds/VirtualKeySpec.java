@@ -2,6 +2,7 @@ package ai.finops.crds;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.crd.generator.annotation.SchemaFrom;
 import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.ValidationRule;
@@ -41,20 +42,36 @@ public class VirtualKeySpec {
         public List<String> models = new ArrayList<>();
     }
 
+    /** The key's own budget: the same limit, period or rolling window and time zone as a {@link BudgetSpec}, over this key alone. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
+    @ValidationRule(value = "!(has(self.period) && has(self.duration))", message = "give period or duration, not both")
+    @ValidationRule(value = "!has(self.timeZone) || (!has(self.duration) && (!has(self.period) || self.period != 'Total'))",
+            message = "timeZone applies to a calendar period (Daily, Weekly, Monthly, Quarterly), not to Total or a rolling duration")
     public static class Budget {
-        @Pattern("^[0-9]{1,15}([.][0-9]+)?$")
+        @JsonPropertyDescription("The limit in US dollars, a decimal string such as \"50.00\".")
+        @Pattern(BudgetSpec.MONEY)
         public String limitUsd;
-        @JsonPropertyDescription("Daily | Weekly | Monthly")
-        @Pattern("^(Daily|Weekly|Monthly)$")
+        @JsonPropertyDescription("Daily | Weekly | Monthly | Quarterly | Total (default Monthly); or give duration.")
+        @SchemaFrom(type = BudgetPeriod.class)
         public String period;
+        @JsonPropertyDescription("A rolling window instead of a period: whole days or hours, such as 7d or 12h (1h to 366d).")
+        @Pattern(BudgetSpec.ROLLING)
+        public String duration;
+        @JsonPropertyDescription("IANA time zone of the period's boundaries, such as Europe/Paris; default UTC.")
+        @Pattern(BudgetSpec.TIME_ZONE)
+        public String timeZone;
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class RateLimits {
+        @JsonPropertyDescription("Requests in any minute.")
         @Min(1)
         public Integer requestsPerMinute;
+        @JsonPropertyDescription("Input and output tokens in any minute.")
         @Min(1)
         public Integer tokensPerMinute;
+        @JsonPropertyDescription("Requests in flight at once.")
+        @Min(1)
+        public Integer maxConcurrentRequests;
     }
 }

@@ -18,8 +18,8 @@ import org.junit.jupiter.api.Test;
 class CrdDriftTest {
     static final Path GENERATED = Path.of("target/classes/META-INF/fabric8");
     static final Path COMMITTED = Path.of(".");
-    static final List<String> NAMES = List.of("providerdeployments.finops.ai-v1.yml", "routingrules.finops.ai-v1.yml",
-            "virtualkeys.finops.ai-v1.yml");
+    static final List<String> NAMES = List.of("budgets.finops.ai-v1.yml", "providerdeployments.finops.ai-v1.yml",
+            "routingrules.finops.ai-v1.yml", "virtualkeys.finops.ai-v1.yml");
 
     @Test
     void committedCrdsAreWhatTheBuildGenerates() throws IOException {

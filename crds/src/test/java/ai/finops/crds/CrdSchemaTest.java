@@ -20,6 +20,8 @@ class CrdSchemaTest {
             OfflineSchemaValidator.forCrd(Path.of("routingrules.finops.ai-v1.yml"));
     static final OfflineSchemaValidator VIRTUAL_KEYS =
             OfflineSchemaValidator.forCrd(Path.of("virtualkeys.finops.ai-v1.yml"));
+    static final OfflineSchemaValidator BUDGETS =
+            OfflineSchemaValidator.forCrd(Path.of("budgets.finops.ai-v1.yml"));
 
     /** What kube-apiserver adds when a blocking schema error (type, enum, required) kept CEL rules from running. */
     static final String CEL_SKIPPED = "<nil>: Invalid value: \"null\": some validation rules were not checked because"
@@ -44,6 +46,14 @@ class CrdSchemaTest {
             owner: alice@example.com
             budget: {limitUsd: "50.00", period: Monthly}
             """;
+    static final String BUDGET_SPEC = """
+            scope: {teams: [platform], virtualKeys: [alice], models: ["claude-opus-*"]}
+            limitUsd: "2000.00"
+            period: Monthly
+            timeZone: Europe/Paris
+            action: Block
+            alertAtPercent: [50, 80, 95]
+            """;
     static final String SHA256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
 
     static OfflineSchemaValidator.Result providerDeployment(String spec) {
@@ -56,6 +66,10 @@ class CrdSchemaTest {
 
     static OfflineSchemaValidator.Result virtualKey(String spec) {
         return VIRTUAL_KEYS.validate(manifest("VirtualKey", spec));
+    }
+
+    static OfflineSchemaValidator.Result budget(String spec) {
+        return BUDGETS.validate(manifest("Budget", spec));
     }
 
     /** A full manifest (apiVersion, kind, metadata) around {@code spec}, given as YAML lines. */
@@ -314,13 +328,47 @@ class CrdSchemaTest {
         }
 
         @Test
-        void periodIsDailyWeeklyOrMonthly() {
+        void periodIsOneOfTheBudgetPeriods() {
             assertThat(virtualKey("secretRef: {name: k}\nbudget: {limitUsd: \"5\", period: Yearly}\n").errors())
-                    .containsExactly("spec.budget.period: Invalid value: \"Yearly\": spec.budget.period in body should"
-                            + " match '^(Daily|Weekly|Monthly)$'");
-            assertThat(virtualKey("secretRef: {name: k}\nbudget: {period: Monthlyish}\n").errors())
-                    .containsExactly("spec.budget.period: Invalid value: \"Monthlyish\": spec.budget.period in body"
-                            + " should match '^(Daily|Weekly|Monthly)$'");
+                    .containsExactly("spec.budget.period: Unsupported value: \"Yearly\": supported values: \"Daily\", \"Monthly\","
+                            + " \"Quarterly\", \"Total\", \"Weekly\"", CEL_SKIPPED);
+            for (String period : List.of("Daily", "Weekly", "Monthly", "Quarterly", "Total")) {
+                assertThat(virtualKey("secretRef: {name: k}\nbudget: {limitUsd: \"5\", period: " + period + "}\n").errors()).isEmpty();
+            }
+        }
+
+        @Test
+        void budgetTakesPeriodOrDurationAndATimeZoneWithACalendarPeriod() {
+            assertThat(virtualKey("secretRef: {name: k}\nbudget: {limitUsd: \"5\", duration: 7d}\n").errors()).isEmpty();
+            assertThat(virtualKey("secretRef: {name: k}\nbudget: {limitUsd: \"5\", timeZone: Europe/Paris}\n").errors()).isEmpty();
+            assertThat(virtualKey("secretRef: {name: k}\nbudget: {limitUsd: \"5\", period: Daily, timeZone: Asia/Tokyo}\n").errors())
+                    .isEmpty();
+            assertThat(virtualKey("secretRef: {name: k}\nbudget: {limitUsd: \"5\", period: Weekly, duration: 7d}\n").errors())
+                    .containsExactly("spec.budget: Invalid value: \"object\": give period or duration, not both");
+            String zoneMessage = "spec.budget: Invalid value: \"object\": timeZone applies to a calendar period (Daily, Weekly,"
+                    + " Monthly, Quarterly), not to Total or a rolling duration";
+            assertThat(virtualKey("secretRef: {name: k}\nbudget: {limitUsd: \"5\", duration: 7d, timeZone: UTC}\n").errors())
+                    .containsExactly(zoneMessage);
+            assertThat(virtualKey("secretRef: {name: k}\nbudget: {limitUsd: \"5\", period: Total, timeZone: UTC}\n").errors())
+                    .containsExactly(zoneMessage);
+            assertThat(virtualKey("secretRef: {name: k}\nbudget: {limitUsd: \"5\", duration: 1w}\n").errors())
+                    .containsExactly("spec.budget.duration: Invalid value: \"1w\": spec.budget.duration in body should match"
+                            + " '^[1-9][0-9]{0,3}[dh]$'");
+        }
+
+        @Test
+        void spendIsKeptInTheStatus() {
+            OfflineSchemaValidator.Result result = VIRTUAL_KEYS.validate(manifest("VirtualKey", VIRTUAL_KEY_SPEC) + """
+                    status:
+                      observedGeneration: 1
+                      conditions:
+                      - {type: Ready, status: "True", reason: InBundle, observedGeneration: 1}
+                      - {type: BudgetExceeded, status: "False", reason: UnderLimit, observedGeneration: 1}
+                      spend: {spentUsd: "12.34", limitUsd: "50.00", percent: 24, periodStart: "2026-12-01T00:00:00Z",
+                              periodEnd: "2027-01-01T00:00:00Z", updatedAt: "2026-12-04T10:00:00Z"}
+                    """);
+            assertThat(result.errors()).isEmpty();
+            assertThat(result.pruned()).isEmpty();
         }
 
         @Test
@@ -351,6 +399,11 @@ class CrdSchemaTest {
             assertThat(virtualKey("secretRef: {name: k}\nrateLimits: {requestsPerMinute: 0}\n").errors())
                     .containsExactly("spec.rateLimits.requestsPerMinute: Invalid value: 0:"
                             + " spec.rateLimits.requestsPerMinute in body should be greater than or equal to 1");
+            assertThat(virtualKey("secretRef: {name: k}\nrateLimits: {maxConcurrentRequests: 0}\n").errors())
+                    .containsExactly("spec.rateLimits.maxConcurrentRequests: Invalid value: 0:"
+                            + " spec.rateLimits.maxConcurrentRequests in body should be greater than or equal to 1");
+            assertThat(virtualKey("secretRef: {name: k}\nrateLimits: {requestsPerMinute: 60, tokensPerMinute: 400000,"
+                    + " maxConcurrentRequests: 4}\n").errors()).isEmpty();
         }
 
         @Test
@@ -359,6 +412,102 @@ class CrdSchemaTest {
             assertThat(virtualKey("secretRef: {name: k}\ntokenSha256: " + SHA256 + "\n").errors())
                     .containsExactly(message);
             assertThat(virtualKey("owner: alice@example.com\n").errors()).containsExactly(message);
+        }
+    }
+
+    @Nested
+    class Budgets {
+        static final String PERIOD_OR_DURATION = "spec: Invalid value: \"object\": give exactly one of period and duration";
+        static final String ZONE = "spec: Invalid value: \"object\": timeZone applies to a calendar period (Daily, Weekly, Monthly,"
+                + " Quarterly), not to Total or a rolling duration";
+
+        @Test
+        void aTeamBudgetIsValid() {
+            OfflineSchemaValidator.Result result = budget(BUDGET_SPEC);
+
+            assertThat(result.errors()).isEmpty();
+            assertThat(result.pruned()).isEmpty();
+        }
+
+        @Test
+        void aRollingBudgetWithNoScopeIsValid() {
+            assertThat(budget("limitUsd: \"300\"\nduration: 7d\naction: Warn\n").errors()).isEmpty();
+            assertThat(budget("limitUsd: \"300\"\nduration: 36h\n").errors()).isEmpty();
+        }
+
+        @Test
+        void limitIsRequiredAndADecimalString() {
+            assertThat(budget("period: Monthly\n").errors()).containsExactly("spec.limitUsd: Required value", CEL_SKIPPED);
+            assertThat(budget("limitUsd: \"2,000\"\nperiod: Monthly\n").errors()).containsExactly(
+                    "spec.limitUsd: Invalid value: \"2,000\": spec.limitUsd in body should match '^[0-9]{1,15}([.][0-9]+)?$'");
+            assertThat(budget("limitUsd: 2000\nperiod: Monthly\n").errors()).containsExactly(
+                    "spec.limitUsd: Invalid value: \"integer\": spec.limitUsd in body must be of type string: \"integer\"",
+                    CEL_SKIPPED);
+        }
+
+        @Test
+        void exactlyOneOfPeriodAndDuration() {
+            assertThat(budget("limitUsd: \"1\"\n").errors()).containsExactly(PERIOD_OR_DURATION);
+            assertThat(budget("limitUsd: \"1\"\nperiod: Weekly\nduration: 7d\n").errors()).containsExactly(PERIOD_OR_DURATION);
+        }
+
+        @Test
+        void periodIsOneOfFive() {
+            assertThat(budget("limitUsd: \"1\"\nperiod: Yearly\n").errors()).containsExactly(
+                    "spec.period: Unsupported value: \"Yearly\": supported values: \"Daily\", \"Monthly\", \"Quarterly\","
+                            + " \"Total\", \"Weekly\"", CEL_SKIPPED);
+        }
+
+        @Test
+        void durationIsWholeDaysOrHours() {
+            for (String bad : List.of("7", "1w", "0d", "1d12h", "90m", "7D")) {
+                assertThat(budget("limitUsd: \"1\"\nduration: \"" + bad + "\"\n").errors()).as(bad).containsExactly(
+                        "spec.duration: Invalid value: \"" + bad + "\": spec.duration in body should match '^[1-9][0-9]{0,3}[dh]$'");
+            }
+        }
+
+        @Test
+        void timeZoneGoesWithACalendarPeriod() {
+            assertThat(budget("limitUsd: \"1\"\nperiod: Daily\ntimeZone: America/New_York\n").errors()).isEmpty();
+            assertThat(budget("limitUsd: \"1\"\nduration: 7d\ntimeZone: Europe/Paris\n").errors()).containsExactly(ZONE);
+            assertThat(budget("limitUsd: \"1\"\nperiod: Total\ntimeZone: Europe/Paris\n").errors()).containsExactly(ZONE);
+            assertThat(budget("limitUsd: \"1\"\nperiod: Daily\ntimeZone: \"+02:00\"\n").errors()).containsExactly(
+                    "spec.timeZone: Invalid value: \"+02:00\": spec.timeZone in body should match"
+                            + " '^[A-Za-z][-+_A-Za-z0-9]*(/[-+_A-Za-z0-9]+)*$'");
+        }
+
+        @Test
+        void actionIsBlockOrWarn() {
+            assertThat(budget("limitUsd: \"1\"\nperiod: Daily\naction: Deny\n").errors()).containsExactly(
+                    "spec.action: Unsupported value: \"Deny\": supported values: \"Block\", \"Warn\"", CEL_SKIPPED);
+        }
+
+        @Test
+        void alertPercentagesAreAscendingUniqueAndWithinOneToAHundred() {
+            String order = "spec.alertAtPercent: Invalid value: \"array\": alert percentages are in ascending order, each once";
+            String range = "spec.alertAtPercent: Invalid value: \"array\": alert percentages are between 1 and 100";
+            assertThat(budget("limitUsd: \"1\"\nperiod: Daily\nalertAtPercent: [80, 50]\n").errors()).containsExactly(order);
+            assertThat(budget("limitUsd: \"1\"\nperiod: Daily\nalertAtPercent: [50, 50]\n").errors()).containsExactly(order);
+            assertThat(budget("limitUsd: \"1\"\nperiod: Daily\nalertAtPercent: [0, 50]\n").errors()).containsExactly(range);
+            assertThat(budget("limitUsd: \"1\"\nperiod: Daily\nalertAtPercent: [50, 101]\n").errors()).containsExactly(range);
+            assertThat(budget("limitUsd: \"1\"\nperiod: Daily\nalertAtPercent: [1, 2, 3, 4, 5, 6, 7, 8, 9, 100]\n").errors()).isEmpty();
+            assertThat(budget("limitUsd: \"1\"\nperiod: Daily\nalertAtPercent: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]\n").errors())
+                    .startsWith("spec.alertAtPercent: Too many: 11: must have at most 10 items");
+            assertThat(budget("limitUsd: \"1\"\nperiod: Daily\nalertAtPercent: []\n").errors()).isEmpty();
+            assertThat(budget("limitUsd: \"1\"\nperiod: Daily\nalertAtPercent: [100]\n").errors()).isEmpty();
+        }
+
+        @Test
+        void spendIsKeptInTheStatus() {
+            OfflineSchemaValidator.Result result = BUDGETS.validate(manifest("Budget", BUDGET_SPEC) + """
+                    status:
+                      conditions:
+                      - {type: BudgetExceeded, status: "True", reason: LimitReached, message: spent 2000.10 of 2000.00}
+                      spend: {spentUsd: "2000.10", limitUsd: "2000.00", percent: 100, periodStart: "2026-12-01T00:00:00+01:00",
+                              periodEnd: "2027-01-01T00:00:00+01:00", updatedAt: "2026-12-31T22:59:00Z"}
+                    """);
+            assertThat(result.errors()).isEmpty();
+            assertThat(result.pruned()).isEmpty();
         }
     }
 

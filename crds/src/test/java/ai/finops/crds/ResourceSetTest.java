@@ -30,5 +30,20 @@ class ResourceSetTest {
         assertThat(bundle.resolvesKeySecrets()).isFalse();
         assertThat(bundle.resolvesProviderSecrets()).isTrue();
         assertThat(ResourceSet.empty().withSecretChecks(ResourceSet.SecretChecks.NONE).resolvesProviderSecrets()).isFalse();
+        assertThat(set.budgets()).isEmpty();
+    }
+
+    @Test
+    void budgetsAreCopiedAndKeptByEveryWither() {
+        List<Budget> budgets = new ArrayList<>();
+        budgets.add(new Budget());
+        ResourceSet set = new ResourceSet(List.of(), List.of(), List.of(), budgets, Map.of(), ResourceSet.SecretChecks.ALL);
+        budgets.add(new Budget());
+        assertThat(set.budgets()).hasSize(1);
+        assertThatThrownBy(() -> set.budgets().add(new Budget())).isInstanceOf(UnsupportedOperationException.class);
+        assertThat(set.withSecretChecks(ResourceSet.SecretChecks.NONE).budgets()).hasSize(1);
+        assertThat(set.withSecrets(Map.of("s", Map.of("k", "v"))).budgets()).hasSize(1);
+        assertThat(set.withSecrets(Map.of("s", Map.of("k", "v"))).secrets()).containsOnlyKeys("s");
+        assertThat(set.toString()).contains("budgets=1");
     }
 }

@@ -23,7 +23,8 @@ class ResourceYamlTest {
         ResourceYaml.Result r = ResourceYaml.readAll(example());
         assertThat(r.problems()).isEmpty();
         assertThat(r.documents()).extracting(ParsedDocument::kind).containsExactly(
-                "ProviderDeployment", "ProviderDeployment", "RoutingRule", "VirtualKey", "Secret", "Secret", "Secret", "GatewaySettings");
+                "ProviderDeployment", "ProviderDeployment", "RoutingRule", "VirtualKey", "Secret", "Secret", "Secret", "GatewaySettings",
+                "Budget");
         ProviderDeployment vertex = r.resources(ProviderDeployment.class).get(0);
         assertThat(vertex.getMetadata().getName()).isEqualTo("vertex-prod");
         assertThat(vertex.getSpec().vertex).containsEntry("projectId", "my-proj");
@@ -35,6 +36,18 @@ class ResourceYamlTest {
         VirtualKey alice = r.resources(VirtualKey.class).get(0);
         assertThat(alice.getSpec().expiresAt).isEqualTo("2027-01-01T00:00:00Z");
         assertThat(alice.getSpec().rateLimits.tokensPerMinute).isEqualTo(400000);
+        assertThat(alice.getSpec().rateLimits.maxConcurrentRequests).isEqualTo(4);
+        assertThat(alice.getSpec().budget.timeZone).isEqualTo("Europe/Paris");
+        Budget budget = r.resources(Budget.class).get(0);
+        assertThat(budget.getMetadata().getName()).isEqualTo("platform-opus");
+        assertThat(budget.getSpec().scope.teams).containsExactly("platform");
+        assertThat(budget.getSpec().scope.virtualKeys).containsExactly("alice");
+        assertThat(budget.getSpec().scope.models).containsExactly("claude-opus-*");
+        assertThat(budget.getSpec().limitUsd).isEqualTo("2000.00");
+        assertThat(budget.getSpec().period).isEqualTo("Quarterly");
+        assertThat(budget.getSpec().timeZone).isEqualTo("Europe/Paris");
+        assertThat(budget.getSpec().action).isEqualTo("Warn");
+        assertThat(budget.getSpec().alertAtPercent).containsExactly(50, 80, 95);
         ParsedDocument settings = r.ofKind("GatewaySettings").get(0);
         assertThat(settings.resource()).isInstanceOf(JsonNode.class);
         assertThat(settings.tree().path("listen").path("port").asInt()).isEqualTo(8080);
@@ -174,6 +187,48 @@ class ResourceYamlTest {
                 p -> assertThat(p).contains("expected v1"),
                 p -> assertThat(p).contains("is not a mapping"));
         assertThat(r.documents()).singleElement().satisfies(d -> assertThat(d.kind()).isEqualTo("Deployment"));
+    }
+
+    @Test
+    void budgetMistakesNameFieldAndLine() {
+        String yaml = """
+                apiVersion: finops.ai/v1alpha1
+                kind: Budget
+                metadata: {name: team-a}
+                spec:
+                  limitUsd: "100.00"
+                  period: Monthly
+                  alertAtPercent: [50, eighty]
+                ---
+                apiVersion: finops.ai/v1alpha1
+                kind: Budget
+                metadata: {name: team-b}
+                spec:
+                  limitUsd: "100.00"
+                  duration: 7d
+                  scope: {team: [platform]}
+                ---
+                apiVersion: finops.ai/v1alpha1
+                kind: Budget
+                metadata: {name: team-c}
+                spec:
+                  action: [Block]
+                  limitUsd: "1"
+                ---
+                apiVersion: finops.ai/v1
+                kind: Budget
+                metadata: {name: team-d}
+                spec: {limitUsd: "1", period: Daily}
+                """;
+        ResourceYaml.Result r = ResourceYaml.read(yaml, "budgets.yaml");
+        assertThat(r.problems()).extracting(Problem::toString).satisfiesExactly(
+                p -> assertThat(p).startsWith("Budget/team-a: spec.alertAtPercent[1]: budgets.yaml:7:").contains("'eighty'")
+                        .contains("expected an integer"),
+                p -> assertThat(p).startsWith("Budget/team-b: spec.scope.team: budgets.yaml:15:").contains("unknown field 'team'")
+                        .contains("[models, teams, virtualKeys]"),
+                p -> assertThat(p).startsWith("Budget/team-c: spec.action: budgets.yaml:21:").contains("expected a string"),
+                p -> assertThat(p).startsWith("Budget/team-d: apiVersion: budgets.yaml:24: apiVersion 'finops.ai/v1' is not supported"));
+        assertThat(r.documents()).isEmpty();
     }
 
     @Test

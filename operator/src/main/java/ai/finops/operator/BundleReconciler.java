@@ -382,8 +382,8 @@ public final class BundleReconciler implements Reconciler<Namespace> {
         LOG.atInfo().addKeyValue("namespace", ns).addKeyValue("keys", data.keySet()).log("credentials Secret written");
     }
 
-    private <R extends CustomResource<?, ResourceStatus>> void writeStatuses(KubernetesClient client, Bundle bundle, List<R> resources,
-            InformerEventSource<R, Namespace> cache) {
+    private <R extends CustomResource<?, ? extends ResourceStatus>> void writeStatuses(KubernetesClient client, Bundle bundle,
+            List<R> resources, InformerEventSource<R, Namespace> cache) {
         for (R resource : resources) {
             Verdict verdict = bundle.verdicts().getOrDefault(ResourceKey.of(resource), Verdict.ACCEPTED);
             ResourceStatus desired = Statuses.desired(verdict, resource.getMetadata().getGeneration(), resource.getStatus(), clock.instant());
@@ -413,7 +413,8 @@ public final class BundleReconciler implements Reconciler<Namespace> {
      * one. Nothing outside {@code /status} is ever sent.
      */
     @SuppressWarnings("unchecked")
-    private static <R extends CustomResource<?, ResourceStatus>> R patchStatus(KubernetesClient client, R resource, ResourceStatus status) {
+    private static <R extends CustomResource<?, ? extends ResourceStatus>> R patchStatus(KubernetesClient client, R resource,
+            ResourceStatus status) {
         return client.resources((Class<R>) resource.getClass()).inNamespace(resource.getMetadata().getNamespace())
                 .withName(resource.getMetadata().getName()).subresource("status")
                 .patch(PatchContext.of(PatchType.JSON), ownedStatusPatch(resource.getStatus() != null, status));

@@ -37,7 +37,7 @@ import picocli.CommandLine;
 class ExamplesIT {
     static final Path EXAMPLES = Path.of("../examples");
     @SuppressWarnings({"unchecked", "rawtypes"})
-    static final Map<String, Class<? extends CustomResource<?, ResourceStatus>>> TYPES = (Map) Map.of(
+    static final Map<String, Class<? extends CustomResource<?, ? extends ResourceStatus>>> TYPES = (Map) Map.of(
             "ProviderDeployment", ai.finops.crds.ProviderDeployment.class, "RoutingRule", ai.finops.crds.RoutingRule.class,
             "VirtualKey", ai.finops.crds.VirtualKey.class);
 
@@ -62,7 +62,7 @@ class ExamplesIT {
             assertThat(applied).hasSizeGreaterThanOrEqualTo(3);
             await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
                 for (HasMetadata r : applied) {
-                    CustomResource<?, ResourceStatus> now = cluster.client.resources(TYPES.get(r.getKind())).inNamespace("dev")
+                    CustomResource<?, ? extends ResourceStatus> now = cluster.client.resources(TYPES.get(r.getKind())).inNamespace("dev")
                             .withName(r.getMetadata().getName()).get();
                     assertThat(now.getStatus()).as(r.getKind() + "/" + r.getMetadata().getName()).isNotNull();
                     Condition ready = now.getStatus().conditions.stream().filter(c -> c.getType().equals("Ready")).findFirst().orElse(null);

@@ -77,7 +77,7 @@ class OperatorIT {
         return s == null ? null : BundleReconciler.decode(s);
     }
 
-    static Condition condition(CustomResource<?, ResourceStatus> r, String type) {
+    static Condition condition(CustomResource<?, ? extends ResourceStatus> r, String type) {
         if (r == null || r.getStatus() == null) {
             return null;
         }
@@ -88,9 +88,9 @@ class OperatorIT {
         return client.resources(RoutingRule.class).inNamespace(NS).withName(name).get();
     }
 
-    void awaitReady(CustomResource<?, ResourceStatus> resource, String status) {
+    void awaitReady(CustomResource<?, ? extends ResourceStatus> resource, String status) {
         await().atMost(WAIT).untilAsserted(() -> {
-            CustomResource<?, ResourceStatus> now = client.resource(resource).get();
+            CustomResource<?, ? extends ResourceStatus> now = client.resource(resource).get();
             Condition ready = condition(now, "Ready");
             assertThat(ready).as("Ready condition of %s", resource.getMetadata().getName()).isNotNull();
             assertThat(ready.getStatus()).isEqualTo(status);

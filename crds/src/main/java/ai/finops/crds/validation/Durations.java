@@ -76,6 +76,39 @@ public final class Durations {
         return Duration.ofNanos(nanos.setScale(0, RoundingMode.DOWN).longValueExact());
     }
 
+    /** The shortest rolling budget window. */
+    public static final Duration MIN_ROLLING = Duration.ofHours(1);
+    /** The longest rolling budget window. */
+    public static final Duration MAX_ROLLING = Duration.ofDays(366);
+    private static final java.util.regex.Pattern ROLLING = java.util.regex.Pattern.compile("([0-9]{1,9})([dh])");
+
+    /**
+     * Parses a budget's rolling window: a whole number of days or hours, {@code 7d} or {@code 12h},
+     * from {@link #MIN_ROLLING} to {@link #MAX_ROLLING}. Days are 24 hours.
+     *
+     * @throws IllegalArgumentException with a message that quotes the input and says what is wrong
+     */
+    public static Duration parseRolling(String value) {
+        if (value == null || value.isEmpty()) {
+            throw new IllegalArgumentException("window is empty (expected whole days or hours, such as 7d or 12h)");
+        }
+        var m = ROLLING.matcher(value);
+        if (!m.matches()) {
+            throw new IllegalArgumentException("window " + Messages.quote(value) + (isValid(value)
+                    ? " is not a whole number of days or hours (write it as days or hours alone, such as 7d or 12h)"
+                    : " is not a rolling window (expected whole days or hours, such as 7d or 12h)"));
+        }
+        long amount = Long.parseLong(m.group(1));
+        Duration window = m.group(2).equals("d") ? Duration.ofDays(amount) : Duration.ofHours(amount);
+        if (window.compareTo(MIN_ROLLING) < 0) {
+            throw new IllegalArgumentException("window " + Messages.quote(value) + " is shorter than 1h");
+        }
+        if (window.compareTo(MAX_ROLLING) > 0) {
+            throw new IllegalArgumentException("window " + Messages.quote(value) + " is longer than 366d");
+        }
+        return window;
+    }
+
     /** Whether {@code value} parses. */
     public static boolean isValid(String value) {
         try {

@@ -36,6 +36,24 @@ public final class Money {
         return new BigDecimal(value);
     }
 
+    /** The largest amount {@link #toMicros} takes: {@code Long.MAX_VALUE} micro-dollars. */
+    public static final BigDecimal MAX_MICROS_USD = BigDecimal.valueOf(Long.MAX_VALUE, MAX_FRACTION_DIGITS);
+
+    /**
+     * Parses an amount as {@link #parseUsd} does, as whole micro-dollars: {@code "2000.00"} is
+     * {@code 2_000_000_000}. Exact (at most six fractional digits are accepted).
+     *
+     * @throws IllegalArgumentException saying what is wrong, or that the amount is beyond {@link #MAX_MICROS_USD}
+     */
+    public static long toMicros(String value) {
+        BigDecimal usd = parseUsd(value);
+        if (usd.compareTo(MAX_MICROS_USD) > 0) {
+            throw new IllegalArgumentException("amount " + Messages.quote(value) + " is too large (at most "
+                    + MAX_MICROS_USD.toBigInteger() + " dollars)");
+        }
+        return usd.movePointRight(MAX_FRACTION_DIGITS).longValueExact();
+    }
+
     /** Whether {@code value} parses. */
     public static boolean isValid(String value) {
         try {

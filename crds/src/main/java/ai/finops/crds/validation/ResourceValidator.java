@@ -1,5 +1,9 @@
 package ai.finops.crds.validation;
 
+import ai.finops.crds.Budget;
+import ai.finops.crds.BudgetAction;
+import ai.finops.crds.BudgetPeriod;
+import ai.finops.crds.BudgetSpec;
 import ai.finops.crds.ProviderDeployment;
 import ai.finops.crds.ProviderDeploymentSpec;
 import ai.finops.crds.ProviderType;
@@ -44,8 +48,8 @@ import java.util.regex.Pattern;
  * status conditions) and the gateway (which rejects a whole bundle that has any problem).
  *
  * <p>{@link #validate} returns every problem, never only the first, in a deterministic order: kinds
- * in the order ProviderDeployment, RoutingRule, VirtualKey; resources by name within a kind; problems
- * in field order within a resource. Messages never contain a Secret value.
+ * in the order ProviderDeployment, RoutingRule, VirtualKey, Budget; resources by name within a kind;
+ * problems in field order within a resource. Messages never contain a Secret value.
  *
  * <p>Defaults shared with the gateway are public constants here ({@link #DEFAULT_WEIGHT}, ...).
  */
@@ -53,6 +57,7 @@ public final class ResourceValidator {
     public static final String PROVIDER_DEPLOYMENT = "ProviderDeployment";
     public static final String ROUTING_RULE = "RoutingRule";
     public static final String VIRTUAL_KEY = "VirtualKey";
+    public static final String BUDGET = "Budget";
 
     /** Weight of a ProviderDeployment or a RoutingRule target when not given; 0 means drained. */
     public static final int DEFAULT_WEIGHT = 1;
@@ -69,9 +74,14 @@ public final class ResourceValidator {
     public static final String DEFAULT_TOKEN_KEY = "token";
     /** Shortest VirtualKey token accepted. */
     public static final int MIN_TOKEN_LENGTH = 16;
-    /** Budget periods ({@code VirtualKey.spec.budget.period}); the default is Monthly. */
-    public static final List<String> BUDGET_PERIODS = List.of("Daily", "Weekly", "Monthly");
-    public static final String DEFAULT_BUDGET_PERIOD = "Monthly";
+    /** Budget periods ({@code Budget.spec.period}, {@code VirtualKey.spec.budget.period}). */
+    public static final List<String> BUDGET_PERIODS = BudgetPeriod.ids();
+    /** The period of a VirtualKey budget that gives neither period nor duration (a Budget must give one). */
+    public static final String DEFAULT_BUDGET_PERIOD = BudgetPeriod.MONTHLY.id();
+    /** What a Budget does when it gives no {@code action}; a VirtualKey's own budget always blocks. */
+    public static final String DEFAULT_BUDGET_ACTION = BudgetAction.BLOCK.id();
+    /** Most entries of {@code Budget.spec.alertAtPercent}. */
+    public static final int MAX_ALERTS = 10;
     /** Secret keys read for Bedrock credentials; the session token is optional. */
     public static final List<String> BEDROCK_SECRET_KEYS = List.of("accessKeyId", "secretAccessKey");
     public static final String BEDROCK_SESSION_TOKEN_KEY = "sessionToken";
@@ -106,6 +116,9 @@ public final class ResourceValidator {
         Map<String, String> tokenOwners = new HashMap<>();
         for (VirtualKey vk : sorted(set.keys())) {
             validateKey(vk, ctx, tokenOwners, problems::add);
+        }
+        for (Budget budget : sorted(set.budgets())) {
+            validateBudget(budget, ctx, problems::add);
         }
         return List.copyOf(problems);
     }
@@ -672,19 +685,17 @@ public final class ResourceValidator {
             if (spec.budget.limitUsd == null) {
                 r.add("spec.budget.limitUsd", "is required when spec.budget is given");
             } else {
-                money(spec.budget.limitUsd, "spec.budget.limitUsd", r);
+                limit(spec.budget.limitUsd, "spec.budget.limitUsd", r);
             }
-            if (spec.budget.period != null && !BUDGET_PERIODS.contains(spec.budget.period)) {
-                r.add("spec.budget.period", "unknown period " + Messages.quote(spec.budget.period) + " (one of " + BUDGET_PERIODS + ")");
+            if (spec.budget.period != null && spec.budget.duration != null) {
+                r.add("spec.budget", "give period or duration, not both");
             }
+            window(spec.budget.period, spec.budget.duration, spec.budget.timeZone, "spec.budget.", r);
         }
         if (spec.rateLimits != null) {
-            if (spec.rateLimits.requestsPerMinute != null && spec.rateLimits.requestsPerMinute <= 0) {
-                r.add("spec.rateLimits.requestsPerMinute", "must be > 0, got " + spec.rateLimits.requestsPerMinute);
-            }
-            if (spec.rateLimits.tokensPerMinute != null && spec.rateLimits.tokensPerMinute <= 0) {
-                r.add("spec.rateLimits.tokensPerMinute", "must be > 0, got " + spec.rateLimits.tokensPerMinute);
-            }
+            positive(spec.rateLimits.requestsPerMinute, "spec.rateLimits.requestsPerMinute", r);
+            positive(spec.rateLimits.tokensPerMinute, "spec.rateLimits.tokensPerMinute", r);
+            positive(spec.rateLimits.maxConcurrentRequests, "spec.rateLimits.maxConcurrentRequests", r);
         }
         if (spec.expiresAt != null) {
             try {
@@ -692,6 +703,137 @@ public final class ResourceValidator {
             } catch (IllegalArgumentException e) {
                 r.add("spec.expiresAt", e.getMessage());
             }
+        }
+    }
+
+    // ---------------------------------------------------------------- Budget
+
+    private static void validateBudget(Budget budget, Context ctx, Consumer<Problem> out) {
+        Reporter r = new Reporter(BUDGET, nameOf(budget), out);
+        checkMetadata(budget, false, ctx.budgetNames, r);
+        BudgetSpec spec = budget.getSpec();
+        if (spec == null) {
+            r.add("spec", "is required");
+            return;
+        }
+        if (spec.scope != null) {
+            List<String> teams = spec.scope.teams == null ? List.of() : spec.scope.teams;
+            for (int i = 0; i < teams.size(); i++) {
+                if (teams.get(i) == null || teams.get(i).isEmpty()) {
+                    r.add("spec.scope.teams[" + i + "]", "is empty");
+                }
+            }
+            List<String> keys = spec.scope.virtualKeys == null ? List.of() : spec.scope.virtualKeys;
+            for (int i = 0; i < keys.size(); i++) {
+                String key = keys.get(i);
+                if (key == null || key.isEmpty()) {
+                    r.add("spec.scope.virtualKeys[" + i + "]", "is empty");
+                } else if (!ctx.keyNames.containsKey(key)) {
+                    r.unresolved("spec.scope.virtualKeys[" + i + "]", "VirtualKey " + Messages.quote(key) + " not found (VirtualKeys: "
+                            + new TreeSet<>(ctx.keyNames.keySet()) + ")");
+                }
+            }
+            List<String> models = spec.scope.models == null ? List.of() : spec.scope.models;
+            for (int i = 0; i < models.size(); i++) {
+                if (models.get(i) == null || models.get(i).isBlank()) {
+                    r.add("spec.scope.models[" + i + "]", "is empty (omit the list to count every model)");
+                }
+            }
+        }
+        if (spec.limitUsd == null) {
+            r.add("spec.limitUsd", "is required");
+        } else {
+            limit(spec.limitUsd, "spec.limitUsd", r);
+        }
+        if (spec.period != null && spec.duration != null) {
+            r.add("spec", "give exactly one of period and duration, not both");
+        } else if (spec.period == null && spec.duration == null) {
+            r.add("spec", "one of period (" + String.join(", ", BUDGET_PERIODS) + ") and duration (a rolling window such as 7d) is required");
+        }
+        window(spec.period, spec.duration, spec.timeZone, "spec.", r);
+        if (spec.action != null && BudgetAction.fromId(spec.action).isEmpty()) {
+            r.add("spec.action", "unknown action " + Messages.quote(spec.action) + " (one of " + BudgetAction.ids() + ")");
+        }
+        checkAlerts(spec.alertAtPercent, r);
+    }
+
+    /** Each 1 to 100, strictly ascending (so each once), at most {@link #MAX_ALERTS}. */
+    private static void checkAlerts(List<Integer> alerts, Reporter r) {
+        if (alerts == null || alerts.isEmpty()) {
+            return;
+        }
+        if (alerts.size() > MAX_ALERTS) {
+            r.add("spec.alertAtPercent", "has " + alerts.size() + " entries; at most " + MAX_ALERTS);
+        }
+        boolean inRange = true;
+        for (int i = 0; i < alerts.size(); i++) {
+            Integer p = alerts.get(i);
+            if (p == null) {
+                r.add("spec.alertAtPercent[" + i + "]", "is empty");
+                inRange = false;
+            } else if (p < 1 || p > 100) {
+                r.add("spec.alertAtPercent[" + i + "]", "must be between 1 and 100, got " + p);
+                inRange = false;
+            }
+        }
+        if (!inRange) {
+            return;
+        }
+        for (int i = 1; i < alerts.size(); i++) {
+            if (alerts.get(i) <= alerts.get(i - 1)) {
+                r.add("spec.alertAtPercent", "must be in ascending order with each value once, got " + alerts
+                        + (alerts.get(i).equals(alerts.get(i - 1)) ? " (" + alerts.get(i) + " twice)" : ""));
+                return;
+            }
+        }
+    }
+
+    /**
+     * The period or rolling window of a budget and its time zone, under {@code prefix} ({@code spec.} or
+     * {@code spec.budget.}). Whether one of period and duration is required is the caller's check.
+     */
+    private static void window(String period, String duration, String timeZone, String prefix, Reporter r) {
+        BudgetPeriod calendar = null;
+        if (period != null) {
+            calendar = BudgetPeriod.fromId(period).orElse(null);
+            if (calendar == null) {
+                r.add(prefix + "period", "unknown period " + Messages.quote(period) + " (one of " + BUDGET_PERIODS + ")");
+            }
+        }
+        if (duration != null) {
+            try {
+                Durations.parseRolling(duration);
+            } catch (IllegalArgumentException e) {
+                r.add(prefix + "duration", e.getMessage());
+            }
+        }
+        if (timeZone != null) {
+            try {
+                TimeZones.parse(timeZone);
+                if (duration != null && period == null) {
+                    r.add(prefix + "timeZone", "a rolling duration has no calendar boundaries: timeZone goes only with period "
+                            + "Daily, Weekly, Monthly or Quarterly");
+                } else if (calendar != null && !calendar.calendar()) {
+                    r.add(prefix + "timeZone", "period Total never resets: timeZone goes only with period Daily, Weekly, Monthly or Quarterly");
+                }
+            } catch (IllegalArgumentException e) {
+                r.add(prefix + "timeZone", e.getMessage());
+            }
+        }
+    }
+
+    /** A budget limit: money that fits in micro-dollars. */
+    private static void limit(String value, String path, Reporter r) {
+        try {
+            Money.toMicros(value);
+        } catch (IllegalArgumentException e) {
+            r.add(path, e.getMessage());
+        }
+    }
+
+    private static void positive(Integer value, String path, Reporter r) {
+        if (value != null && value <= 0) {
+            r.add(path, "must be > 0, got " + value);
         }
     }
 
@@ -756,6 +898,9 @@ public final class ResourceValidator {
         if (resource instanceof VirtualKey) {
             return VIRTUAL_KEY;
         }
+        if (resource instanceof Budget) {
+            return BUDGET;
+        }
         return resource.getKind();
     }
 
@@ -772,6 +917,7 @@ public final class ResourceValidator {
         final Map<String, ProviderDeployment> deploymentNames = new LinkedHashMap<>();
         final Map<String, RoutingRule> ruleNames = new LinkedHashMap<>();
         final Map<String, VirtualKey> keyNames = new LinkedHashMap<>();
+        final Map<String, Budget> budgetNames = new LinkedHashMap<>();
         final Map<ProviderType, List<ProviderDeployment>> byType = new LinkedHashMap<>();
 
         Context(ResourceSet set) {
@@ -793,6 +939,11 @@ public final class ResourceValidator {
             for (VirtualKey vk : set.keys()) {
                 if (vk != null && nameOf(vk) != null) {
                     keyNames.putIfAbsent(nameOf(vk), vk);
+                }
+            }
+            for (Budget budget : set.budgets()) {
+                if (budget != null && nameOf(budget) != null) {
+                    budgetNames.putIfAbsent(nameOf(budget), budget);
                 }
             }
         }

@@ -2,6 +2,8 @@ package ai.finops.crds.validation;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ai.finops.crds.Budget;
+import ai.finops.crds.BudgetSpec;
 import ai.finops.crds.ProviderDeployment;
 import ai.finops.crds.ProviderDeploymentSpec;
 import ai.finops.crds.ResourceSet;
@@ -83,11 +85,32 @@ class ResourceValidatorTest {
         return vk;
     }
 
+    /** A key identified by the SHA-256 of its name, so that it needs no Secret. */
+    static VirtualKey hashed(String name, Consumer<VirtualKeySpec> customize) {
+        return key(name, s -> {
+            s.secretRef = null;
+            s.tokenSha256 = ResourceValidator.sha256Hex(name + "-0123456789abcdef");
+            customize.accept(s);
+        });
+    }
+
+    static Budget budget(String name, Consumer<BudgetSpec> customize) {
+        Budget budget = new Budget();
+        budget.setMetadata(new ObjectMetaBuilder().withName(name).build());
+        BudgetSpec spec = new BudgetSpec();
+        spec.limitUsd = "2000.00";
+        spec.period = "Monthly";
+        customize.accept(spec);
+        budget.setSpec(spec);
+        return budget;
+    }
+
     /** A valid base: an anthropic and a vertex deployment, with their Secrets, plus a key's Secret. */
     static final class Fixture {
         final List<ProviderDeployment> deployments = new ArrayList<>();
         final List<RoutingRule> rules = new ArrayList<>();
         final List<VirtualKey> keys = new ArrayList<>();
+        final List<Budget> budgets = new ArrayList<>();
         final Map<String, Map<String, String>> secrets = new LinkedHashMap<>();
         ResourceSet.SecretChecks checks = ResourceSet.SecretChecks.ALL;
 
@@ -116,8 +139,13 @@ class ResourceValidatorTest {
             return this;
         }
 
+        Fixture budget(Budget budget) {
+            budgets.add(budget);
+            return this;
+        }
+
         List<Problem> validate() {
-            List<Problem> problems = ResourceValidator.validate(new ResourceSet(deployments, rules, keys, secrets, checks));
+            List<Problem> problems = ResourceValidator.validate(new ResourceSet(deployments, rules, keys, budgets, secrets, checks));
             for (Problem p : problems) {
                 assertThat(p.toString()).doesNotContain(TOKEN).doesNotContain(API_KEY);
             }
@@ -527,12 +555,218 @@ class ResourceValidatorTest {
                 p -> assertThat(p).startsWith("VirtualKey/alice: spec.allow.providers[0]: unknown provider or deployment 'vertx'"),
                 p -> assertThat(p).startsWith("VirtualKey/alice: spec.allow.models[0]: is empty"),
                 p -> assertThat(p).startsWith("VirtualKey/alice: spec.budget.limitUsd: "),
-                p -> assertThat(p).isEqualTo("VirtualKey/alice: spec.budget.period: unknown period 'monthly' (one of [Daily, Weekly, Monthly])"),
+                p -> assertThat(p).isEqualTo("VirtualKey/alice: spec.budget.period: unknown period 'monthly'"
+                        + " (one of [Daily, Weekly, Monthly, Quarterly, Total])"),
                 p -> assertThat(p).isEqualTo("VirtualKey/alice: spec.rateLimits.requestsPerMinute: must be > 0, got 0"),
                 p -> assertThat(p).isEqualTo("VirtualKey/alice: spec.rateLimits.tokensPerMinute: must be > 0, got -1"),
                 p -> assertThat(p).startsWith("VirtualKey/alice: spec.expiresAt: '2027-01-01' is not an RFC 3339 timestamp"));
         assertThat(strings(new Fixture().key(key("alice", s -> s.budget = new VirtualKeySpec.Budget())).validate()))
                 .containsExactly("VirtualKey/alice: spec.budget.limitUsd: is required when spec.budget is given");
+    }
+
+    @Test
+    void keyBudgetWindowsAndRateLimits() {
+        assertThat(new Fixture().key(key("alice", s -> {
+            s.budget = new VirtualKeySpec.Budget();
+            s.budget.limitUsd = "50.00";
+            s.budget.duration = "7d";
+            s.rateLimits = new VirtualKeySpec.RateLimits();
+            s.rateLimits.maxConcurrentRequests = 4;
+        })).key(hashed("bob", s -> {
+            s.budget = new VirtualKeySpec.Budget();
+            s.budget.limitUsd = "10";
+            s.budget.period = "Quarterly";
+            s.budget.timeZone = "America/New_York";
+        })).key(hashed("carol", s -> {
+            s.budget = new VirtualKeySpec.Budget();
+            s.budget.limitUsd = "10";
+            s.budget.timeZone = "Asia/Tokyo";          // with the default period, Monthly
+        })).validate()).isEmpty();
+        assertThat(strings(new Fixture().key(key("alice", s -> {
+            s.budget = new VirtualKeySpec.Budget();
+            s.budget.limitUsd = "50.00";
+            s.budget.period = "Weekly";
+            s.budget.duration = "7d";
+            s.rateLimits = new VirtualKeySpec.RateLimits();
+            s.rateLimits.maxConcurrentRequests = 0;
+        })).key(hashed("bob", s -> {
+            s.budget = new VirtualKeySpec.Budget();
+            s.budget.limitUsd = "50.00";
+            s.budget.duration = "1w";
+            s.budget.timeZone = "Europe/Pariss";
+        })).key(hashed("carol", s -> {
+            s.budget = new VirtualKeySpec.Budget();
+            s.budget.limitUsd = "50.00";
+            s.budget.duration = "30d";
+            s.budget.timeZone = "Europe/Paris";
+        })).key(hashed("dave", s -> {
+            s.budget = new VirtualKeySpec.Budget();
+            s.budget.limitUsd = "50.00";
+            s.budget.period = "Total";
+            s.budget.timeZone = "UTC";
+        })).validate())).containsExactly(
+                "VirtualKey/alice: spec.budget: give period or duration, not both",
+                "VirtualKey/alice: spec.rateLimits.maxConcurrentRequests: must be > 0, got 0",
+                "VirtualKey/bob: spec.budget.duration: window '1w' is not a rolling window (expected whole days or hours, such as 7d or 12h)",
+                "VirtualKey/bob: spec.budget.timeZone: unknown time zone 'Europe/Pariss'"
+                        + " (expected an IANA time zone id such as Europe/Paris, America/New_York or UTC)",
+                "VirtualKey/carol: spec.budget.timeZone: a rolling duration has no calendar boundaries: timeZone goes only with period"
+                        + " Daily, Weekly, Monthly or Quarterly",
+                "VirtualKey/dave: spec.budget.timeZone: period Total never resets: timeZone goes only with period"
+                        + " Daily, Weekly, Monthly or Quarterly");
+    }
+
+    @Test
+    void aValidBudget() {
+        assertThat(new Fixture().key(key("alice", s -> s.team = "platform")).budget(budget("platform-monthly", s -> {
+            s.scope = new BudgetSpec.Scope();
+            s.scope.teams.add("platform");
+            s.scope.virtualKeys.add("alice");
+            s.scope.models.add("claude-opus-*");
+            s.timeZone = "Europe/Paris";
+            s.action = "Warn";
+            s.alertAtPercent.addAll(List.of(50, 80, 95, 100));
+        })).budget(budget("rolling", s -> {
+            s.period = null;
+            s.duration = "7d";
+        })).budget(budget("everything", s -> {
+            s.period = "Total";
+            s.limitUsd = "0";
+        })).validate()).isEmpty();
+    }
+
+    @Test
+    void budgetPeriodsAndDurations() {
+        assertThat(strings(new Fixture()
+                .budget(budget("both", s -> s.duration = "7d"))
+                .budget(budget("neither", s -> s.period = null))
+                .budget(budget("lower-case", s -> s.period = "monthly"))
+                .budget(budget("go-duration", s -> {
+                    s.period = null;
+                    s.duration = "1h30m";
+                }))
+                .budget(budget("no-unit", s -> {
+                    s.period = null;
+                    s.duration = "7";
+                }))
+                .budget(budget("too-long", s -> {
+                    s.period = null;
+                    s.duration = "400d";
+                }))
+                .budget(budget("zero", s -> {
+                    s.period = null;
+                    s.duration = "0h";
+                }))
+                .validate())).containsExactly(
+                "Budget/both: spec: give exactly one of period and duration, not both",
+                "Budget/go-duration: spec.duration: window '1h30m' is not a whole number of days or hours"
+                        + " (write it as days or hours alone, such as 7d or 12h)",
+                "Budget/lower-case: spec.period: unknown period 'monthly' (one of [Daily, Weekly, Monthly, Quarterly, Total])",
+                "Budget/neither: spec: one of period (Daily, Weekly, Monthly, Quarterly, Total) and duration (a rolling window such as 7d)"
+                        + " is required",
+                "Budget/no-unit: spec.duration: window '7' is not a rolling window (expected whole days or hours, such as 7d or 12h)",
+                "Budget/too-long: spec.duration: window '400d' is longer than 366d",
+                "Budget/zero: spec.duration: window '0h' is shorter than 1h");
+    }
+
+    @Test
+    void budgetTimeZones() {
+        assertThat(strings(new Fixture()
+                .budget(budget("case", s -> s.timeZone = "europe/paris"))
+                .budget(budget("offset", s -> s.timeZone = "+02:00"))
+                .budget(budget("utc-offset", s -> s.timeZone = "UTC+2"))
+                .budget(budget("unknown", s -> s.timeZone = "Mars/Olympus_Mons"))
+                .budget(budget("empty", s -> s.timeZone = ""))
+                .budget(budget("rolling", s -> {
+                    s.period = null;
+                    s.duration = "24h";
+                    s.timeZone = "Europe/Paris";
+                }))
+                .budget(budget("total", s -> {
+                    s.period = "Total";
+                    s.timeZone = "Europe/Paris";
+                }))
+                .validate())).containsExactly(
+                "Budget/case: spec.timeZone: unknown time zone 'europe/paris' (did you mean Europe/Paris?)",
+                "Budget/empty: spec.timeZone: time zone is empty (omit it for UTC, or name an IANA time zone such as Europe/Paris)",
+                "Budget/offset: spec.timeZone: '+02:00' is a fixed offset, not a time zone: name the place, such as Europe/Paris,"
+                        + " so that the period follows daylight saving time",
+                "Budget/rolling: spec.timeZone: a rolling duration has no calendar boundaries: timeZone goes only with period"
+                        + " Daily, Weekly, Monthly or Quarterly",
+                "Budget/total: spec.timeZone: period Total never resets: timeZone goes only with period Daily, Weekly, Monthly or Quarterly",
+                "Budget/unknown: spec.timeZone: unknown time zone 'Mars/Olympus_Mons'"
+                        + " (expected an IANA time zone id such as Europe/Paris, America/New_York or UTC)",
+                "Budget/utc-offset: spec.timeZone: 'UTC+2' is a fixed offset, not a time zone: name the place, such as Europe/Paris,"
+                        + " so that the period follows daylight saving time");
+    }
+
+    @Test
+    void budgetAlertPercentages() {
+        assertThat(strings(new Fixture()
+                .budget(budget("descending", s -> s.alertAtPercent.addAll(List.of(80, 50))))
+                .budget(budget("twice", s -> s.alertAtPercent.addAll(List.of(50, 80, 80, 95))))
+                .budget(budget("out-of-range", s -> s.alertAtPercent.addAll(List.of(0, 50, 101))))
+                .budget(budget("null", s -> s.alertAtPercent.add(null)))
+                .budget(budget("many", s -> s.alertAtPercent.addAll(List.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11))))
+                .validate())).containsExactly(
+                "Budget/descending: spec.alertAtPercent: must be in ascending order with each value once, got [80, 50]",
+                "Budget/many: spec.alertAtPercent: has 11 entries; at most 10",
+                "Budget/null: spec.alertAtPercent[0]: is empty",
+                "Budget/out-of-range: spec.alertAtPercent[0]: must be between 1 and 100, got 0",
+                "Budget/out-of-range: spec.alertAtPercent[2]: must be between 1 and 100, got 101",
+                "Budget/twice: spec.alertAtPercent: must be in ascending order with each value once, got [50, 80, 80, 95] (80 twice)");
+    }
+
+    @Test
+    void budgetMoneyActionScopeAndName() {
+        List<Problem> problems = new Fixture().key(key("alice", s -> { }))
+                .budget(budget("dollars", s -> s.limitUsd = "$2000"))
+                .budget(budget("negative", s -> s.limitUsd = "-5"))
+                .budget(budget("precise", s -> s.limitUsd = "0.0000001"))
+                .budget(budget("huge", s -> s.limitUsd = "10000000000000"))
+                .budget(budget("missing", s -> s.limitUsd = null))
+                .budget(budget("action", s -> s.action = "block"))
+                .budget(budget("scope", s -> {
+                    s.scope = new BudgetSpec.Scope();
+                    s.scope.teams.add("");
+                    s.scope.virtualKeys.add("bob");
+                    s.scope.virtualKeys.add("");
+                    s.scope.models.add(" ");
+                }))
+                .budget(budget("Team_A", s -> { }))
+                .validate();
+        assertThat(strings(problems)).containsExactly(
+                "Budget/Team_A: metadata.name: 'Team_A' is not a valid name: use lower-case letters, digits, '-' and '.', starting and"
+                        + " ending with a letter or digit (a DNS-1123 subdomain)",
+                "Budget/action: spec.action: unknown action 'block' (one of [Block, Warn])",
+                "Budget/dollars: spec.limitUsd: amount '$2000' is not a plain decimal number of US dollars (expected e.g. \"50.00\" or \"0.25\")",
+                "Budget/huge: spec.limitUsd: amount '10000000000000' is too large (at most 9223372036854 dollars)",
+                "Budget/missing: spec.limitUsd: is required",
+                "Budget/negative: spec.limitUsd: amount '-5' is negative",
+                "Budget/precise: spec.limitUsd: amount '0.0000001' has more than 6 fractional digits",
+                "Budget/scope: spec.scope.teams[0]: is empty",
+                "Budget/scope: spec.scope.virtualKeys[0]: VirtualKey 'bob' not found (VirtualKeys: [alice])",
+                "Budget/scope: spec.scope.virtualKeys[1]: is empty",
+                "Budget/scope: spec.scope.models[0]: is empty (omit the list to count every model)");
+        assertThat(problems).filteredOn(Problem::unresolvedReference).extracting(Problem::field)
+                .containsExactly("spec.scope.virtualKeys[0]");
+    }
+
+    @Test
+    void budgetsComeAfterTheOtherKindsAndNamesAreUnique() {
+        Budget first = budget("team", s -> { });
+        Budget second = budget("team", s -> s.limitUsd = "1");
+        Budget noSpec = new Budget();
+        noSpec.setMetadata(new ObjectMetaBuilder().withName("a-no-spec").build());
+        List<Problem> problems = new Fixture().key(key("alice", s -> s.expiresAt = "soon"))
+                .budget(first).budget(second).budget(noSpec).validate();
+        assertThat(strings(problems)).containsExactly(
+                "VirtualKey/alice: spec.expiresAt: 'soon' is not an RFC 3339 timestamp (expected e.g. 2027-01-01T00:00:00Z)",
+                "Budget/a-no-spec: spec: is required",
+                "Budget/team: metadata.name: another Budget has the same name");
+        ResourceSet set = new ResourceSet(List.of(), List.of(), List.of(), List.of(first, noSpec), Map.of(), ResourceSet.SecretChecks.ALL);
+        assertThat(ResourceValidator.validate(set, noSpec)).extracting(Problem::field).containsExactly("spec");
+        assertThat(ResourceValidator.validate(set, first)).isEmpty();
     }
 
     @Test

@@ -39,6 +39,47 @@ class ValuesTest {
     }
 
     @Test
+    void rollingWindows() {
+        assertThat(Durations.parseRolling("7d")).isEqualTo(Duration.ofDays(7));
+        assertThat(Durations.parseRolling("12h")).isEqualTo(Duration.ofHours(12));
+        assertThat(Durations.parseRolling("1h")).isEqualTo(Durations.MIN_ROLLING);
+        assertThat(Durations.parseRolling("366d")).isEqualTo(Durations.MAX_ROLLING);
+        assertThat(Durations.parseRolling("8784h")).isEqualTo(Durations.MAX_ROLLING);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "7", "d", "7D", "-7d", "+7d", "1.5d", "1d12h", "90m", "7 d", "0d", "367d", "8785h", "1w", "99999999999d"})
+    void badRollingWindows(String value) {
+        assertThatThrownBy(() -> Durations.parseRolling(value)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void timeZones() {
+        assertThat(TimeZones.parse("Europe/Paris")).isEqualTo(java.time.ZoneId.of("Europe/Paris"));
+        assertThat(TimeZones.parse("UTC")).isEqualTo(java.time.ZoneId.of("UTC"));
+        assertThat(TimeZones.parse("America/Argentina/Buenos_Aires").getId()).isEqualTo("America/Argentina/Buenos_Aires");
+        assertThat(TimeZones.DEFAULT).isEqualTo(java.time.ZoneOffset.UTC);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "europe/paris", "Europe/Pariss", "+02:00", "Z", "UTC+2", "GMT-5", "Paris", "Europe/Paris "})
+    void badTimeZones(String value) {
+        assertThatThrownBy(() -> TimeZones.parse(value)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void moneyAsMicroDollars() {
+        assertThat(Money.toMicros("2000.00")).isEqualTo(2_000_000_000L);
+        assertThat(Money.toMicros("50")).isEqualTo(50_000_000L);
+        assertThat(Money.toMicros("0.000001")).isEqualTo(1L);
+        assertThat(Money.toMicros("0.25")).isEqualTo(250_000L);
+        assertThat(Money.toMicros("0")).isZero();
+        assertThat(Money.toMicros("9223372036854.775807")).isEqualTo(Long.MAX_VALUE);
+        assertThatThrownBy(() -> Money.toMicros("9223372036854.775808")).hasMessageContaining("too large");
+        assertThatThrownBy(() -> Money.toMicros("fifty")).hasMessageContaining("not a plain decimal number");
+    }
+
+    @Test
     void money() {
         assertThat(Money.parseUsd("50.00")).isEqualByComparingTo("50");
         assertThat(Money.parseUsd("0.25")).isEqualTo(new BigDecimal("0.25"));

@@ -51,11 +51,11 @@ class BundleGoldenTest {
         Bundle bundle = BundleBuilder.build(new BundleBuilder.Input("team-a", pds, rrs, vks, secrets));
 
         Map<String, ResourceStatus> statuses = new LinkedHashMap<>();
-        List<CustomResource<?, ResourceStatus>> all = new ArrayList<>();
+        List<CustomResource<?, ? extends ResourceStatus>> all = new ArrayList<>();
         all.addAll(pds);
         all.addAll(rrs);
         all.addAll(vks);
-        for (CustomResource<?, ResourceStatus> r : all) {
+        for (CustomResource<?, ? extends ResourceStatus> r : all) {
             statuses.put(ResourceKey.of(r).toString(),
                     Statuses.desired(bundle.verdicts().get(ResourceKey.of(r)), r.getMetadata().getGeneration(), null, NOW));
         }
