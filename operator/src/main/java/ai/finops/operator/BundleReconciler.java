@@ -11,6 +11,7 @@ import ai.finops.operator.bundle.Names;
 import ai.finops.operator.bundle.ResourceKey;
 import ai.finops.operator.bundle.Statuses;
 import ai.finops.operator.bundle.Verdict;
+import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -387,19 +388,19 @@ public final class BundleReconciler implements Reconciler<Namespace> {
         for (R resource : resources) {
             Verdict verdict = bundle.verdicts().getOrDefault(ResourceKey.of(resource), Verdict.ACCEPTED);
             ResourceStatus desired = Statuses.desired(verdict, resource.getMetadata().getGeneration(), resource.getStatus(), clock.instant());
+            Condition ready = Statuses.find(desired, Statuses.READY);
             if (Statuses.same(resource.getStatus(), desired)) {
-                LOG.atDebug().addKeyValue("resource", ResourceKey.of(resource)).addKeyValue("ready", desired.conditions.get(2).getStatus())
-                        .log("status unchanged");
+                LOG.atDebug().addKeyValue("resource", ResourceKey.of(resource)).addKeyValue("ready", ready.getStatus()).log("status unchanged");
                 continue;
             }
             R written = patchStatus(client, resource, desired);
             cache.handleRecentResourceUpdate(ResourceID.fromResource(written), written, resource);
             metrics.write("status", resource.getKind());
-            LOG.atDebug().addKeyValue("resource", ResourceKey.of(resource)).addKeyValue("ready", desired.conditions.get(2).getStatus())
+            LOG.atDebug().addKeyValue("resource", ResourceKey.of(resource)).addKeyValue("ready", ready.getStatus())
                     .addKeyValue("resource_version", written.getMetadata().getResourceVersion()).log("status written");
             if (!verdict.included()) {
                 LOG.atWarn().addKeyValue("namespace", resource.getMetadata().getNamespace()).addKeyValue("resource", ResourceKey.of(resource))
-                        .addKeyValue("reason", desired.conditions.get(2).getReason())
+                        .addKeyValue("reason", ready.getReason())
                         .log("left out of the bundle: " + (verdict.invalid().isEmpty() ? verdict.unresolved() : verdict.invalid()));
             }
         }
@@ -417,20 +418,47 @@ public final class BundleReconciler implements Reconciler<Namespace> {
             ResourceStatus status) {
         return client.resources((Class<R>) resource.getClass()).inNamespace(resource.getMetadata().getNamespace())
                 .withName(resource.getMetadata().getName()).subresource("status")
-                .patch(PatchContext.of(PatchType.JSON), ownedStatusPatch(resource.getStatus() != null, status));
+                .patch(PatchContext.of(PatchType.JSON), ownedStatusPatch(resource.getStatus(), status));
     }
 
-    /** The JSON Patch that sets the owned status fields: under an existing {@code /status}, or as a new one. */
-    static String ownedStatusPatch(boolean statusExists, ResourceStatus status) {
-        if (!statusExists) {
+    /**
+     * The JSON Patch that sets the owned status fields: under an existing {@code /status}, or as a new
+     * one. The conditions list is shared with another writer (the spend loop's {@code BudgetExceeded}),
+     * so each owned condition is replaced where it was read, after a {@code test} that the entry there is
+     * still of its type, and a missing one is appended: the other writer's entries are never part of the
+     * patch, so one written after this status was read is kept; a list that moved under it fails the patch
+     * instead, and the reconciliation is retried on what the cache then holds.
+     */
+    static String ownedStatusPatch(ResourceStatus current, ResourceStatus status) {
+        if (current == null) {
             return "[{\"op\":\"add\",\"path\":\"/status\",\"value\":" + Serialization.asJson(status) + "}]";
         }
-        StringBuilder patch = new StringBuilder("[{\"op\":\"add\",\"path\":\"/status/conditions\",\"value\":")
-                .append(Serialization.asJson(status.conditions)).append('}');
-        if (status.observedGeneration != null) {
-            patch.append(",{\"op\":\"add\",\"path\":\"/status/observedGeneration\",\"value\":").append(status.observedGeneration).append('}');
+        List<String> ops = new java.util.ArrayList<>();
+        List<Condition> read = current.conditions == null ? List.of() : current.conditions;
+        if (read.isEmpty()) {
+            ops.add("{\"op\":\"add\",\"path\":\"/status/conditions\",\"value\":" + Serialization.asJson(owned(status)) + "}");
+        } else {
+            for (Condition condition : owned(status)) {
+                int at = java.util.stream.IntStream.range(0, read.size()).filter(i -> condition.getType().equals(read.get(i).getType()))
+                        .findFirst().orElse(-1);
+                if (at < 0) {
+                    ops.add("{\"op\":\"add\",\"path\":\"/status/conditions/-\",\"value\":" + Serialization.asJson(condition) + "}");
+                } else {
+                    String path = "/status/conditions/" + at;
+                    ops.add("{\"op\":\"test\",\"path\":\"" + path + "/type\",\"value\":" + Serialization.asJson(condition.getType()) + "}");
+                    ops.add("{\"op\":\"replace\",\"path\":\"" + path + "\",\"value\":" + Serialization.asJson(condition) + "}");
+                }
+            }
         }
-        return patch.append(']').toString();
+        if (status.observedGeneration != null) {
+            ops.add("{\"op\":\"add\",\"path\":\"/status/observedGeneration\",\"value\":" + status.observedGeneration + "}");
+        }
+        return "[" + String.join(",", ops) + "]";
+    }
+
+    /** The conditions of {@code status} this reconciler writes, in {@link Statuses#OWNED} order. */
+    private static List<Condition> owned(ResourceStatus status) {
+        return Statuses.OWNED.stream().map(type -> Statuses.find(status, type)).filter(Objects::nonNull).toList();
     }
 
     static Map<String, String> ownLabels() {

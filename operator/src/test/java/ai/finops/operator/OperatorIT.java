@@ -153,14 +153,18 @@ class OperatorIT {
         assertThat(client.configMaps().inNamespace("other").withName(Names.BUNDLE_CONFIG_MAP).get()).isNull();
     }
 
+    static final String BUDGET_EXCEEDED = "{\"type\":\"BudgetExceeded\",\"status\":\"False\",\"reason\":\"UnderLimit\","
+            + "\"message\":\"spent 12.34 of 50.00\",\"lastTransitionTime\":\"2026-12-04T10:00:00Z\"}";
+
     @Test
-    void aReconcileWritesOnlyTheStatusFieldsItOwns() {
+    void aReconcileWritesOnlyTheStatusFieldsItOwns() throws Exception {
         baseline();
         VirtualKey alice = client.resources(VirtualKey.class).inNamespace(NS).withName("alice").get();
         awaitReady(alice, "True");
-        // another writer's field: the spend summary a budget loop keeps beside the conditions
+        // another writer's fields: the spend summary and BudgetExceeded, which a spend loop keeps beside the conditions
         client.resources(VirtualKey.class).inNamespace(NS).withName("alice").subresource("status").patch(PatchContext.of(PatchType.JSON),
-                "[{\"op\":\"add\",\"path\":\"/status/spend\",\"value\":{\"spentUsd\":\"12.34\"}}]");
+                "[{\"op\":\"add\",\"path\":\"/status/spend\",\"value\":{\"spentUsd\":\"12.34\"}},"
+                        + "{\"op\":\"add\",\"path\":\"/status/conditions/-\",\"value\":" + BUDGET_EXCEEDED + "}]");
         assertThat(rawStatus("alice").path("spend").path("spentUsd").asText()).isEqualTo("12.34");
 
         VirtualKey edited = client.resources(VirtualKey.class).inNamespace(NS).withName("alice").get();
@@ -174,7 +178,8 @@ class OperatorIT {
         JsonNode status = rawStatus("alice");
         assertThat(status.path("spend").path("spentUsd").asText()).as(status.toString()).isEqualTo("12.34");
         assertThat(status.path("observedGeneration").asLong()).isEqualTo(alice.getMetadata().getGeneration() + 1);
-        assertThat(status.path("conditions")).hasSize(3);
+        assertThat(status.path("conditions")).hasSize(4);
+        assertThat(status.path("conditions").get(3)).isEqualTo(Serialization.jsonMapper().readTree(BUDGET_EXCEEDED));
     }
 
     /** A VirtualKey's {@code .status} as the API server holds it, fields the Java model does not know included. */
