@@ -1,5 +1,6 @@
 package ai.finops.operator;
 
+import ai.finops.crds.Budget;
 import ai.finops.crds.ProviderDeployment;
 import ai.finops.crds.ResourceStatus;
 import ai.finops.crds.RoutingRule;
@@ -49,7 +50,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reconciles one namespace's VirtualKeys, RoutingRules and ProviderDeployments into its gateway
+ * Reconciles one namespace's VirtualKeys, RoutingRules, ProviderDeployments and Budgets into its gateway
  * bundle: the ConfigMap {@value Names#BUNDLE_CONFIG_MAP}, the Secret {@value Names#CREDENTIALS_SECRET}
  * and the {@code .status} of every resource.
  *
@@ -78,6 +79,7 @@ public final class BundleReconciler implements Reconciler<Namespace> {
     private InformerEventSource<ProviderDeployment, Namespace> deployments;
     private InformerEventSource<RoutingRule, Namespace> rules;
     private InformerEventSource<VirtualKey, Namespace> keys;
+    private InformerEventSource<Budget, Namespace> budgets;
     private InformerEventSource<Secret, Namespace> secrets;
     private InformerEventSource<ConfigMap, Namespace> configMaps;
     private InformerEventSource<Namespace, Namespace> sharingNamespaces;   // null without a shared gateway
@@ -116,6 +118,9 @@ public final class BundleReconciler implements Reconciler<Namespace> {
                 .withName("keys").withSecondaryToPrimaryMapper(vk -> alsoShared(vk.getMetadata().getNamespace()))
                 .withOnUpdateFilter(BundleReconciler::specChanged))
                 .build(), context);
+        budgets = new InformerEventSource<>(watched(InformerEventSourceConfiguration.from(Budget.class, Namespace.class)
+                .withName("budgets").withSecondaryToPrimaryMapper(toNamespace()).withOnUpdateFilter(BundleReconciler::specChanged))
+                .build(), context);
         secrets = new InformerEventSource<>(watched(InformerEventSourceConfiguration.from(Secret.class, Namespace.class)
                 .withName("secrets").withSecondaryToPrimaryMapper(this::referencedSecretToNamespace)
                 .withOnUpdateFilter((now, before) -> !Objects.equals(now.getData(), before.getData())
@@ -126,7 +131,7 @@ public final class BundleReconciler implements Reconciler<Namespace> {
                 .withSecondaryToPrimaryMapper(toNamespace()))
                 .build(), context);
         if (sharedGateway == null) {
-            return List.of(deployments, rules, keys, secrets, configMaps);
+            return List.of(deployments, rules, keys, budgets, secrets, configMaps);
         }
         // a namespace's label deciding whether the shared gateway takes its keys: a change re-bundles the shared gateway
         sharingNamespaces = new InformerEventSource<>(InformerEventSourceConfiguration.from(Namespace.class,
@@ -136,7 +141,7 @@ public final class BundleReconciler implements Reconciler<Namespace> {
                 .withOnUpdateFilter((now, before) -> sharesKeys(now) != sharesKeys(before))
                 .withOnDeleteFilter((n, unknown) -> sharesKeys(n))
                 .build(), context);
-        return List.of(deployments, rules, keys, secrets, configMaps, sharingNamespaces, sharedGatewayTrigger);
+        return List.of(deployments, rules, keys, budgets, secrets, configMaps, sharingNamespaces, sharedGatewayTrigger);
     }
 
     static boolean sharesKeys(Namespace namespace) {
@@ -190,9 +195,10 @@ public final class BundleReconciler implements Reconciler<Namespace> {
         List<ProviderDeployment> pds = deployments.list(ns, r -> true).toList();
         List<RoutingRule> rrs = rules.list(ns, r -> true).toList();
         List<VirtualKey> vks = keys.list(ns, r -> true).toList();
+        List<Budget> buds = budgets.list(ns, r -> true).toList();
         List<VirtualKey> shared = ns.equals(sharedGateway) ? sharedKeys() : List.of();
         ConfigMap currentBundle = configMaps.get(new ResourceID(Names.BUNDLE_CONFIG_MAP, ns)).orElse(null);
-        if (pds.isEmpty() && rrs.isEmpty() && vks.isEmpty() && shared.isEmpty() && currentBundle == null) {
+        if (pds.isEmpty() && rrs.isEmpty() && vks.isEmpty() && buds.isEmpty() && shared.isEmpty() && currentBundle == null) {
             return UpdateControl.noUpdate();   // nothing of ours here: write nothing into this namespace
         }
         KubernetesClient client = context.getClient();
@@ -213,7 +219,7 @@ public final class BundleReconciler implements Reconciler<Namespace> {
         }
         shared = withoutCollisions(ns, shared, vks, secretsByName);
         List<VirtualKey> allKeys = shared.isEmpty() ? vks : java.util.stream.Stream.concat(vks.stream(), shared.stream()).toList();
-        Bundle bundle = BundleBuilder.build(new BundleBuilder.Input(ns, pds, rrs, allKeys, referencedValues(pds, vks, secretsByName)));
+        Bundle bundle = BundleBuilder.build(new BundleBuilder.Input(ns, pds, rrs, allKeys, buds, referencedValues(pds, vks, secretsByName)));
         for (VirtualKey vk : shared) {
             Verdict verdict = bundle.verdicts().get(ResourceKey.of(vk));
             if (verdict != null && !verdict.included()) {
@@ -226,6 +232,7 @@ public final class BundleReconciler implements Reconciler<Namespace> {
         writeStatuses(client, bundle, pds, deployments);
         writeStatuses(client, bundle, rrs, rules);
         writeStatuses(client, bundle, vks, keys);
+        writeStatuses(client, bundle, buds, budgets);
         return UpdateControl.noUpdate();
     }
 

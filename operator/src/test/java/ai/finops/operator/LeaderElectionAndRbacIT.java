@@ -1,6 +1,7 @@
 package ai.finops.operator;
 
 import static ai.finops.operator.Resources.anthropic;
+import static ai.finops.operator.Resources.budget;
 import static ai.finops.operator.Resources.key;
 import static ai.finops.operator.Resources.rule;
 import static ai.finops.operator.Resources.secret;
@@ -130,7 +131,8 @@ class LeaderElectionAndRbacIT {
         client.resource(anthropic(NS, "anthropic-prod", "https://api.anthropic.com", "anthropic-key")).create();
         client.resource(rule(NS, "claude-code", "model == \"sonnet-model\"", "anthropic-prod/claude-sonnet-4-6")).create();
         client.resource(key(NS, "alice", "vk-alice")).create();   // its Secret is generated
-        await().atMost(WAIT).untilAsserted(() -> assertThat(bundle()).contains("name: alice"));
+        client.resource(budget(NS, "platform-monthly", "platform", "2000.00")).create();
+        await().atMost(WAIT).untilAsserted(() -> assertThat(bundle()).contains("name: alice", "name: platform-monthly"));
         retarget("anthropic-prod/claude-haiku-4-5");                // the bundle ConfigMap is updated
         Secret provider = client.secrets().inNamespace(NS).withName("anthropic-key").get();
         provider.setStringData(Map.of("apiKey", "sk-ant-2"));      // (the mock keeps stringData as written)

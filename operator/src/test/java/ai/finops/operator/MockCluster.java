@@ -1,5 +1,6 @@
 package ai.finops.operator;
 
+import ai.finops.crds.Budget;
 import ai.finops.crds.ProviderDeployment;
 import ai.finops.crds.RoutingRule;
 import ai.finops.crds.VirtualKey;
@@ -25,7 +26,7 @@ import java.util.Queue;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The Fabric8 mock API server in CRUD mode with the three custom resources, the answer to JOSDK's
+ * The Fabric8 mock API server in CRUD mode with the four custom resources, the answer to JOSDK's
  * leader-election permission check, and every request it received kept for inspection.
  */
 final class MockCluster implements AutoCloseable {
@@ -45,7 +46,7 @@ final class MockCluster implements AutoCloseable {
         server = new KubernetesMockServer(new Context(), new MockWebServer(), responses, new KubernetesMixedDispatcher(responses), false);
         server.init();
         for (Class<? extends io.fabric8.kubernetes.client.CustomResource<?, ?>> type : List.of(VirtualKey.class, RoutingRule.class,
-                ProviderDeployment.class)) {
+                ProviderDeployment.class, Budget.class)) {
             server.expectCustomResource(CustomResourceDefinitionContext.fromCustomResourceType(type));
         }
         // JOSDK asks what it may do with Leases before it campaigns

@@ -1,12 +1,14 @@
 package ai.finops.operator;
 
 import static ai.finops.operator.Resources.anthropic;
+import static ai.finops.operator.Resources.budget;
 import static ai.finops.operator.Resources.key;
 import static ai.finops.operator.Resources.rule;
 import static ai.finops.operator.Resources.secret;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import ai.finops.crds.Budget;
 import ai.finops.crds.ProviderDeployment;
 import ai.finops.crds.ResourceStatus;
 import ai.finops.crds.RoutingRule;
@@ -103,6 +105,11 @@ class OperatorIT {
         client.resource(anthropic(NS, "anthropic-prod", "https://api.anthropic.com", "anthropic-key")).create();
         client.resource(rule(NS, "claude-code", "model == \"sonnet-model\"", "anthropic-prod/claude-sonnet-4-6")).create();
         client.resource(key(NS, "alice", "vk-alice")).create();
+        client.resource(budget(NS, "platform-monthly", "platform", "2000.00")).create();
+    }
+
+    Budget bud(String name) {
+        return client.resources(Budget.class).inNamespace(NS).withName(name).get();
     }
 
     // ------------------------------------------------------------------ tests
@@ -111,7 +118,8 @@ class OperatorIT {
     void bundlesEachKindAndFollowsCreateUpdateAndDelete() {
         baseline();
         await().atMost(WAIT).untilAsserted(() -> assertThat(bundle()).isNotNull()
-                .contains("name: anthropic-prod", "name: claude-code", "name: alice", "tokenSha256: "));
+                .contains("name: anthropic-prod", "name: claude-code", "name: alice", "tokenSha256: ", "kind: Budget",
+                        "name: platform-monthly", "limitUsd: \"2000.00\"", "timeZone: Europe/Paris"));
         ConfigMap cm = client.configMaps().inNamespace(NS).withName(Names.BUNDLE_CONFIG_MAP).get();
         assertThat(cm.getMetadata().getAnnotations()).containsKey(Names.BUNDLE_HASH_ANNOTATION);
         assertThat(cm.getMetadata().getLabels()).containsEntry(Names.MANAGED_BY_LABEL, Names.MANAGED_BY);
@@ -120,6 +128,13 @@ class OperatorIT {
         awaitReady(rr("claude-code"), "True");
         awaitReady(client.resources(VirtualKey.class).inNamespace(NS).withName("alice").get(), "True");
         awaitReady(client.resources(ProviderDeployment.class).inNamespace(NS).withName("anthropic-prod").get(), "True");
+        awaitReady(bud("platform-monthly"), "True");
+
+        // update a budget
+        Budget raised = bud("platform-monthly");
+        raised.getSpec().limitUsd = "2500.00";
+        cluster.edit(raised, "/spec");
+        await().atMost(WAIT).untilAsserted(() -> assertThat(bundle()).contains("limitUsd: \"2500.00\"").doesNotContain("2000.00"));
 
         // update a rule
         RoutingRule edited = rr("claude-code");
@@ -143,7 +158,9 @@ class OperatorIT {
         // delete each kind
         client.resource(rr("claude-code")).delete();
         client.resources(VirtualKey.class).inNamespace(NS).withName("alice").delete();
-        await().atMost(WAIT).untilAsserted(() -> assertThat(bundle()).doesNotContain("kind: RoutingRule").doesNotContain("kind: VirtualKey"));
+        client.resources(Budget.class).inNamespace(NS).withName("platform-monthly").delete();
+        await().atMost(WAIT).untilAsserted(() -> assertThat(bundle()).doesNotContain("kind: RoutingRule").doesNotContain("kind: VirtualKey")
+                .doesNotContain("kind: Budget"));
         client.resources(ProviderDeployment.class).inNamespace(NS).withName("anthropic-prod").delete();
         await().atMost(WAIT).untilAsserted(() -> {
             assertThat(bundle()).doesNotContain("kind: ProviderDeployment");
@@ -153,38 +170,93 @@ class OperatorIT {
         assertThat(client.configMaps().inNamespace("other").withName(Names.BUNDLE_CONFIG_MAP).get()).isNull();
     }
 
+    /** What the spend loop writes beside the conditions: the summary, and a condition of its own. */
+    static final String SPEND = "{\"spentUsd\":\"12.34\",\"limitUsd\":\"50.00\",\"percent\":24,\"periodStart\":\"2026-12-01T00:00:00Z\","
+            + "\"periodEnd\":\"2027-01-01T00:00:00Z\",\"updatedAt\":\"2026-12-04T10:00:00Z\",\"futureField\":true}";
     static final String BUDGET_EXCEEDED = "{\"type\":\"BudgetExceeded\",\"status\":\"False\",\"reason\":\"UnderLimit\","
             + "\"message\":\"spent 12.34 of 50.00\",\"lastTransitionTime\":\"2026-12-04T10:00:00Z\"}";
 
     @Test
     void aReconcileWritesOnlyTheStatusFieldsItOwns() throws Exception {
         baseline();
-        VirtualKey alice = client.resources(VirtualKey.class).inNamespace(NS).withName("alice").get();
-        awaitReady(alice, "True");
-        // another writer's fields: the spend summary and BudgetExceeded, which a spend loop keeps beside the conditions
-        client.resources(VirtualKey.class).inNamespace(NS).withName("alice").subresource("status").patch(PatchContext.of(PatchType.JSON),
-                "[{\"op\":\"add\",\"path\":\"/status/spend\",\"value\":{\"spentUsd\":\"12.34\"}},"
-                        + "{\"op\":\"add\",\"path\":\"/status/conditions/-\",\"value\":" + BUDGET_EXCEEDED + "}]");
-        assertThat(rawStatus("alice").path("spend").path("spentUsd").asText()).isEqualTo("12.34");
+        for (Class<? extends CustomResource<?, ? extends ResourceStatus>> type : List.<Class<? extends CustomResource<?, ? extends ResourceStatus>>>of(
+                VirtualKey.class, Budget.class)) {
+            String name = type == VirtualKey.class ? "alice" : "platform-monthly";
+            String kind = type.getSimpleName();
+            CustomResource<?, ? extends ResourceStatus> before = client.resources(type).inNamespace(NS).withName(name).get();
+            awaitReady(before, "True");
+            // another writer's fields: the spend summary and BudgetExceeded, which a spend loop keeps beside the conditions
+            client.resources(type).inNamespace(NS).withName(name).subresource("status").patch(PatchContext.of(PatchType.JSON),
+                    "[{\"op\":\"add\",\"path\":\"/status/spend\",\"value\":" + SPEND + "},"
+                            + "{\"op\":\"add\",\"path\":\"/status/conditions/-\",\"value\":" + BUDGET_EXCEEDED + "}]");
+            assertThat(rawStatus(kind, name).path("spend").path("spentUsd").asText()).isEqualTo("12.34");
+            // ... read back, unknown fields ignored
+            CustomResource<?, ? extends ResourceStatus> read = client.resources(type).inNamespace(NS).withName(name).get();
+            assertThat(((ai.finops.crds.SpendStatus) read.getStatus()).spend.percent).isEqualTo(24);
+            assertThat(condition(read, "BudgetExceeded").getReason()).isEqualTo("UnderLimit");
 
-        VirtualKey edited = client.resources(VirtualKey.class).inNamespace(NS).withName("alice").get();
-        edited.getSpec().owner = "alice@platform.example.com";
-        cluster.edit(edited, "/spec");
-        await().atMost(WAIT).untilAsserted(() -> {
-            VirtualKey now = client.resources(VirtualKey.class).inNamespace(NS).withName("alice").get();
-            assertThat(now.getMetadata().getGeneration()).isGreaterThan(alice.getMetadata().getGeneration());
-            assertThat(condition(now, "Ready").getObservedGeneration()).isEqualTo(now.getMetadata().getGeneration());
-        });
-        JsonNode status = rawStatus("alice");
-        assertThat(status.path("spend").path("spentUsd").asText()).as(status.toString()).isEqualTo("12.34");
-        assertThat(status.path("observedGeneration").asLong()).isEqualTo(alice.getMetadata().getGeneration() + 1);
-        assertThat(status.path("conditions")).hasSize(4);
-        assertThat(status.path("conditions").get(3)).isEqualTo(Serialization.jsonMapper().readTree(BUDGET_EXCEEDED));
+            // a spec edit: the reconciler writes its three conditions and observedGeneration, nothing else
+            if (type == VirtualKey.class) {
+                VirtualKey edited = (VirtualKey) read;
+                edited.getSpec().owner = "alice@platform.example.com";
+                cluster.edit(edited, "/spec");
+            } else {
+                Budget edited = (Budget) read;
+                edited.getSpec().alertAtPercent = List.of(80, 100);
+                cluster.edit(edited, "/spec");
+            }
+            await().atMost(WAIT).untilAsserted(() -> {
+                CustomResource<?, ? extends ResourceStatus> now = client.resources(type).inNamespace(NS).withName(name).get();
+                assertThat(now.getMetadata().getGeneration()).isGreaterThan(before.getMetadata().getGeneration());
+                assertThat(condition(now, "Ready").getObservedGeneration()).isEqualTo(now.getMetadata().getGeneration());
+            });
+            JsonNode status = rawStatus(kind, name);
+            assertThat(status.path("spend")).as(status.toString()).isEqualTo(Serialization.jsonMapper().readTree(SPEND));
+            assertThat(status.path("observedGeneration").asLong()).isEqualTo(before.getMetadata().getGeneration() + 1);
+            assertThat(status.path("conditions")).hasSize(4);
+            assertThat(status.path("conditions").get(3)).as(kind).isEqualTo(Serialization.jsonMapper().readTree(BUDGET_EXCEEDED));
+        }
     }
 
-    /** A VirtualKey's {@code .status} as the API server holds it, fields the Java model does not know included. */
-    JsonNode rawStatus(String name) {
-        GenericKubernetesResource raw = client.genericKubernetesResources("finops.ai/v1alpha1", "VirtualKey").inNamespace(NS)
+    @Test
+    void aBudgetIsValidatedReferencesItsKeysAndRecovers() {
+        baseline();
+        Budget broken = budget(NS, "broken", "platform", "100");
+        broken.getSpec().timeZone = "Europe/Pariss";
+        broken.getSpec().alertAtPercent = List.of(80, 50);
+        client.resource(broken).create();
+        Budget bobs = budget(NS, "bobs", "platform", "100");
+        bobs.getSpec().scope.virtualKeys.add("bob");
+        client.resource(bobs).create();
+        await().atMost(WAIT).untilAsserted(() -> {
+            Condition accepted = condition(bud("broken"), "Accepted");
+            assertThat(accepted).isNotNull();
+            assertThat(accepted.getStatus()).isEqualTo("False");
+            assertThat(accepted.getReason()).isEqualTo("Invalid");
+            assertThat(accepted.getMessage()).contains("spec.timeZone: unknown time zone 'Europe/Pariss'")
+                    .contains("spec.alertAtPercent: must be in ascending order with each value once, got [80, 50]");
+            assertThat(condition(bud("broken"), "Ready").getStatus()).isEqualTo("False");
+            Condition refs = condition(bud("bobs"), "ResolvedRefs");
+            assertThat(refs).isNotNull();
+            assertThat(refs.getStatus()).isEqualTo("False");
+            assertThat(refs.getReason()).isEqualTo("RefNotFound");
+            assertThat(refs.getMessage()).contains("spec.scope.virtualKeys[0]: VirtualKey 'bob' not found");
+        });
+        assertThat(bundle()).contains("name: platform-monthly").doesNotContain("name: broken").doesNotContain("name: bobs");
+
+        client.resource(key(NS, "bob", "vk-bob")).create();
+        awaitReady(bud("bobs"), "True");
+        Budget fixed = bud("broken");
+        fixed.getSpec().timeZone = "Europe/Paris";
+        fixed.getSpec().alertAtPercent = List.of(50, 80);
+        cluster.edit(fixed, "/spec");
+        awaitReady(bud("broken"), "True");
+        assertThat(bundle()).contains("name: broken", "name: bobs");
+    }
+
+    /** A resource's {@code .status} as the API server holds it, fields the Java model does not know included. */
+    JsonNode rawStatus(String kind, String name) {
+        GenericKubernetesResource raw = client.genericKubernetesResources("finops.ai/v1alpha1", kind).inNamespace(NS)
                 .withName(name).get();
         return Serialization.jsonMapper().valueToTree(raw.getAdditionalProperties().get("status"));
     }

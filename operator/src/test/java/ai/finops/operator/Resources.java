@@ -1,5 +1,7 @@
 package ai.finops.operator;
 
+import ai.finops.crds.Budget;
+import ai.finops.crds.BudgetSpec;
 import ai.finops.crds.ProviderDeployment;
 import ai.finops.crds.ProviderDeploymentSpec;
 import ai.finops.crds.RoutingRule;
@@ -51,6 +53,21 @@ final class Resources {
         spec.owner = name + "@example.com";
         vk.setSpec(spec);
         return vk;
+    }
+
+    /** A monthly Budget of {@code limitUsd} over the keys of {@code team}. */
+    static Budget budget(String ns, String name, String team, String limitUsd) {
+        Budget budget = new Budget();
+        budget.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(ns).build());
+        BudgetSpec spec = new BudgetSpec();
+        spec.scope = new BudgetSpec.Scope();
+        spec.scope.teams.add(team);
+        spec.limitUsd = limitUsd;
+        spec.period = "Monthly";
+        spec.timeZone = "Europe/Paris";
+        spec.alertAtPercent.addAll(List.of(50, 80, 95));
+        budget.setSpec(spec);
+        return budget;
     }
 
     static Secret secret(String ns, String name, Map<String, String> values) {

@@ -2,6 +2,7 @@ package ai.finops.operator.bundle;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ai.finops.crds.Budget;
 import ai.finops.crds.ProviderDeployment;
 import ai.finops.crds.ResourceStatus;
 import ai.finops.crds.ResourceYaml;
@@ -48,13 +49,15 @@ class BundleGoldenTest {
         List<ProviderDeployment> pds = in.resources(ProviderDeployment.class);
         List<RoutingRule> rrs = in.resources(RoutingRule.class);
         List<VirtualKey> vks = in.resources(VirtualKey.class);
-        Bundle bundle = BundleBuilder.build(new BundleBuilder.Input("team-a", pds, rrs, vks, secrets));
+        List<Budget> buds = in.resources(Budget.class);
+        Bundle bundle = BundleBuilder.build(new BundleBuilder.Input("team-a", pds, rrs, vks, buds, secrets));
 
         Map<String, ResourceStatus> statuses = new LinkedHashMap<>();
         List<CustomResource<?, ? extends ResourceStatus>> all = new ArrayList<>();
         all.addAll(pds);
         all.addAll(rrs);
         all.addAll(vks);
+        all.addAll(buds);
         for (CustomResource<?, ? extends ResourceStatus> r : all) {
             statuses.put(ResourceKey.of(r).toString(),
                     Statuses.desired(bundle.verdicts().get(ResourceKey.of(r)), r.getMetadata().getGeneration(), null, NOW));
@@ -66,7 +69,8 @@ class BundleGoldenTest {
         check(dir.resolve("status.yaml"), YAML.writeValueAsString(new TreeMap<>(statuses)));
         assertThat(bundle.sha256()).isEqualTo(BundleBuilder.sha256(bundle.yaml()));
         // unchanged input, in another order: the same bytes
-        Bundle again = BundleBuilder.build(new BundleBuilder.Input("team-a", reversed(pds), reversed(rrs), reversed(vks), secrets));
+        Bundle again = BundleBuilder.build(new BundleBuilder.Input("team-a", reversed(pds), reversed(rrs), reversed(vks), reversed(buds),
+                secrets));
         assertThat(again.yaml()).isEqualTo(bundle.yaml());
         assertThat(again.credentials()).isEqualTo(bundle.credentials());
     }
