@@ -1,13 +1,17 @@
 package ai.finops.gateway.auth;
 
 import ai.finops.crds.validation.Globs;
+import ai.finops.gateway.config.CompiledBudget;
 import java.time.Instant;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * A compiled VirtualKey. Holds only the SHA-256 of the token.
  *
  * @param expiresAt null when the key does not expire
+ * @param budget the key's own {@code spec.budget}, over this key alone; null when it has none
+ * @param rateLimits its {@code spec.rateLimits}; {@link RateLimits#NONE} when it has none
  */
 public record KeyEntry(
         String name,
@@ -17,7 +21,42 @@ public record KeyEntry(
         boolean disabled,
         Instant expiresAt,
         List<String> allowProviders,
-        List<String> allowModels) {
+        List<String> allowModels,
+        CompiledBudget budget,
+        RateLimits rateLimits) {
+
+    public KeyEntry {
+        rateLimits = Objects.requireNonNullElse(rateLimits, RateLimits.NONE);
+    }
+
+    /** A key without budget or rate limits. */
+    public KeyEntry(String name, String owner, String team, byte[] tokenSha256, boolean disabled, Instant expiresAt,
+            List<String> allowProviders, List<String> allowModels) {
+        this(name, owner, team, tokenSha256, disabled, expiresAt, allowProviders, allowModels, null, RateLimits.NONE);
+    }
+
+    /**
+     * A key's {@code spec.rateLimits}, validated (each set value is at least 1). 0 means no limit of that kind.
+     *
+     * @param requestsPerMinute requests in any minute
+     * @param tokensPerMinute input and output tokens in any minute
+     * @param maxConcurrentRequests requests in flight at once
+     */
+    public record RateLimits(int requestsPerMinute, int tokensPerMinute, int maxConcurrentRequests) {
+        /** No limit of any kind. */
+        public static final RateLimits NONE = new RateLimits(0, 0, 0);
+
+        public RateLimits {
+            if (requestsPerMinute < 0 || tokensPerMinute < 0 || maxConcurrentRequests < 0) {
+                throw new IllegalArgumentException("rate limits are not negative (0 = none)");
+            }
+        }
+
+        /** Whether no limit is set. */
+        public boolean isEmpty() {
+            return requestsPerMinute == 0 && tokensPerMinute == 0 && maxConcurrentRequests == 0;
+        }
+    }
 
     /** Whether the key may use a deployment, named by its ProviderDeployment name or its provider type. */
     public boolean allowsProvider(String deploymentName, String providerType) {

@@ -1,5 +1,6 @@
 package ai.finops.gateway.config;
 
+import ai.finops.crds.Budget;
 import ai.finops.crds.ParsedDocument;
 import ai.finops.crds.ProviderDeployment;
 import ai.finops.crds.ProviderDeploymentSpec;
@@ -94,7 +95,8 @@ public final class ConfigService {
         lastContentHash = loaded.contentHash();
         LOG.atInfo().addKeyValue("generation", snapshot.generation()).addKeyValue("files", loaded.files().size())
                 .addKeyValue("deployments", snapshot.routing().deployments().size()).addKeyValue("rules", snapshot.routing().rules().size())
-                .addKeyValue("virtual_keys", snapshot.keys().size()).log("configuration loaded");
+                .addKeyValue("virtual_keys", snapshot.keys().size()).addKeyValue("budgets", snapshot.budgets().size())
+                .log("configuration loaded");
     }
 
     /**
@@ -116,7 +118,8 @@ public final class ConfigService {
             metrics.configReload("accepted");
             LOG.atInfo().addKeyValue("generation", snapshot.generation())
                     .addKeyValue("deployments", snapshot.routing().deployments().size()).addKeyValue("rules", snapshot.routing().rules().size())
-                    .addKeyValue("virtual_keys", snapshot.keys().size()).log("configuration reloaded");
+                    .addKeyValue("virtual_keys", snapshot.keys().size()).addKeyValue("budgets", snapshot.budgets().size())
+                    .log("configuration reloaded");
             return true;
         } catch (InvalidConfig e) {
             lastContentHash = loaded.contentHash();   // report a broken edit once, not on every poll
@@ -200,12 +203,18 @@ public final class ConfigService {
         return snapshot;
     }
 
-    /** Budgets and rate limits are parsed and validated, not enforced yet: say so once per key. */
+    /** Budgets and rate limits are parsed, validated and compiled, not enforced yet: say so once per key and per Budget. */
     private void warnUnenforced(ResourceSet set) {
         for (VirtualKey vk : set.keys()) {
-            if ((vk.getSpec().budget != null || vk.getSpec().rateLimits != null) && warnedUnenforced.add(vk.getMetadata().getName())) {
+            if ((vk.getSpec().budget != null || vk.getSpec().rateLimits != null) && warnedUnenforced.add("VirtualKey/" + vk.getMetadata().getName())) {
                 LOG.atWarn().addKeyValue("virtual_key", vk.getMetadata().getName())
                         .log("VirtualKey sets budget or rateLimits: validated but NOT ENFORCED in this version");
+            }
+        }
+        for (Budget budget : set.budgets()) {
+            if (warnedUnenforced.add("Budget/" + budget.getMetadata().getName())) {
+                LOG.atWarn().addKeyValue("budget", budget.getMetadata().getName())
+                        .log("Budget validated but NOT ENFORCED in this version");
             }
         }
     }
@@ -294,7 +303,7 @@ public final class ConfigService {
             assumed = List.copyOf(placeholders.keySet());
             Map<String, Map<String, String>> secrets = new LinkedHashMap<>(set.secrets());
             secrets.putAll(placeholders);
-            set = new ResourceSet(set.deployments(), set.rules(), set.keys(), secrets, set.secretChecks());
+            set = set.withSecrets(secrets);
         }
         problems.addAll(ResourceValidator.validate(set));
         GatewaySettings settings = settings(docs.ofKind(SettingsDocument.KIND), problems);

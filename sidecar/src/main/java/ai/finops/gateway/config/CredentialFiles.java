@@ -69,7 +69,7 @@ record CredentialFiles(Path dir, Map<String, Map<String, String>> secrets) {
                         "defined both by a Secret document and by the credentials folder " + dir));
             }
         });
-        return new ResourceSet(set.deployments(), set.rules(), set.keys(), all, set.secretChecks());
+        return set.withSecrets(all);
     }
 
     @Override

@@ -1,5 +1,9 @@
 package ai.finops.gateway.config;
 
+import ai.finops.crds.Budget;
+import ai.finops.crds.BudgetAction;
+import ai.finops.crds.BudgetPeriod;
+import ai.finops.crds.BudgetSpec;
 import ai.finops.crds.ProviderDeployment;
 import ai.finops.crds.ProviderDeploymentSpec;
 import ai.finops.crds.ProviderType;
@@ -12,6 +16,8 @@ import ai.finops.crds.cel.RuleExpressions;
 import ai.finops.crds.validation.Durations;
 import ai.finops.crds.validation.ModelRef;
 import ai.finops.crds.validation.Money;
+import ai.finops.crds.validation.ResourceValidator;
+import ai.finops.crds.validation.TimeZones;
 import ai.finops.gateway.auth.Authenticator;
 import ai.finops.gateway.auth.KeyEntry;
 import ai.finops.gateway.observability.PriceCatalogue;
@@ -43,7 +49,8 @@ import java.util.TreeMap;
 
 /**
  * Compiles a validated {@link ResourceSet} into a {@link Snapshot}: CEL programs compiled, keys
- * hashed, deployments indexed, endpoints, credentials and prices resolved. Runs off the event loops.
+ * hashed, deployments indexed, endpoints, credentials and prices resolved, budgets and rate limits
+ * compiled (money in micro-dollars, windows and time zones parsed). Runs off the event loops.
  */
 public final class SnapshotCompiler {
     static final Duration DEFAULT_COOLDOWN = Duration.ofSeconds(10);
@@ -78,7 +85,47 @@ public final class SnapshotCompiler {
                 .sorted(Comparator.comparingInt(CompiledRule::priority).thenComparing(CompiledRule::name))
                 .toList();
         RoutingTable routing = new RoutingTable(rules, Map.copyOf(deployments), Map.copyOf(byType));
-        return new Snapshot(generation, now, settings, Map.copyOf(keys), routing);
+        List<CompiledBudget> budgets = set.budgets().stream().map(SnapshotCompiler::budget)
+                .sorted(Comparator.comparing(CompiledBudget::name)).toList();
+        return new Snapshot(generation, now, settings, Map.copyOf(keys), routing, budgets);
+    }
+
+    /** A Budget resource. */
+    static CompiledBudget budget(Budget budget) {
+        BudgetSpec spec = budget.getSpec();
+        BudgetSpec.Scope scope = spec.scope != null ? spec.scope : new BudgetSpec.Scope();
+        return new CompiledBudget(CompiledBudget.Kind.BUDGET, budget.getMetadata().getName(), nonNull(scope.teams),
+                nonNull(scope.virtualKeys), nonNull(scope.models), Money.toMicros(spec.limitUsd),
+                spec.period == null ? null : BudgetPeriod.fromId(spec.period).orElseThrow(),
+                spec.duration == null ? null : Durations.parseRolling(spec.duration),
+                spec.timeZone == null ? TimeZones.DEFAULT : TimeZones.parse(spec.timeZone),
+                BudgetAction.fromId(spec.action != null ? spec.action : ResourceValidator.DEFAULT_BUDGET_ACTION).orElseThrow(),
+                nonNull(spec.alertAtPercent));
+    }
+
+    /** A VirtualKey's own budget: over the key alone, Monthly unless it gives a period or a duration, always blocking. */
+    static CompiledBudget budget(String keyName, VirtualKeySpec.Budget budget) {
+        if (budget == null) {
+            return null;
+        }
+        String period = budget.period == null && budget.duration == null ? ResourceValidator.DEFAULT_BUDGET_PERIOD : budget.period;
+        return new CompiledBudget(CompiledBudget.Kind.VIRTUAL_KEY, keyName, List.of(), List.of(keyName), List.of(),
+                Money.toMicros(budget.limitUsd),
+                period == null ? null : BudgetPeriod.fromId(period).orElseThrow(),
+                budget.duration == null ? null : Durations.parseRolling(budget.duration),
+                budget.timeZone == null ? TimeZones.DEFAULT : TimeZones.parse(budget.timeZone),
+                BudgetAction.BLOCK, List.of());
+    }
+
+    static KeyEntry.RateLimits rateLimits(VirtualKeySpec.RateLimits limits) {
+        if (limits == null) {
+            return KeyEntry.RateLimits.NONE;
+        }
+        return new KeyEntry.RateLimits(orZero(limits.requestsPerMinute), orZero(limits.tokensPerMinute), orZero(limits.maxConcurrentRequests));
+    }
+
+    private static int orZero(Integer value) {
+        return value == null ? 0 : value;
     }
 
     private static KeyEntry key(VirtualKey vk, Map<String, Map<String, String>> secrets) {
@@ -92,9 +139,11 @@ public final class SnapshotCompiler {
             hash = Authenticator.sha256(Objects.requireNonNull(token, "validated: token present"));
         }
         VirtualKeySpec.Allow allow = spec.allow != null ? spec.allow : new VirtualKeySpec.Allow();
-        return new KeyEntry(vk.getMetadata().getName(), spec.owner, spec.team, hash, Boolean.TRUE.equals(spec.disabled),
+        String name = vk.getMetadata().getName();
+        return new KeyEntry(name, spec.owner, spec.team, hash, Boolean.TRUE.equals(spec.disabled),
                 spec.expiresAt == null ? null : Instant.parse(spec.expiresAt),
-                List.copyOf(nonNull(allow.providers)), List.copyOf(nonNull(allow.models)));
+                List.copyOf(nonNull(allow.providers)), List.copyOf(nonNull(allow.models)),
+                budget(name, spec.budget), rateLimits(spec.rateLimits));
     }
 
     private Deployment deployment(ProviderDeployment pd, Map<String, Map<String, String>> secrets, GatewaySettings settings) {

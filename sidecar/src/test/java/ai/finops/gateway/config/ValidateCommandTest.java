@@ -115,6 +115,56 @@ class ValidateCommandTest {
     }
 
     @Test
+    void budgetsAreValidatedLikeTheOtherKinds(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("budgets.yaml"), """
+                apiVersion: finops.ai/v1alpha1
+                kind: VirtualKey
+                metadata: {name: ci-bot}
+                spec:
+                  tokenSha256: 0000000000000000000000000000000000000000000000000000000000000001
+                  team: platform
+                  budget: {limitUsd: "50.00", duration: 7d}
+                  rateLimits: {requestsPerMinute: 60, maxConcurrentRequests: 4}
+                ---
+                apiVersion: finops.ai/v1alpha1
+                kind: Budget
+                metadata: {name: platform-monthly}
+                spec:
+                  scope: {teams: [platform], models: ["claude-opus-*"]}
+                  limitUsd: "2000.00"
+                  period: Monthly
+                  timeZone: Europe/Paris
+                  action: Warn
+                  alertAtPercent: [50, 80, 95]
+                """);
+        Result ok = run("validate", dir.toString());
+        assertThat(ok.output()).startsWith("ok");
+        assertThat(ok.code()).isZero();
+
+        Files.writeString(dir.resolve("broken.yaml"), """
+                apiVersion: finops.ai/v1alpha1
+                kind: Budget
+                metadata: {name: both}
+                spec: {limitUsd: "10", period: Weekly, duration: 7d, timeZone: Europe/Pariss}
+                ---
+                apiVersion: finops.ai/v1alpha1
+                kind: Budget
+                metadata: {name: alerts}
+                spec:
+                  limitUsd: "10"
+                  period: Daily
+                  alertAtPercent: [50, fifty]
+                """);
+        Result r = run("validate", dir.toString());
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.output())
+                .contains("Budget/alerts: spec.alertAtPercent[1]: " + dir.resolve("broken.yaml") + ":12:")
+                .contains("Budget/both: spec: give exactly one of period and duration, not both")
+                .contains("Budget/both: spec.timeZone: unknown time zone 'Europe/Pariss'")
+                .containsPattern("\\d+ problem\\(s\\)");
+    }
+
+    @Test
     void secretsFromUnsetEnvironmentVariablesAreProblemsUnlessSkipped(@TempDir Path dir) throws Exception {
         Files.writeString(dir.resolve("secret.yaml"), """
                 apiVersion: finops.ai/v1alpha1
