@@ -26,11 +26,11 @@ import org.junit.jupiter.api.Test;
 class ArgoCdHealthTest {
     static final Path ROOT = Path.of("argocd");
     static final Path CUSTOMIZATIONS = ROOT.resolve("resource_customizations/finops.ai");
-    static final List<String> KINDS = List.of("ProviderDeployment", "RoutingRule", "VirtualKey");
+    static final List<String> KINDS = List.of("ProviderDeployment", "RoutingRule", "VirtualKey", "Budget");
     static final YAMLMapper YAML = new YAMLMapper();
 
     @ParameterizedTest
-    @ValueSource(strings = {"ProviderDeployment", "RoutingRule", "VirtualKey"})
+    @ValueSource(strings = {"ProviderDeployment", "RoutingRule", "VirtualKey", "Budget"})
     void everyCaseOfHealthTestYamlGivesItsStatusAndMessage(String kind) throws Exception {
         assumeLua();
         Path dir = CUSTOMIZATIONS.resolve(kind);
@@ -47,7 +47,7 @@ class ArgoCdHealthTest {
     }
 
     @Test
-    void theThreeScriptsAreOneAndTheArgoCdConfigMapCarriesIt() throws Exception {
+    void theScriptsAreOneAndTheArgoCdConfigMapCarriesIt() throws Exception {
         String script = Files.readString(CUSTOMIZATIONS.resolve("RoutingRule/health.lua"));
         for (String kind : KINDS) {
             assertThat(Files.readString(CUSTOMIZATIONS.resolve(kind).resolve("health.lua"))).as(kind).isEqualTo(script);
