@@ -27,12 +27,8 @@ class BadInputIT extends SimulatedProviderTest {
     static void start() throws Exception {
         simulator = Simulator.start(SimulatorOptions.builder().requiredApiKey(PROVIDER_KEY).build());
         harness = new GatewayHarness();
-        harness.write("gateway.yaml", """
-                apiVersion: finops.ai/v1alpha1
-                kind: GatewaySettings
-                metadata: {name: gateway}
+        harness.settings("""
                 maxBodySize: 64Ki
-                shutdownGracePeriod: 1s
                 """)
                 .write("providers.yaml", GatewayHarness.anthropicDeployment("anthropic-sim", simulator.baseUrl(), null))
                 .write("keys.yaml", GatewayHarness.keyAndSecrets() + """

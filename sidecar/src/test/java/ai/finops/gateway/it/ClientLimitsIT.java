@@ -41,11 +41,7 @@ class ClientLimitsIT extends SimulatedProviderTest {
     static void start() throws Exception {
         simulator = Simulator.start(SimulatorOptions.builder().requiredApiKey(PROVIDER_KEY).build());
         harness = new GatewayHarness()
-                .write("gateway.yaml", """
-                        apiVersion: finops.ai/v1alpha1
-                        kind: GatewaySettings
-                        metadata: {name: gateway}
-                        shutdownGracePeriod: 1s
+                .settings("""
                         limits: {headerTimeout: 1s, bodyTimeout: 2s}
                         """)
                 .write("providers.yaml", GatewayHarness.anthropicDeployment("anthropic-sim", simulator.baseUrl(),
@@ -221,11 +217,7 @@ class ClientLimitsIT extends SimulatedProviderTest {
     @Test
     void connectionsBeyondTheCapAreClosedAtOnceWhileTheOthersWork() throws Exception {
         try (GatewayHarness capped = new GatewayHarness()
-                .write("gateway.yaml", """
-                        apiVersion: finops.ai/v1alpha1
-                        kind: GatewaySettings
-                        metadata: {name: gateway}
-                        shutdownGracePeriod: 1s
+                .settings("""
                         limits: {maxConnections: 3}
                         """)
                 .write("providers.yaml", GatewayHarness.anthropicDeployment("anthropic-sim", simulator.baseUrl(), null))

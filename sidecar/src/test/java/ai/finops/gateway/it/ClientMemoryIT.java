@@ -70,11 +70,7 @@ class ClientMemoryIT {
     void clientsWithoutAKeyAndSlowHeadsCostNoMemoryThatOutlivesThem() throws Exception {
         try (Simulator simulator = Simulator.start(SimulatorOptions.builder().requiredApiKey(PROVIDER_KEY).record(false).build());
                 GatewayHarness harness = new GatewayHarness()
-                        .write("gateway.yaml", """
-                                apiVersion: finops.ai/v1alpha1
-                                kind: GatewaySettings
-                                metadata: {name: gateway}
-                                shutdownGracePeriod: 1s
+                        .settings("""
                                 limits: {headerTimeout: 6s, bodyTimeout: 20s}
                                 """)
                         .write("providers.yaml", GatewayHarness.anthropicDeployment("anthropic-sim", simulator.baseUrl(), null))

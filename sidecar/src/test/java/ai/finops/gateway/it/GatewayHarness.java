@@ -35,6 +35,15 @@ final class GatewayHarness implements AutoCloseable {
                 """);
     }
 
+    /**
+     * Replaces the GatewaySettings document with one of {@code fields} (YAML lines such as
+     * {@code limits: {headerTimeout: 1s}}); {@code shutdownGracePeriod} is 1s unless they say otherwise.
+     */
+    GatewayHarness settings(String fields) throws IOException {
+        String grace = fields.contains("shutdownGracePeriod:") ? "" : "shutdownGracePeriod: 1s\n";
+        return write("gateway.yaml", "apiVersion: finops.ai/v1alpha1\nkind: GatewaySettings\nmetadata: {name: gateway}\n" + grace + fields);
+    }
+
     /** Writes (atomically, as a deploy tool would) a file of the config folder. */
     GatewayHarness write(String name, String yaml) throws IOException {
         Path tmp = dir.resolve("." + name + ".tmp");

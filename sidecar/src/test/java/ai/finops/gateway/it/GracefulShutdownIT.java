@@ -38,10 +38,7 @@ class GracefulShutdownIT {
     void streamsInFlightFinishBeforeTheGatewayStops() throws Exception {
         try (Simulator simulator = Simulator.start(SimulatorOptions.builder().requiredApiKey(PROVIDER_KEY).tokensPerSecond(20).build())) {
             GatewayHarness harness = new GatewayHarness();
-            harness.write("gateway.yaml", """
-                    apiVersion: finops.ai/v1alpha1
-                    kind: GatewaySettings
-                    metadata: {name: gateway}
+            harness.settings("""
                     shutdownGracePeriod: 10s
                     """)
                     .write("providers.yaml", GatewayHarness.anthropicDeployment("sim", simulator.baseUrl(), null))
@@ -72,13 +69,7 @@ class GracefulShutdownIT {
         try (Simulator simulator = Simulator.start(SimulatorOptions.builder().requiredApiKey(PROVIDER_KEY).tokensPerSecond(5).build());
                 AccessLines access = new AccessLines()) {
             GatewayHarness harness = new GatewayHarness();
-            harness.write("gateway.yaml", """
-                    apiVersion: finops.ai/v1alpha1
-                    kind: GatewaySettings
-                    metadata: {name: gateway}
-                    shutdownGracePeriod: 1s
-                    """)
-                    .write("providers.yaml", GatewayHarness.anthropicDeployment("sim", simulator.baseUrl(), "timeouts: {idle: 30s}"))
+            harness.write("providers.yaml", GatewayHarness.anthropicDeployment("sim", simulator.baseUrl(), "timeouts: {idle: 30s}"))
                     .write("keys.yaml", GatewayHarness.keyAndSecrets())
                     .start();
             simulator.enqueue(Reply.text("word ".repeat(100).trim()));     // 20 s at 5 tokens a second: longer than the grace

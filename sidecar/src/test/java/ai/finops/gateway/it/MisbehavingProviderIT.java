@@ -52,11 +52,7 @@ class MisbehavingProviderIT {
         raw.clear();
         access = new AccessLines();
         harness = new GatewayHarness()
-                .write("gateway.yaml", """
-                        apiVersion: finops.ai/v1alpha1
-                        kind: GatewaySettings
-                        metadata: {name: gateway}
-                        shutdownGracePeriod: 1s
+                .settings("""
                         limits: {maxEventSize: 1Mi}
                         """)
                 // "once": no retry, and timeouts long enough that a hang shows as the client's timeout
