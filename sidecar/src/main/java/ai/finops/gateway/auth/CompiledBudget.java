@@ -1,10 +1,9 @@
-package ai.finops.gateway.config;
+package ai.finops.gateway.auth;
 
 import ai.finops.crds.BudgetAction;
 import ai.finops.crds.BudgetPeriod;
 import ai.finops.crds.validation.Globs;
 import ai.finops.crds.validation.TimeZones;
-import ai.finops.gateway.auth.KeyEntry;
 import java.time.Duration;
 import java.time.ZoneId;
 import java.util.List;

@@ -1,7 +1,6 @@
 package ai.finops.gateway.auth;
 
 import ai.finops.crds.validation.Globs;
-import ai.finops.gateway.config.CompiledBudget;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;

@@ -1,5 +1,6 @@
 package ai.finops.gateway.config;
 
+import ai.finops.gateway.auth.CompiledBudget;
 import ai.finops.gateway.auth.KeyEntry;
 import ai.finops.gateway.routing.RoutingTable;
 import java.time.Instant;

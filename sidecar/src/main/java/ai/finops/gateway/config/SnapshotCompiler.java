@@ -1,5 +1,6 @@
 package ai.finops.gateway.config;
 
+import ai.finops.gateway.auth.CompiledBudget;
 import ai.finops.crds.Budget;
 import ai.finops.crds.BudgetAction;
 import ai.finops.crds.BudgetPeriod;

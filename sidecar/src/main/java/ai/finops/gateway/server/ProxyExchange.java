@@ -306,7 +306,7 @@ final class ProxyExchange {
 
     /** An event that does not fit where the request stands: it ends here, in words, never hangs. */
     private void unexpected(String what) {
-        LOG.atError().addKeyValue("request_id", requestId).addKeyValue("state", state).log("unexpected upstream event: " + what);
+        LOG.atError().addKeyValue("request_id", requestId).addKeyValue("state", state.getClass().getSimpleName()).log("unexpected upstream event: " + what);
         if (state instanceof Relaying) {
             endCut("upstream_malformed", "the provider's response could not be followed: " + what);
         } else {

@@ -1,5 +1,6 @@
 package ai.finops.gateway.config;
 
+import ai.finops.gateway.auth.CompiledBudget;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
