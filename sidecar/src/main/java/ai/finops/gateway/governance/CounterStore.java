@@ -12,11 +12,22 @@ import java.util.concurrent.CompletionStage;
  * is charged against, so two replicas can never both take the last of a budget. Calls never block:
  * they complete later, off or on any thread; the caller resumes on its event loop.
  *
- * <p>Amounts are whole units: micro-dollars for spend, tokens, requests. A reservation is held until
- * it is settled or its {@code ttl} passes (a gateway that died between reserve and settle), after
- * which its amounts no longer count: nothing leaks for longer than the ttl.
+ * <p>Amounts are whole units: micro-dollars for spend, tokens, requests, slots. A reservation is held
+ * until it is settled or its {@code ttl} passes (a gateway that died between reserve and settle), after
+ * which its spend and concurrency no longer count: nothing leaks for longer than the ttl.
+ *
+ * <p>Every store has the same semantics, down to the microsecond and the edge cases (bad arguments,
+ * limits and amounts of 0, ids used again, late and unknown settles, how long ids are remembered):
+ * {@link EmbeddedCounterStore}'s javadoc states them once, and {@code CounterStoreContract} is the test
+ * every store passes.
  */
 public interface CounterStore extends AutoCloseable {
+
+    /**
+     * How long an id that ended (settled, or expired unsettled) is remembered at least, unless a store is
+     * made with another: settling it again meanwhile changes nothing, reserving it again fails.
+     */
+    Duration DEFAULT_SETTLED_MEMORY = Duration.ofMinutes(10);
 
     /**
      * Atomically: when every counter has room for its charge, add all of them under {@code reservationId}
@@ -27,8 +38,10 @@ public interface CounterStore extends AutoCloseable {
 
     /**
      * Replaces what {@code reservationId} reserved by what was actually used ({@code actual}, the same
-     * counters; a missing counter settles at zero; {@link Counter.Kind#CONCURRENT} is always released).
-     * Settling twice, or after the ttl, changes nothing more than settling once.
+     * counters): a spend counter missing there settles at zero, a rate counter missing there stays as
+     * reserved (an admitted request counts), {@link Counter.Kind#CONCURRENT} is always released. Spend in
+     * {@code actual} counts even after the ttl or for an id the store never saw; rates and concurrency
+     * change only while the reservation is live. Settling twice changes nothing more than settling once.
      */
     CompletionStage<Void> settle(String reservationId, List<Charge> actual, Instant now);
 

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -32,47 +33,73 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The counters in this process: exact for one gateway, every call one step under one lock, every
- * future complete when the call returns. The Redis store keeps the same semantics across replicas;
- * they are stated here once, for both.
+ * future complete when the call returns. {@link RedisCounterStore} keeps the same semantics across
+ * replicas; they are stated here once, for both, and {@code CounterStoreContract} holds both stores to
+ * them, to the microsecond.
+ *
+ * <h2>Arguments</h2>
+ * Both stores check them alike ({@code Charges}); a call that breaks a rule completes exceptionally
+ * with {@link IllegalArgumentException} (it never throws) and changes nothing. A reservation id is a
+ * non-empty string; a {@code ttl} is from 1 µs to 2<sup>53</sup> − 1 µs; {@code now} is from 1970 to
+ * 2<sup>53</sup> − 1 µs after it (the year 2255). A counter has a non-empty key, a kind and a limit
+ * from 0 to 2<sup>53</sup> − 1 (what a Lua number holds exactly, on Redis). A per-minute counter has a
+ * window of at least 1 µs, and {@code limit × window} (in µs) is at most 2<sup>53</sup> − 1: for a
+ * one-minute window, limits up to 150,119,987. A spend counter's window is null (kept for ever) or at
+ * least 1 µs; a concurrency counter's is unused. A reserved amount is any {@code long} from 0 (one above
+ * the limit is refused like any other); a settled amount is at most 2<sup>53</sup> − 1. Charges of one
+ * call on the same key are added together (a reserve's sum saturates rather than wraps), and the
+ * counters are taken in the order of their first charge, with the first charge's limit and window.
  *
  * <h2>Time</h2>
  * Every call's {@code now} is read at microsecond resolution (truncated); durations too. Calls may
- * come from several threads with slightly out-of-order instants: time never runs backwards for a
- * rate counter (an earlier {@code now} than the last one it saw counts as no time passed). Before
- * anything else, each call forgets what has expired at its {@code now}.
+ * come from several threads (or replicas) with slightly out-of-order instants: time never runs
+ * backwards for a rate counter (an earlier {@code now} than the latest it saw counts as no time
+ * passed). What has expired at a call's {@code now} no longer counts for it.
  *
  * <h2>Reservations</h2>
- * {@code reserve} charges all the counters or none. Charges of one call on the same key are added
- * together; the counters are checked in the order of their first charge, and a refusal names the
- * first without room. A reservation is live from {@code now} until {@code now + ttl} (exclusive):
- * at that instant it expires, which releases its {@link Counter.Kind#SPEND spend} and its
+ * {@code reserve} charges all the counters or none; a refusal names the first counter without room.
+ * A charge of 0 always fits, on any counter (even one at or past its limit, or with a limit of 0), and
+ * holds nothing. A reservation is live from {@code now} until {@code now + ttl} (exclusive): at that
+ * instant it expires, which releases its {@link Counter.Kind#SPEND spend} and its
  * {@link Counter.Kind#CONCURRENT concurrency} and leaves rate counters as they are (what a rate
- * admitted stays admitted). A {@code reserve} with the id of a live reservation charges nothing more
- * and answers {@link Granted} with what its counters have left (a retried call); one with the id of a
- * reservation that expired or was settled, and is still remembered, fails with
- * {@link IllegalStateException}.
+ * admitted stays admitted). A {@code reserve} with the id of a live reservation charges nothing, leaves
+ * its expiry as it was and answers {@link Granted} with what the counters it names have left (a
+ * retried call); one with the id of a reservation that expired or was settled, while the id is
+ * remembered, fails with {@link IllegalStateException}.
  *
- * <p>{@code settle} of an id acts once: the id is then remembered as settled, for the reservation's
- * ttl (for {@link #UNKNOWN_ID_TTL} when the store never saw the reservation or has forgotten it), and
- * settling it again changes nothing. Its actual amounts ({@code actual}; a counter missing there
- * settles at zero):
+ * <p>{@code settle} of an id acts once, whether the reservation is live, expired or unknown to the
+ * store (never reserved, refused, or forgotten); settling it again while it is remembered changes
+ * nothing. Its actual amounts ({@code actual}):
  * <ul>
- * <li>spend: always added to the counter's settled total, whether the reservation is live, expired
- *     or unknown: that money was spent, and a late settle must count it; what a live reservation held
- *     is dropped at the same step. An expired reservation's id is remembered for one more ttl after
- *     its expiry, so its late settle still counts once.</li>
- * <li>rates and concurrency: adjusted only when the reservation is live (an expired one released its
- *     concurrency already, and its rates stand as reserved).</li>
+ * <li>spend: every {@link Counter.Kind#SPEND} counter of {@code actual} adds its amount to the
+ *     counter's settled total, whatever the state of the reservation: that money was spent, and a
+ *     late settle must count it. What a live reservation held on its spend counters is dropped at the
+ *     same step; a spend counter it held that {@code actual} does not name was spent nothing.</li>
+ * <li>concurrency: a live reservation's slots are released, whatever {@code actual} says.</li>
+ * <li>rates: only a live reservation's, and only on the rate counters it held. One that {@code actual}
+ *     names is corrected by {@code actual - reserved} (a credit when less was used, even down to 0);
+ *     one that {@code actual} does not name stays as reserved: a request that was admitted counts as a
+ *     request, and tokens nobody counted count as reserved. A rate counter the reservation did not
+ *     hold is not charged; an expired reservation's rates stand as reserved.</li>
  * </ul>
+ *
+ * <p>An id is remembered from its reserve until {@code max(ttl, settledMemory)} after it ended: after
+ * its settle, or after its expiry when it expired unsettled ({@code ttl} being its reservation's, or 0
+ * when the store did not know it; {@code settledMemory} is {@link #DEFAULT_SETTLED_MEMORY}, 10 minutes,
+ * unless the store is made with another). From then on it is forgotten, and new again: a settle of it
+ * would count its spend once more, a reserve would be a new reservation. Ids are meant to be unique
+ * (a request's own), and a retried call comes within seconds.
  *
  * <h2>The four kinds</h2>
  * <ul>
  * <li>{@link Counter.Kind#SPEND}: {@code used = settled + sum of live reservations}; a charge fits
  *     when {@code used + amount <= limit}. {@code remaining} is {@code limit - used} after the
- *     reservation. A refusal has no {@code retryAfter}: waiting does not help. The counter is kept
- *     until the latest {@code now + window} of the calls that charged or settled it (so the caller's
- *     {@code window} reaches from {@code now} past its period's end: see {@link Periods}); from then
- *     its settled total counts as zero and the counter is forgotten.</li>
+ *     reservation (negative once late settles took it past its limit). A refusal has no
+ *     {@code retryAfter}: waiting does not help. The counter is kept until the latest
+ *     {@code now + window} of the granted reserves that charged it and the settles that added to it
+ *     (so the caller's {@code window} reaches from {@code now} past its period's end: see
+ *     {@link Periods}); a shorter window never shortens it, and a null window keeps it for ever. From
+ *     then its settled total counts as zero, and the next charge starts it again from zero.</li>
  * <li>{@link Counter.Kind#REQUESTS_PER_MINUTE}, {@link Counter.Kind#TOKENS_PER_MINUTE}: GCRA, in its
  *     continuous-state leaky-bucket form with exact integer arithmetic. With {@code L = limit} and
  *     {@code W = window} in microseconds, the counter holds a level {@code x} in units of
@@ -83,29 +110,30 @@ import org.slf4j.LoggerFactory;
  *     continuously); when it does not, {@code retryAfter = ceil((x' + n*W - L*W) / L)} microseconds,
  *     the first instant at which it would fit, or null when {@code n > L} (it never will).
  *     {@code used = ceil(x' / W)}, {@code remaining = floor((L*W - x') / W)} (the units still
- *     admissible now). Settle adds {@code (actual - reserved) * W} to the drained level, never below
- *     zero: a credit gives back room now, never more than a full bucket. {@code L*W} and every level
- *     must fit in a signed 64-bit integer here (for a one-minute window: limits up to 1.5e11); a Lua
- *     script on Redis computes in doubles, exact to 2^53: limits up to 1.5e8 per minute.</li>
- * <li>{@link Counter.Kind#CONCURRENT}: the number in flight; a charge of {@code n} (normally 1) fits
- *     when {@code inFlight + n <= limit}; settle and expiry release it. No {@code retryAfter}.</li>
+ *     admissible now). A settle's correction adds {@code (actual - reserved) * W} to the drained level,
+ *     never below zero and never above 2<sup>53</sup> − 1: a credit gives back room now, never more
+ *     than a full bucket; a debt beyond the bucket is kept until it drains. A counter given with
+ *     another window than its level was counted in takes the level as the same share of its bucket
+ *     ({@code ceil(x * W' / W)}). A limit of 0 holds nothing: the counter reads as empty, admits only
+ *     charges of 0, and a call that charges or settles it with that limit empties it.</li>
+ * <li>{@link Counter.Kind#CONCURRENT}: the slots in flight; a charge of {@code n} (normally 1) holds
+ *     {@code n} slots and fits when {@code inFlight + n <= limit}; settle and expiry release them. No
+ *     {@code retryAfter}.</li>
  * </ul>
  *
  * <h2>Persistence</h2>
  * With a {@code dataDir}, the settled spend totals (key, total, expiry) survive a restart: a
  * background thread writes them to {@value #FILE_NAME} at most once a second when they changed
  * (a temporary file, forced to disk, then moved over the old one atomically), and {@link #close()}
- * writes them a last time; the constructor reads them back. Reservations and rate and concurrency
- * counters are not kept: they expire or refill within minutes anyway. What a crash loses: the spend
- * settled in the last second before it, plus what the requests in flight at that moment had spent
- * (they never settle); a clean stop that closes the store after its last settle loses nothing.
+ * writes them a last time; the constructor reads them back. Reservations, remembered ids and rate and
+ * concurrency counters are not kept: they expire or refill within minutes anyway. What a crash loses:
+ * the spend settled in the last second before it, plus what the requests in flight at that moment had
+ * spent (they never settle); a clean stop that closes the store after its last settle loses nothing.
  * Settles after {@link #close()} still count in memory but are not written.
  */
 public final class EmbeddedCounterStore implements CounterStore {
     private static final Logger log = LoggerFactory.getLogger(EmbeddedCounterStore.class);
 
-    /** How long the id of a reservation the store does not know is remembered once settled. */
-    public static final Duration UNKNOWN_ID_TTL = Duration.ofHours(1);
     /** The file of settled spend in {@code dataDir}. */
     public static final String FILE_NAME = "spend-counters.json";
     private static final int FORMAT = 1;
@@ -115,6 +143,7 @@ public final class EmbeddedCounterStore implements CounterStore {
 
     private final Path file;
     private final ScheduledExecutorService writer;
+    private final long settledMemory;    // micros
 
     // all guarded by this
     private final Map<String, Spend> spend = new HashMap<>();
@@ -132,6 +161,19 @@ public final class EmbeddedCounterStore implements CounterStore {
 
     /** @param dataDir where settled spend is kept across restarts, or null to keep it in memory only */
     public EmbeddedCounterStore(Path dataDir) {
+        this(dataDir, DEFAULT_SETTLED_MEMORY);
+    }
+
+    /**
+     * @param dataDir       where settled spend is kept across restarts, or null to keep it in memory only
+     * @param settledMemory how long an id that ended is remembered at least (see Reservations above)
+     */
+    public EmbeddedCounterStore(Path dataDir, Duration settledMemory) {
+        if (settledMemory == null || settledMemory.compareTo(Duration.of(1, ChronoUnit.MICROS)) < 0
+                || settledMemory.compareTo(Duration.of(Charges.MAX, ChronoUnit.MICROS)) > 0) {
+            throw new IllegalArgumentException("settledMemory must be from 1 µs to 2^53 - 1 µs: " + settledMemory);
+        }
+        this.settledMemory = Charges.micros(settledMemory);
         if (dataDir == null) {
             file = null;
             writer = null;
@@ -186,23 +228,17 @@ public final class EmbeddedCounterStore implements CounterStore {
         }
     }
 
-    private synchronized Decision reserveNow(String id, List<Charge> charges, Duration ttl, Instant now) {
-        if (id == null || charges == null || ttl == null || now == null) {
-            throw new IllegalArgumentException("reservation id, charges, ttl and now are required");
-        }
-        long t = micros(now);
-        long ttlMicros = micros(ttl);
-        if (ttlMicros <= 0) {
-            throw new IllegalArgumentException("ttl must be positive: " + ttl);
-        }
-        Map<String, Charge> byKey = aggregate(charges);
+    private synchronized Decision reserveNow(String reservationId, List<Charge> charges, Duration ttl, Instant now) {
+        String id = Charges.id(reservationId);
+        long ttlMicros = Charges.ttl(ttl);
+        long t = Charges.now(now);
+        Map<String, Charge> byKey = byKey(Charges.reserved(charges));
         expire(t);
-        Reservation existing = live.get(id);
-        if (existing != null) {
-            return new Granted(id, remaining(existing.held.values(), t));
+        if (live.containsKey(id)) {
+            return new Granted(id, remaining(byKey.values(), t));
         }
         if (ended.containsKey(id)) {
-            throw new IllegalStateException("reservation " + id + " was already used");
+            throw new IllegalStateException("reservation " + id + " was settled or expired already; an id is reserved once");
         }
         for (Charge c : byKey.values()) {
             Refused refused = check(c, t);
@@ -219,12 +255,10 @@ public final class EmbeddedCounterStore implements CounterStore {
         return new Granted(id, remaining(byKey.values(), t));
     }
 
-    private synchronized void settleNow(String id, List<Charge> actual, Instant now) {
-        if (id == null || actual == null || now == null) {
-            throw new IllegalArgumentException("reservation id, actual and now are required");
-        }
-        long t = micros(now);
-        Map<String, Charge> byKey = aggregate(actual);
+    private synchronized void settleNow(String reservationId, List<Charge> actual, Instant now) {
+        String id = Charges.id(reservationId);
+        long t = Charges.now(now);
+        Map<String, Charge> byKey = byKey(Charges.settled(actual));
         expire(t);
         Ended before = ended.get(id);
         if (before != null && before.settled) {
@@ -238,27 +272,33 @@ public final class EmbeddedCounterStore implements CounterStore {
             }
         }
         Reservation r = live.remove(id);
-        long remember;
+        long ttl;
         if (r != null) {
             for (Charge held : r.held.values()) {
                 Charge done = byKey.get(held.counter().key());
-                release(held, done == null ? 0 : done.amount(), t);
+                switch (held.counter().kind()) {
+                    case SPEND, CONCURRENT -> release(held);
+                    case REQUESTS_PER_MINUTE, TOKENS_PER_MINUTE -> {
+                        if (done != null) {     // missing: stays as reserved
+                            correct(held.counter(), done.amount() - held.amount(), t);
+                        }
+                    }
+                    default -> throw new IllegalStateException(held.counter().kind().name());
+                }
             }
-            remember = r.ttl;
+            ttl = r.ttl;
         } else {
-            remember = before != null ? before.ttl : micros(UNKNOWN_ID_TTL);
+            ttl = before != null ? before.ttl : 0;
         }
-        forgetLater(id, new Ended(true, t + remember, remember));
+        forgetLater(id, new Ended(true, t + memory(ttl), ttl));
     }
 
     private synchronized Map<String, Long> usedNow(List<Counter> counters, Instant now) {
-        if (counters == null || now == null) {
-            throw new IllegalArgumentException("counters and now are required");
-        }
-        long t = micros(now);
+        List<Counter> checked = Charges.counters(counters);
+        long t = Charges.now(now);
         expire(t);
         Map<String, Long> out = new LinkedHashMap<>();
-        for (Counter c : counters) {
+        for (Counter c : checked) {
             out.put(c.key(), used(c, t));
         }
         return out;
@@ -270,23 +310,25 @@ public final class EmbeddedCounterStore implements CounterStore {
     private Refused check(Charge c, long t) {
         Counter counter = c.counter();
         long n = c.amount();
+        if (n == 0) {
+            return null;
+        }
         switch (counter.kind()) {
             case SPEND, CONCURRENT -> {
                 long used = used(counter, t);
                 return n <= counter.limit() - used ? null : new Refused(counter, used, null);
             }
             case REQUESTS_PER_MINUTE, TOKENS_PER_MINUTE -> {
-                long w = window(counter);
-                long capacity = Math.multiplyExact(counter.limit(), w);
+                long w = Charges.window(counter);
                 long level = level(counter, t);
                 if (n > counter.limit()) {
                     return new Refused(counter, ceilDiv(level, w), null);
                 }
-                long after = Math.addExact(level, n * w);
-                if (after <= capacity) {
+                long room = counter.limit() * w - n * w;    // both at most 2^53 - 1
+                if (level <= room) {
                     return null;
                 }
-                return new Refused(counter, ceilDiv(level, w), Duration.of(ceilDiv(after - capacity, counter.limit()), ChronoUnit.MICROS));
+                return new Refused(counter, ceilDiv(level, w), Duration.of(ceilDiv(level - room, counter.limit()), ChronoUnit.MICROS));
             }
             default -> throw new IllegalStateException(counter.kind().name());
         }
@@ -298,15 +340,15 @@ public final class EmbeddedCounterStore implements CounterStore {
             case SPEND -> spendAt(counter, t).reserved += c.amount();
             case REQUESTS_PER_MINUTE, TOKENS_PER_MINUTE -> {
                 Rate r = rateAt(counter, t);
-                r.level = Math.addExact(r.level, Math.multiplyExact(c.amount(), r.window));
+                r.level += c.amount() * r.window;    // fits: at most limit × window
             }
             case CONCURRENT -> inFlight.computeIfAbsent(counter.key(), k -> new long[1])[0] += c.amount();
             default -> throw new IllegalStateException(counter.kind().name());
         }
     }
 
-    /** Undoes what a live reservation held: {@code actual} is what it really used (spend is settled apart). */
-    private void release(Charge held, long actual, long t) {
+    /** Releases what a reservation held on a spend or concurrency counter (spend actually used is settled apart). */
+    private void release(Charge held) {
         Counter counter = held.counter();
         switch (counter.kind()) {
             case SPEND -> {
@@ -314,10 +356,6 @@ public final class EmbeddedCounterStore implements CounterStore {
                 if (s != null) {
                     s.reserved -= held.amount();
                 }
-            }
-            case REQUESTS_PER_MINUTE, TOKENS_PER_MINUTE -> {
-                Rate r = rateAt(counter, t);
-                r.level = Math.max(0, Math.addExact(r.level, Math.multiplyExact(actual - held.amount(), r.window)));
             }
             case CONCURRENT -> {
                 long[] n = inFlight.get(counter.key());
@@ -332,13 +370,25 @@ public final class EmbeddedCounterStore implements CounterStore {
         }
     }
 
+    /** Adds {@code delta} units to a rate counter's level (a credit when negative): never below zero, never above 2^53 - 1. */
+    private void correct(Counter counter, long delta, long t) {
+        Rate r = rateAt(counter, t);
+        if (counter.limit() == 0) {
+            r.level = 0;
+        } else if (delta >= 0) {
+            r.level = delta > (Charges.MAX - r.level) / r.window ? Charges.MAX : r.level + delta * r.window;
+        } else {
+            r.level = -delta > r.level / r.window ? 0 : r.level + delta * r.window;
+        }
+    }
+
     private long used(Counter counter, long t) {
         return switch (counter.kind()) {
             case SPEND -> {
                 Spend s = spend.get(counter.key());
                 yield s == null ? 0 : s.settledAt(t) + s.reserved;
             }
-            case REQUESTS_PER_MINUTE, TOKENS_PER_MINUTE -> ceilDiv(level(counter, t), window(counter));
+            case REQUESTS_PER_MINUTE, TOKENS_PER_MINUTE -> ceilDiv(level(counter, t), Charges.window(counter));
             case CONCURRENT -> {
                 long[] n = inFlight.get(counter.key());
                 yield n == null ? 0 : n[0];
@@ -352,8 +402,8 @@ public final class EmbeddedCounterStore implements CounterStore {
             Counter counter = c.counter();
             long left = switch (counter.kind()) {
                 case REQUESTS_PER_MINUTE, TOKENS_PER_MINUTE -> {
-                    long w = window(counter);
-                    yield Math.floorDiv(Math.multiplyExact(counter.limit(), w) - level(counter, t), w);
+                    long w = Charges.window(counter);
+                    yield Math.floorDiv(counter.limit() * w - level(counter, t), w);
                 }
                 case SPEND, CONCURRENT -> counter.limit() - used(counter, t);
             };
@@ -371,7 +421,7 @@ public final class EmbeddedCounterStore implements CounterStore {
             s.settled = 0;
             s.expiresAt = Long.MIN_VALUE;
         }
-        long until = counter.window() == null ? Long.MAX_VALUE : saturatedAdd(t, micros(counter.window()));
+        long until = counter.window() == null ? Long.MAX_VALUE : t + Charges.spendWindow(counter);
         s.expiresAt = Math.max(s.expiresAt, until);
         return s;
     }
@@ -379,12 +429,12 @@ public final class EmbeddedCounterStore implements CounterStore {
     /** The drained level of a rate counter at {@code t}, in units of 1/window. */
     private long level(Counter counter, long t) {
         Rate r = rates.get(counter.key());
-        return r == null ? 0 : r.levelAt(t, window(counter), counter.limit());
+        return r == null ? 0 : r.levelAt(t, Charges.window(counter), counter.limit());
     }
 
     /** The rate counter, drained to {@code t} and in this counter's window and limit (a changed window rescales its level). */
     private Rate rateAt(Counter counter, long t) {
-        long w = window(counter);
+        long w = Charges.window(counter);
         Rate r = rates.computeIfAbsent(counter.key(), k -> new Rate(w, t));
         r.level = r.levelAt(t, w, counter.limit());
         r.window = w;
@@ -393,16 +443,11 @@ public final class EmbeddedCounterStore implements CounterStore {
         return r;
     }
 
+    /** {@code ceil(level × to / from)}, at most 2^53 - 1: a level in units of 1/{@code from} in units of 1/{@code to}. */
     private static long rescale(long level, long from, long to) {
-        return ceilDiv(Math.multiplyExact(level, to), from);
-    }
-
-    private static long window(Counter counter) {
-        long w = counter.window() == null ? 0 : micros(counter.window());
-        if (w <= 0) {
-            throw new IllegalArgumentException(counter.key() + ": a rate needs a positive window");
-        }
-        return w;
+        BigInteger[] qr = BigInteger.valueOf(level).multiply(BigInteger.valueOf(to)).divideAndRemainder(BigInteger.valueOf(from));
+        BigInteger up = qr[1].signum() > 0 ? qr[0].add(BigInteger.ONE) : qr[0];
+        return up.min(BigInteger.valueOf(Charges.MAX)).longValueExact();
     }
 
     // ---- expiry
@@ -417,10 +462,10 @@ public final class EmbeddedCounterStore implements CounterStore {
                     live.remove(d.id);
                     for (Charge held : r.held.values()) {
                         if (held.counter().kind() == Counter.Kind.SPEND || held.counter().kind() == Counter.Kind.CONCURRENT) {
-                            release(held, 0, t);
+                            release(held);
                         }
                     }
-                    forgetLater(d.id, new Ended(false, r.expiresAt + r.ttl, r.ttl));
+                    forgetLater(d.id, new Ended(false, r.expiresAt + memory(r.ttl), r.ttl));
                 }
             } else {
                 Ended e = ended.get(d.id);
@@ -434,6 +479,11 @@ public final class EmbeddedCounterStore implements CounterStore {
             spend.values().removeIf(s -> s.expiresAt <= t && s.reserved == 0);
             rates.values().removeIf(r -> r.levelAt(t, r.window, r.limit) == 0);
         }
+    }
+
+    /** How long an id whose reservation had {@code ttl} (0: unknown) is remembered after it ended. */
+    private long memory(long ttl) {
+        return Math.max(ttl, settledMemory);
     }
 
     private void forgetLater(String id, Ended e) {
@@ -463,7 +513,7 @@ public final class EmbeddedCounterStore implements CounterStore {
             Spend s = new Spend();
             s.settled = n.get("settled").asLong();
             try {
-                s.expiresAt = n.hasNonNull("expiresAt") ? micros(Instant.parse(n.get("expiresAt").asText())) : Long.MAX_VALUE;
+                s.expiresAt = n.hasNonNull("expiresAt") ? Charges.micros(Instant.parse(n.get("expiresAt").asText())) : Long.MAX_VALUE;
             } catch (DateTimeParseException e) {
                 throw new IOException(file + ": " + key + ": expiresAt is not an instant", e);
             }
@@ -550,26 +600,13 @@ public final class EmbeddedCounterStore implements CounterStore {
 
     // ---- helpers
 
-    private static Map<String, Charge> aggregate(List<Charge> charges) {
+    /** The charges (merged already: one per key) by key, in their order. */
+    private static Map<String, Charge> byKey(List<Charge> charges) {
         Map<String, Charge> byKey = new LinkedHashMap<>();
         for (Charge c : charges) {
-            if (c == null || c.counter() == null || c.counter().key() == null || c.counter().kind() == null) {
-                throw new IllegalArgumentException("a charge needs a counter with a key and a kind");
-            }
-            if (c.amount() < 0 || c.counter().limit() < 0) {
-                throw new IllegalArgumentException(c.counter().key() + ": amounts and limits are never negative");
-            }
-            byKey.merge(c.counter().key(), c, (a, b) -> new Charge(a.counter(), Math.addExact(a.amount(), b.amount())));
+            byKey.put(c.counter().key(), c);
         }
         return byKey;
-    }
-
-    static long micros(Instant i) {
-        return Math.addExact(Math.multiplyExact(i.getEpochSecond(), 1_000_000L), i.getNano() / 1_000);
-    }
-
-    static long micros(Duration d) {
-        return Math.addExact(Math.multiplyExact(d.getSeconds(), 1_000_000L), d.getNano() / 1_000);
     }
 
     static Instant instant(long micros) {
@@ -578,11 +615,6 @@ public final class EmbeddedCounterStore implements CounterStore {
 
     private static long ceilDiv(long a, long b) {
         return -Math.floorDiv(-a, b);
-    }
-
-    private static long saturatedAdd(long a, long b) {
-        long r = a + b;
-        return ((a ^ r) & (b ^ r)) < 0 ? Long.MAX_VALUE : r;
     }
 
     private static final class Spend {
@@ -608,6 +640,9 @@ public final class EmbeddedCounterStore implements CounterStore {
 
         /** The level at {@code t} in units of 1/{@code w}, drained at {@code l} units per {@code w}. */
         long levelAt(long t, long w, long l) {
+            if (l == 0) {
+                return 0;    // a limit of 0 holds nothing
+            }
             long base = w == window ? level : rescale(level, window, w);
             if (t <= last || base == 0) {
                 return base;

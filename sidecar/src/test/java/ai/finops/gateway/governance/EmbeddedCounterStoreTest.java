@@ -11,7 +11,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,8 +22,8 @@ class EmbeddedCounterStoreTest extends CounterStoreContract {
     Path dir;
 
     @Override
-    protected CounterStore newStore() {
-        return new EmbeddedCounterStore(null);
+    protected CounterStore newStore(Duration settledMemory) {
+        return new EmbeddedCounterStore(null, settledMemory);
     }
 
     @Test
@@ -88,14 +87,18 @@ class EmbeddedCounterStoreTest extends CounterStoreContract {
     }
 
     @Test
-    void theExpiryOfASpendCounterIsTheLatestCallsNowPlusWindow() {
-        Counter budget = new Counter(key("budget"), Counter.Kind.SPEND, 1_000, Duration.ofHours(1));
-        settle("a", T0, charge(budget, 10));
-        settle("b", T0.plus(Duration.ofMinutes(50)), charge(budget, 10));
-        assertThat(used(budget, T0.plus(Duration.ofMinutes(100)))).isEqualTo(20);
-        assertThat(used(budget, T0.plus(Duration.ofMinutes(110)))).isZero();
-        settle("c", T0.plus(Duration.ofMinutes(110)), charge(budget, 5));
-        assertThat(used(budget, T0.plus(Duration.ofMinutes(111)))).as("a forgotten counter starts again from zero").isEqualTo(5);
+    void aSpendCounterWithoutAWindowSurvivesARestartWithoutAnExpiry() throws Exception {
+        Counter total = new Counter(key("total"), Counter.Kind.SPEND, 1_000, null);
+        try (EmbeddedCounterStore first = new EmbeddedCounterStore(dir)) {
+            store = first;
+            settle("a", T0, charge(total, 30));
+        }
+        assertThat(Files.readString(dir.resolve(EmbeddedCounterStore.FILE_NAME))).doesNotContain("expiresAt");
+        try (EmbeddedCounterStore second = new EmbeddedCounterStore(dir)) {
+            store = second;
+            assertThat(used(total, T0.plus(Duration.ofDays(3_650)))).isEqualTo(30);
+        }
+        store = newStore();
     }
 
     @Test
@@ -108,7 +111,7 @@ class EmbeddedCounterStoreTest extends CounterStoreContract {
     }
 
     @Test
-    void idsAreForgottenOnceTheirTtlHasPassed() {
+    void idsTakeNoMemoryOnceForgotten() {
         EmbeddedCounterStore embedded = (EmbeddedCounterStore) store;
         Counter budget = spend("budget", 1_000_000);
         for (int i = 0; i < 100; i++) {
@@ -119,20 +122,16 @@ class EmbeddedCounterStoreTest extends CounterStoreContract {
         }
         settle("unknown", T0, charge(budget, 1));
         assertThat(embedded.rememberedIds()).isEqualTo(101);
+        // TTL and the settled memory are both ten minutes
         used(budget, T0.plus(TTL));
-        assertThat(embedded.rememberedIds()).as("the settled are forgotten; the expired are kept one ttl more").isEqualTo(51);
-        used(budget, T0.plus(TTL.multipliedBy(2)));
-        assertThat(embedded.rememberedIds()).isEqualTo(1);
-        used(budget, T0.plus(EmbeddedCounterStore.UNKNOWN_ID_TTL));
+        assertThat(embedded.rememberedIds()).as("the settled are forgotten; the expired are kept from their expiry").isEqualTo(50);
+        used(budget, T0.plus(TTL).plus(MEMORY));
         assertThat(embedded.rememberedIds()).isZero();
     }
 
     @Test
-    void microsecondsAreTheResolution() {
-        Counter requests = rpm("requests", 1);
-        reserve("a", T0, charge(requests, 1));
-        Instant almost = T0.plus(MINUTE).minusNanos(999);
-        assertThat(reserve("b", almost, charge(requests, 1))).isInstanceOf(CounterStore.Refused.class);
-        assertThat(reserve("c", almost.plusNanos(999), charge(requests, 1))).isInstanceOf(Granted.class);
+    void aSettledMemoryBelowAMicrosecondIsRefused() {
+        assertThatThrownBy(() -> new EmbeddedCounterStore(null, Duration.ofNanos(999))).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new EmbeddedCounterStore(null, null)).isInstanceOf(IllegalArgumentException.class);
     }
 }
