@@ -26,6 +26,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HexFormat;
@@ -50,43 +51,28 @@ import java.util.concurrent.atomic.AtomicReference;
  *
  * <h2>Semantics</h2>
  *
- * Amounts are whole units (micro-dollars, requests, tokens) and must be at least zero; limits too. A
- * reserve checks every counter, in the order given, and adds all charges or none; a counter given twice
- * is charged once with the sum of its amounts. Time is the {@code now} the caller passes (epoch
- * milliseconds), never Redis's clock, so tests control it.
+ * Those of {@link EmbeddedCounterStore}, stated once in its javadoc for both stores (arguments, time,
+ * reservations, settles, how long ids are remembered, the four kinds); {@code CounterStoreContract}
+ * holds both to them, to the microsecond. How they are kept here:
  * <ul>
- * <li><b>SPEND</b>: {@code used = settled + sum(live reservations)}. A reserve is granted when
- * {@code used + amount <= limit}. Reservations are held per counter in a sorted set (member: the
- * reservation id, score: its expiry, {@code now + ttl}) and a hash (id to amount, and {@code _sum}, the
- * total of the live ones); every call first purges the members that expired ({@code score <= now}),
- * subtracting their amounts. A settle removes the reservation and adds the actual amount to
- * {@code settled}; a settle of an id that expired, or that was never reserved, still adds its actual
- * amount, once: money was spent. A refusal has no retry-after: waiting does not free a budget.</li>
- * <li><b>REQUESTS_PER_MINUTE</b>, <b>TOKENS_PER_MINUTE</b>: GCRA. The emission interval is
- * {@code window / limit} per unit and the burst tolerance is {@code window}: at most {@code limit} units
- * at once, refilling continuously, one unit every interval. The counter keeps one number, the
- * theoretical arrival time {@code tat} (epoch microseconds); a charge of {@code n} moves it to
- * {@code max(tat, now) + n * interval} and fits while that is at most {@code now + window}. A refusal's
- * retry-after is when the charge fits ({@code max(tat, now) + n * interval - window - now}, rounded up to
- * the millisecond), none when {@code n > limit} (it never fits). {@code used} is the units not yet
- * refilled, {@code ceil((tat - now) / interval)}. A settle moves {@code tat} by
- * {@code (actual - reserved) * interval}: a credit when less was used, never below {@code now}; a debt
- * beyond the window is kept (the key lives until it is paid back). A reservation's units stay in
- * {@code tat} when it expires: they refill on their own.</li>
- * <li><b>CONCURRENT</b>: a sorted set of reservation ids scored by expiry; a reserve is admitted while
- * the live members are fewer than {@code limit}; each reservation holds one slot whatever its amount; a
- * settle removes it (always, whether or not {@code actual} names the counter), and so does its expiry.</li>
+ * <li>Time is the {@code now} the caller passes, in epoch microseconds, never Redis's clock. Every
+ * deadline (a reservation's expiry, the instant an ended id is forgotten, the end of a spend counter)
+ * is stored as such an instant and compared with the {@code now} of each call; the keys' TTLs only
+ * collect what no longer counts, a minute after ({@code GRACE}).</li>
+ * <li>The script computes in Lua numbers (doubles). Every integer it handles stays within
+ * 2<sup>53</sup> − 1, which is why the shared argument rules bound limits, windows, {@code now} and
+ * settled amounts there: its arithmetic is then exact, and every number it gives Redis is written out
+ * in full. A reserved amount above the limit may be larger: it is only compared, and refused. A level
+ * rescaled to another window is exact while the windows' product (in µs²) stays below 2<sup>53</sup>
+ * (two windows of up to a minute and a half).</li>
+ * <li>A reservation's expiry is applied per counter, by the next call that touches it (its ids and
+ * amounts leave the counter's running total then), so all calls agree as long as their instants come
+ * in order; see Clocks for instants that do not.</li>
  * </ul>
- * A settle replaces what the reservation held on every counter: the counters of {@code actual} at their
- * amounts, and every other counter the reservation held at zero (its reservation record in Redis,
- * {@code r:<id>}, says which). Settling twice changes nothing more: the settled id is remembered (the
- * record becomes a marker) for the reservation's ttl and at least {@link Options#settledMemory()}. Ids
- * are used once: a reserve of an id that is still reserved is granted again without charging twice (a
- * retry); a reserve of an id that was settled completes with an {@link IllegalStateException}.
  *
  * <h2>Clocks</h2>
  *
- * Expiries and arrival times are written with the clock of the replica that made the call and compared
+ * Expiries and rate levels are written with the clock of the replica that made the call and compared
  * with the clock of the next one, so replicas' clocks must be synchronized (NTP). A replica whose clock
  * is {@code d} ahead of the others sees their reservations expire {@code d} early (a crashed gateway's
  * spend is released sooner) and their rate limits refill {@code d} early (up to {@code d / interval}
@@ -103,20 +89,26 @@ import java.util.concurrent.atomic.AtomicReference;
  * that, in a Cluster, all the counters of one tag live on one shard: one script per request and one per
  * settle, which a single shard serves far beyond a gateway's request rate. Gateways that never share
  * counters (one namespace each) may take a tag each ({@code finops:<namespace>}) to spread over shards.
- * For a counter with key {@code K}:
+ * For a counter with key {@code K} (times in epoch µs, durations in µs):
  * <pre>
- * {tag}:c:K:settled   SPEND, string: settled micro-dollars; expires a window after its last change
- * {tag}:c:K:res       SPEND and CONCURRENT, sorted set: reservation id -> expiry ms; kept as long as its longest ttl
- * {tag}:c:K:amt       SPEND, hash: reservation id -> amount, and _sum; kept like :res
- * {tag}:c:K:tat       REQUESTS/TOKENS_PER_MINUTE, string: tat in epoch microseconds; expires after the window
- *                     (or when a debt beyond the window is paid back)
- * {tag}:r:ID          hash: what reservation ID holds (per counter: kind, limit, window, amount) and its ttl;
- *                     expires with the ttl; once settled, the marker {_settled: 1}
+ * {tag}:c:K:settled   SPEND, hash: total (settled micro-dollars) and until (the instant from which the
+ *                     total counts as zero, or "ever" for a counter without a window)
+ * {tag}:c:K:res       SPEND and CONCURRENT, sorted set: reservation id -> its expiry
+ * {tag}:c:K:amt       SPEND and CONCURRENT, hash: reservation id -> amount, and _sum, the total of the
+ *                     live ones
+ * {tag}:c:K:rate      REQUESTS/TOKENS_PER_MINUTE, hash: level (units × window), last (the latest now it
+ *                     was updated at) and window (the window the level is counted in)
+ * {tag}:r:ID          hash: what reservation ID holds (per counter, c:K -> "kind limit window amount"),
+ *                     _exp (its expiry), _ttl and _forget (the instant its id is forgotten); once
+ *                     settled, _settled 1, _ttl and _forget
  * </pre>
- * Every key has a TTL, so nothing outlives its use. A SPEND counter's {@code window} must reach past
- * its period's end (the key names the period), since the settled total expires {@code window} after it
- * last changed. What Redis forgets is forgotten here: a Redis without persistence (AOF) or a replica
- * to fail over to starts every budget of the period from zero after a restart.
+ * Every key has a TTL: the time its content counts, at the caller's clock, plus {@code GRACE} for
+ * clocks and slow calls. {@code :settled} until {@code until}; {@code :res} and {@code :amt} the longest
+ * ttl of their reservations; {@code :rate} until its level has drained at its limit, a window at least;
+ * {@code r:ID} until {@code _forget}. The one exception is the settled total of a spend counter without
+ * a window (a {@code Total} budget), kept for ever as the semantics say: it has no TTL. What Redis
+ * forgets is forgotten here: a Redis without persistence (AOF) or a replica to fail over to starts every
+ * budget of the period from zero after a restart.
  *
  * <h2>Threads and failures</h2>
  *
@@ -128,20 +120,20 @@ import java.util.concurrent.atomic.AtomicReference;
  * traffic. Its effect is then unknown (see {@link StoreUnavailable}). While the connection is down,
  * calls are refused at once; Lettuce reconnects in the background (10 ms, doubling to 1 s between
  * attempts), and a first connection that failed is tried again by a later call (at most every
- * 200 ms).
+ * 200 ms). Arguments that break the shared rules fail the call with {@link IllegalArgumentException}
+ * before anything is sent.
  */
 public final class RedisCounterStore implements CounterStore {
     static final long DEFAULT_TIMEOUT_MILLIS = 50;
     public static final Duration DEFAULT_TIMEOUT = Duration.ofMillis(DEFAULT_TIMEOUT_MILLIS);
     public static final String DEFAULT_KEY_TAG = "finops";
-    public static final Duration DEFAULT_SETTLED_MEMORY = Duration.ofMinutes(10);
     /** For the TCP connect and the handshake (HELLO, AUTH), which no request waits for. */
     static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
     private static final long CONNECT_RETRY_MILLIS = 200;
     /** Commands waiting to be written or answered on the connection; beyond, a call is refused at once. */
     private static final int REQUEST_QUEUE = 16_384;
-    /** Amounts are Lua numbers (doubles) in the script: exact up to 2^53. */
-    private static final long MAX_AMOUNT = 1L << 53;
+    /** What the script adds to every key's TTL past the instant its content stops counting ({@code GRACE_MS}). */
+    static final Duration GRACE = Duration.ofMinutes(1);
 
     static final String SCRIPT = script();
     static final String SCRIPT_SHA = sha1(SCRIPT);
@@ -152,7 +144,8 @@ public final class RedisCounterStore implements CounterStore {
      *                      replaces the URL's, and the URL's user info names the ACL user, if any
      *                      ({@code redis://gateway@host})
      * @param keyTag        the Cluster hash tag every key starts with, without braces
-     * @param settledMemory how long a settled id is remembered at least, so that settling it again changes nothing
+     * @param settledMemory how long an id that ended (settled, or expired unsettled) is remembered at least, so that
+     *                      settling it again changes nothing and reserving it again fails (see {@link EmbeddedCounterStore})
      * @param trustedCertificates PEM file of the certificates that a {@code rediss://} server's chain must end in;
      *                      null for the JVM's default trust store
      */
@@ -167,8 +160,9 @@ public final class RedisCounterStore implements CounterStore {
             if (keyTag.isEmpty() || keyTag.contains("{") || keyTag.contains("}")) {
                 throw new IllegalArgumentException("keyTag must be non-empty, without braces: " + keyTag);
             }
-            if (settledMemory.toMillis() < 1) {
-                throw new IllegalArgumentException("settledMemory must be at least 1 ms: " + settledMemory);
+            if (settledMemory.compareTo(Duration.of(1, ChronoUnit.MICROS)) < 0
+                    || settledMemory.compareTo(Duration.of(Charges.MAX, ChronoUnit.MICROS)) > 0) {
+                throw new IllegalArgumentException("settledMemory must be from 1 µs to 2^53 - 1 µs: " + settledMemory);
             }
         }
 
@@ -270,14 +264,12 @@ public final class RedisCounterStore implements CounterStore {
         List<String> keys = new ArrayList<>();
         List<String> args;
         try {
-            requireId(reservationId);
-            Objects.requireNonNull(ttl, "ttl");
-            if (ttl.toMillis() < 1) {
-                throw new IllegalArgumentException("ttl must be at least 1 ms: " + ttl);
-            }
-            merged = merge(charges);
-            keys.add(recordKey(reservationId));
-            args = new ArrayList<>(List.of("reserve", millis(now), prefix, reservationId, Long.toString(ttl.toMillis())));
+            String id = Charges.id(reservationId);
+            long ttlMicros = Charges.ttl(ttl);
+            long t = Charges.now(now);
+            merged = Charges.reserved(charges);
+            keys.add(recordKey(id));
+            args = new ArrayList<>(List.of("reserve", Long.toString(t), prefix, id, Long.toString(ttlMicros), memory()));
             addCounters(merged, keys, args);
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
@@ -290,11 +282,11 @@ public final class RedisCounterStore implements CounterStore {
         List<String> keys = new ArrayList<>();
         List<String> args;
         try {
-            requireId(reservationId);
-            List<Charge> merged = merge(actual);
-            keys.add(recordKey(reservationId));
-            args = new ArrayList<>(List.of("settle", millis(now), prefix, reservationId,
-                    Long.toString(options.settledMemory().toMillis())));
+            String id = Charges.id(reservationId);
+            long t = Charges.now(now);
+            List<Charge> merged = Charges.settled(actual);
+            keys.add(recordKey(id));
+            args = new ArrayList<>(List.of("settle", Long.toString(t), prefix, id, "0", memory()));
             addCounters(merged, keys, args);
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
@@ -308,8 +300,8 @@ public final class RedisCounterStore implements CounterStore {
         List<String> keys = new ArrayList<>();
         List<String> args;
         try {
-            merged = merge(counters.stream().map(c -> new Charge(c, 0)).toList());
-            args = new ArrayList<>(List.of("used", millis(now), prefix, "", "0"));
+            merged = Charges.counters(counters).stream().map(c -> new Charge(c, 0)).toList();
+            args = new ArrayList<>(List.of("used", Long.toString(Charges.now(now)), prefix, "", "0", "0"));
             addCounters(merged, keys, args);
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
@@ -458,9 +450,13 @@ public final class RedisCounterStore implements CounterStore {
         if (code == 0) {
             Counter counter = charges.get((int) number(reply.get(1)) - 1).counter();
             long retry = number(reply.get(3));
-            return new Refused(counter, number(reply.get(2)), retry < 0 ? null : Duration.ofMillis(retry));
+            return new Refused(counter, number(reply.get(2)), retry < 0 ? null : Duration.of(retry, ChronoUnit.MICROS));
         }
-        throw new IllegalStateException("reservation " + reservationId + " was settled already; an id is reserved once");
+        throw new IllegalStateException("reservation " + reservationId + " was settled or expired already; an id is reserved once");
+    }
+
+    private String memory() {
+        return Long.toString(Charges.micros(options.settledMemory()));
     }
 
     private void addCounters(List<Charge> charges, List<String> keys, List<String> args) {
@@ -470,7 +466,11 @@ public final class RedisCounterStore implements CounterStore {
             args.add(c.key());
             args.add(kindCode(c.kind()));
             args.add(Long.toString(c.limit()));
-            args.add(Long.toString(c.window() == null ? 0 : c.window().toMillis()));
+            args.add(Long.toString(switch (c.kind()) {
+                case SPEND -> Charges.spendWindow(c);
+                case REQUESTS_PER_MINUTE, TOKENS_PER_MINUTE -> Charges.window(c);
+                case CONCURRENT -> 0;
+            }));
             args.add(Long.toString(charge.amount()));
             keys.addAll(keysOf(c));
         }
@@ -481,8 +481,8 @@ public final class RedisCounterStore implements CounterStore {
         String base = prefix + "c:" + counter.key() + ":";
         return switch (counter.kind()) {
             case SPEND -> List.of(base + "settled", base + "res", base + "amt");
-            case REQUESTS_PER_MINUTE, TOKENS_PER_MINUTE -> List.of(base + "tat");
-            case CONCURRENT -> List.of(base + "res");
+            case REQUESTS_PER_MINUTE, TOKENS_PER_MINUTE -> List.of(base + "rate");
+            case CONCURRENT -> List.of(base + "res", base + "amt");
         };
     }
 
@@ -497,42 +497,6 @@ public final class RedisCounterStore implements CounterStore {
             case TOKENS_PER_MINUTE -> "T";
             case CONCURRENT -> "C";
         };
-    }
-
-    /** The charges, one per counter key (amounts of a key given twice added), in first-seen order; validated. */
-    private static List<Charge> merge(List<Charge> charges) {
-        Objects.requireNonNull(charges, "charges");
-        Map<String, Charge> byKey = new LinkedHashMap<>();
-        for (Charge charge : charges) {
-            Objects.requireNonNull(charge, "charge");
-            Counter c = Objects.requireNonNull(charge.counter(), "counter");
-            Objects.requireNonNull(c.key(), "counter key");
-            Objects.requireNonNull(c.kind(), "counter kind");
-            if (c.key().isEmpty()) {
-                throw new IllegalArgumentException("a counter key is empty");
-            }
-            if (c.limit() < 0 || c.limit() > MAX_AMOUNT) {
-                throw new IllegalArgumentException("counter " + c.key() + ": limit out of range: " + c.limit());
-            }
-            if (c.kind() != Counter.Kind.CONCURRENT && (c.window() == null || c.window().toMillis() < 1)) {
-                throw new IllegalArgumentException("counter " + c.key() + ": a " + c.kind() + " counter needs a window of 1 ms or more");
-            }
-            if (charge.amount() < 0 || charge.amount() > MAX_AMOUNT) {
-                throw new IllegalArgumentException("counter " + c.key() + ": amount out of range: " + charge.amount());
-            }
-            byKey.merge(c.key(), charge, (a, b) -> new Charge(a.counter(), a.amount() + b.amount()));
-        }
-        return List.copyOf(byKey.values());
-    }
-
-    private static void requireId(String reservationId) {
-        if (reservationId == null || reservationId.isEmpty()) {
-            throw new IllegalArgumentException("a reservation id is required");
-        }
-    }
-
-    private static String millis(Instant now) {
-        return Long.toString(Objects.requireNonNull(now, "now").toEpochMilli());
     }
 
     private static long number(Object value) {
