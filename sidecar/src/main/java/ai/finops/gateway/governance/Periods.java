@@ -1,5 +1,6 @@
 package ai.finops.gateway.governance;
 
+import ai.finops.crds.BudgetPeriod;
 import java.time.DayOfWeek;
 import java.time.Duration;
 import java.time.Instant;
@@ -37,17 +38,6 @@ import java.util.Objects;
  */
 public final class Periods {
 
-    /** The calendar periods, by the names budgets give them. */
-    public enum Calendar {
-        DAILY, WEEKLY, MONTHLY, QUARTERLY, TOTAL;
-
-        /** {@code Daily}, {@code Weekly}, ... as a budget spells it. */
-        public String title() {
-            String n = name();
-            return n.charAt(0) + n.substring(1).toLowerCase(Locale.ROOT);
-        }
-    }
-
     /**
      * One period.
      *
@@ -74,17 +64,17 @@ public final class Periods {
         }
     }
 
-    private final Calendar calendar;
+    private final BudgetPeriod period;
     private final ZoneId zone;
 
-    private Periods(Calendar calendar, ZoneId zone) {
-        this.calendar = calendar;
+    private Periods(BudgetPeriod period, ZoneId zone) {
+        this.period = period;
         this.zone = zone;
     }
 
-    /** The periods of {@code calendar} in {@code zone} (UTC when null). */
-    public static Periods of(Calendar calendar, ZoneId zone) {
-        return new Periods(Objects.requireNonNull(calendar, "calendar"), zone == null ? ZoneOffset.UTC : zone);
+    /** The periods of {@code period} in {@code zone} (UTC when null). */
+    public static Periods of(BudgetPeriod period, ZoneId zone) {
+        return new Periods(Objects.requireNonNull(period, "period"), zone == null ? ZoneOffset.UTC : zone);
     }
 
     /**
@@ -95,7 +85,7 @@ public final class Periods {
      */
     public static Periods of(String name, ZoneId zone) {
         if (name != null) {
-            for (Calendar c : Calendar.values()) {
+            for (BudgetPeriod c : BudgetPeriod.values()) {
                 if (c.name().equalsIgnoreCase(name.strip())) {
                     return of(c, zone);
                 }
@@ -105,8 +95,8 @@ public final class Periods {
                 + " (one of Daily, Weekly, Monthly, Quarterly, Total; rolling windows are not supported)");
     }
 
-    public Calendar calendar() {
-        return calendar;
+    public BudgetPeriod period() {
+        return period;
     }
 
     public ZoneId zone() {
@@ -115,14 +105,14 @@ public final class Periods {
 
     /** The period {@code now} falls in. */
     public Period current(Instant now) {
-        if (calendar == Calendar.TOTAL) {
+        if (period == BudgetPeriod.TOTAL) {
             return new Period(null, null, "total");
         }
         LocalDate today = LocalDate.ofInstant(now, zone);
         LocalDate first;
         LocalDate next;
         String suffix;
-        switch (calendar) {
+        switch (period) {
             case DAILY -> {
                 first = today;
                 next = today.plusDays(1);
@@ -145,13 +135,13 @@ public final class Periods {
                 next = first.plusMonths(3);
                 suffix = today.getYear() + "-Q" + quarter;
             }
-            default -> throw new IllegalStateException(calendar.name());
+            default -> throw new IllegalStateException(period.name());
         }
         return new Period(first.atStartOfDay(zone).toInstant(), next.atStartOfDay(zone).toInstant(), suffix);
     }
 
     @Override
     public String toString() {
-        return calendar.title() + " in " + zone;
+        return period.id() + " in " + zone;
     }
 }

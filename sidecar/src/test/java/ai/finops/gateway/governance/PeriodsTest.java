@@ -3,7 +3,7 @@ package ai.finops.gateway.governance;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import ai.finops.gateway.governance.Periods.Calendar;
+import ai.finops.crds.BudgetPeriod;
 import ai.finops.gateway.governance.Periods.Period;
 import java.time.Clock;
 import java.time.Duration;
@@ -15,7 +15,7 @@ import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
-/** Calendar periods in a zone: boundaries across month ends, daylight saving, ISO weeks and quarters. */
+/** BudgetPeriod periods in a zone: boundaries across month ends, daylight saving, ISO weeks and quarters. */
 class PeriodsTest {
     static final ZoneId LA = ZoneId.of("America/Los_Angeles");
     static final ZoneId SANTIAGO = ZoneId.of("America/Santiago");
@@ -99,17 +99,17 @@ class PeriodsTest {
     @Test
     void aSpendCounterIsKeptUntilThePeriodEndsAndThenSomeMore() {
         Instant now = Instant.parse("2026-12-07T10:00:00Z");
-        Period december = Periods.of(Calendar.MONTHLY, null).current(now);
+        Period december = Periods.of(BudgetPeriod.MONTHLY, null).current(now);
         assertThat(now.plus(december.ttl(now, Duration.ofDays(1)))).isEqualTo(Instant.parse("2027-01-02T00:00:00Z"));
         assertThat(december.ttl(Instant.parse("2027-01-01T00:00:05Z"), Duration.ofDays(1))).isEqualTo(Duration.ofDays(1));
     }
 
     @Test
     void periodsAreNamedAsBudgetsSpellThemAndRollingWindowsAreRefused() {
-        assertThat(Periods.of("Monthly", null).calendar()).isEqualTo(Calendar.MONTHLY);
-        assertThat(Periods.of("quarterly", null).calendar()).isEqualTo(Calendar.QUARTERLY);
+        assertThat(Periods.of("Monthly", null).period()).isEqualTo(BudgetPeriod.MONTHLY);
+        assertThat(Periods.of("quarterly", null).period()).isEqualTo(BudgetPeriod.QUARTERLY);
         assertThat(Periods.of("Daily", null).zone()).isEqualTo(ZoneOffset.UTC);
-        assertThat(Calendar.WEEKLY.title()).isEqualTo("Weekly");
+        assertThat(BudgetPeriod.WEEKLY.id()).isEqualTo("Weekly");
         assertThatThrownBy(() -> Periods.of("7d", null)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("\"7d\"").hasMessageContaining("rolling");
         assertThatThrownBy(() -> Periods.of((String) null, null)).isInstanceOf(IllegalArgumentException.class);
@@ -125,7 +125,7 @@ class PeriodsTest {
         for (int i = 0; i < 2_000; i++) {
             Instant now = Instant.ofEpochSecond(from + (long) (random.nextDouble() * (to - from)), random.nextInt(1_000_000_000));
             ZoneId zone = zones.get(i % zones.size());
-            for (Calendar calendar : List.of(Calendar.DAILY, Calendar.WEEKLY, Calendar.MONTHLY, Calendar.QUARTERLY)) {
+            for (BudgetPeriod calendar : List.of(BudgetPeriod.DAILY, BudgetPeriod.WEEKLY, BudgetPeriod.MONTHLY, BudgetPeriod.QUARTERLY)) {
                 Periods periods = Periods.of(calendar, zone);
                 Period p = periods.current(now);
                 assertThat(p.contains(now)).as("%s at %s", periods, now).isTrue();
