@@ -3,13 +3,6 @@ package ai.finops.gateway.governance;
 import ai.finops.gateway.observability.Pricing;
 import ai.finops.gateway.routing.ModelEntry;
 import ai.finops.gateway.translate.Usage;
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonToken;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufInputStream;
-import java.io.IOException;
-import java.io.InputStream;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 
@@ -73,7 +66,6 @@ public final class CostEstimator {
     /** Input tokens reserved beyond the body's bytes, for what the provider adds to the prompt. */
     public static final long INPUT_ALLOWANCE_TOKENS = 1_024;
 
-    private static final JsonFactory JSON = JsonFactory.builder().build();
     private static final BigDecimal LONG_MAX = BigDecimal.valueOf(Long.MAX_VALUE);
 
     private CostEstimator() {}
@@ -121,37 +113,4 @@ public final class CostEstimator {
         return usd.movePointRight(6).setScale(0, RoundingMode.HALF_UP).longValueExact();
     }
 
-    /**
-     * The body's top-level {@code max_tokens} (or, for a chat completion, {@code max_completion_tokens},
-     * which wins), or -1 when it has none that is a whole number. Reads the readable bytes without
-     * moving the reader index; a body that is not JSON gives -1.
-     */
-    public static long maxTokens(ByteBuf body) {
-        long maxTokens = -1;
-        long maxCompletionTokens = -1;
-        try (JsonParser p = body.hasArray()
-                ? JSON.createParser(body.array(), body.arrayOffset() + body.readerIndex(), body.readableBytes())
-                : JSON.createParser((InputStream) new ByteBufInputStream(body.duplicate()))) {
-            if (p.nextToken() != JsonToken.START_OBJECT) {
-                return -1;
-            }
-            while (p.nextToken() == JsonToken.FIELD_NAME) {
-                String field = p.currentName();
-                JsonToken value = p.nextToken();
-                if (value == JsonToken.VALUE_NUMBER_INT && ("max_tokens".equals(field) || "max_completion_tokens".equals(field))) {
-                    long n = p.getNumberType() == JsonParser.NumberType.BIG_INTEGER ? Long.MAX_VALUE : p.getLongValue();
-                    if ("max_tokens".equals(field)) {
-                        maxTokens = n;
-                    } else {
-                        maxCompletionTokens = n;
-                    }
-                } else {
-                    p.skipChildren();
-                }
-            }
-        } catch (IOException e) {
-            return -1;
-        }
-        return maxCompletionTokens >= 0 ? maxCompletionTokens : maxTokens;
-    }
 }

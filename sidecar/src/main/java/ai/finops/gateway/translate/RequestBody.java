@@ -28,12 +28,16 @@ public final class RequestBody {
     private final boolean stream;
     private final int modelStart;   // offset of the model value's opening quote
     private final int modelEnd;     // offset just past its closing quote
+    private final long maxTokens;   // the top-level max_tokens, or -1
+    private final int size;
 
-    private RequestBody(String model, boolean stream, int modelStart, int modelEnd) {
+    private RequestBody(String model, boolean stream, int modelStart, int modelEnd, long maxTokens, int size) {
         this.model = model;
         this.stream = stream;
         this.modelStart = modelStart;
         this.modelEnd = modelEnd;
+        this.maxTokens = maxTokens;
+        this.size = size;
     }
 
     /** Thrown for a body that is not a JSON object or lacks a string {@code model}. */
@@ -48,6 +52,8 @@ public final class RequestBody {
         String model = null;
         boolean stream = false;
         boolean seenStream = false;
+        boolean seenMaxTokens = false;
+        long maxTokens = -1;
         int modelStart = -1, modelEnd = -1;
         try (JsonParser p = parser(body)) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
@@ -57,7 +63,8 @@ public final class RequestBody {
             while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
                 String field = p.currentName();
                 JsonToken value = p.nextToken();
-                if (("model".equals(field) && model != null) || ("stream".equals(field) && seenStream)) {
+                if (("model".equals(field) && model != null) || ("stream".equals(field) && seenStream)
+                        || ("max_tokens".equals(field) && seenMaxTokens)) {
                     // the gateway would authorise and route one value while a provider might read the other
                     throw new InvalidBody(field + ": given more than once");
                 }
@@ -74,6 +81,13 @@ public final class RequestBody {
                     }
                     stream = value == JsonToken.VALUE_TRUE;
                     seenStream = true;
+                } else if ("max_tokens".equals(field)) {
+                    // what a budget reserves for the output; one that is not a whole number is the provider's to refuse
+                    if (value == JsonToken.VALUE_NUMBER_INT) {
+                        maxTokens = p.getNumberType() == JsonParser.NumberType.BIG_INTEGER ? Long.MAX_VALUE : p.getLongValue();
+                    }
+                    seenMaxTokens = true;
+                    p.skipChildren();
                 } else {
                     p.skipChildren();
                 }
@@ -90,7 +104,7 @@ public final class RequestBody {
         if (model == null) {
             throw new InvalidBody("model: field required");
         }
-        return new RequestBody(model, stream, modelStart, modelEnd);
+        return new RequestBody(model, stream, modelStart, modelEnd, maxTokens, body.readableBytes());
     }
 
     /**
@@ -107,6 +121,16 @@ public final class RequestBody {
 
     public String model() {
         return model;
+    }
+
+    /** The top-level {@code max_tokens}, or -1 when the body has none that is a whole number. */
+    public long maxTokens() {
+        return maxTokens;
+    }
+
+    /** The body's size in bytes, as the client sent it. */
+    public int size() {
+        return size;
     }
 
     public boolean stream() {

@@ -12,10 +12,8 @@ import ai.finops.gateway.routing.Deployment;
 import ai.finops.gateway.routing.ModelEntry;
 import ai.finops.gateway.translate.Usage;
 import ai.finops.testkit.ClaudeCodeFixtures;
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.math.BigDecimal;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -36,10 +34,6 @@ class CostEstimatorTest {
             "turn1-request.json", new long[] {21_848, 40_044},
             "turn2-request.json", new long[] {21_928, 40_156});
 
-    static ByteBuf body(String json) {
-        return Unpooled.wrappedBuffer(json.getBytes(StandardCharsets.UTF_8));
-    }
-
     static Usage usage(long input, long cacheWrite, long cacheRead, long output) {
         Usage u = new Usage();
         u.inputTokens = input;
@@ -59,7 +53,12 @@ class CostEstimatorTest {
     void aClaudeCodeTurnReservesEveryBodyByteAsAnInputTokenAtTheCacheWriteRateAndItsMaxTokens() {
         byte[] body = ClaudeCodeFixtures.load("turn1-request.json").body();
         assertThat(body).hasSize(86_675);
-        long maxTokens = CostEstimator.maxTokens(Unpooled.wrappedBuffer(body));
+        long maxTokens;
+        try {
+            maxTokens = ai.finops.gateway.translate.RequestBody.scan(Unpooled.wrappedBuffer(body)).maxTokens();
+        } catch (ai.finops.gateway.translate.RequestBody.InvalidBody e) {
+            throw new AssertionError(e);
+        }
         assertThat(maxTokens).isEqualTo(32_000);
         Estimate e = CostEstimator.estimate(SONNET, body.length, maxTokens);
         // 87,699 input tokens at $3.75 (1.25 x $3), rounded up, and 32,000 output tokens at $15
@@ -80,33 +79,8 @@ class CostEstimatorTest {
 
     @Test
     void aRequestWithoutMaxTokensReservesTheDefault() {
-        assertThat(CostEstimator.maxTokens(body("{\"model\":\"m\",\"messages\":[]}"))).isEqualTo(-1);
         assertThat(CostEstimator.estimate(HAIKU, 100, -1))
                 .isEqualTo(new Estimate(1_124, 16_384, 1_405 + 81_920, true));     // 1,124 x $1.25; 16,384 x $5
-    }
-
-    @Test
-    void maxTokensIsReadAtTheTopLevelOnly() {
-        assertThat(CostEstimator.maxTokens(body("{\"metadata\":{\"max_tokens\":5},\"max_tokens\":1024,\"tools\":[{\"max_tokens\":7}]}")))
-                .isEqualTo(1_024);
-        assertThat(CostEstimator.maxTokens(body("{\"max_tokens\":64,\"max_completion_tokens\":256}"))).isEqualTo(256);
-        assertThat(CostEstimator.maxTokens(body("{\"max_tokens\":\"64\"}"))).isEqualTo(-1);
-        assertThat(CostEstimator.maxTokens(body("{\"max_tokens\":6.5}"))).isEqualTo(-1);
-        assertThat(CostEstimator.maxTokens(body("{\"max_tokens\":99999999999999999999999}"))).isEqualTo(Long.MAX_VALUE);
-        assertThat(CostEstimator.maxTokens(body("[1,2]"))).isEqualTo(-1);
-        assertThat(CostEstimator.maxTokens(body("{\"max_tokens\":"))).isEqualTo(-1);
-    }
-
-    @Test
-    void maxTokensReadsADirectBufferWithoutMovingIt() {
-        ByteBuf direct = Unpooled.directBuffer();
-        try {
-            direct.writeBytes("xx{\"max_tokens\":300}".getBytes(StandardCharsets.UTF_8)).readerIndex(2);
-            assertThat(CostEstimator.maxTokens(direct)).isEqualTo(300);
-            assertThat(direct.readerIndex()).isEqualTo(2);
-        } finally {
-            direct.release();
-        }
     }
 
     @Test

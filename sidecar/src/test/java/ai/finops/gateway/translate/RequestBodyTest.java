@@ -108,4 +108,24 @@ class RequestBodyTest {
             in.release();
         }
     }
+
+    @Test
+    void maxTokensIsTheTopLevelWholeNumberAndTheSizeIsTheBody() throws Exception {
+        String json = "{\"model\":\"m\",\"metadata\":{\"max_tokens\":5},\"max_tokens\":1024,\"tools\":[{\"max_tokens\":7}]}";
+        RequestBody body = RequestBody.scan(Unpooled.copiedBuffer(json, StandardCharsets.UTF_8));
+        assertThat(body.maxTokens()).isEqualTo(1_024);
+        assertThat(body.size()).isEqualTo(json.length());
+        assertThat(RequestBody.scan(Unpooled.copiedBuffer("{\"model\":\"m\"}", StandardCharsets.UTF_8)).maxTokens()).isEqualTo(-1);
+        assertThat(RequestBody.scan(Unpooled.copiedBuffer("{\"model\":\"m\",\"max_tokens\":\"64\"}", StandardCharsets.UTF_8)).maxTokens()).isEqualTo(-1);
+        assertThat(RequestBody.scan(Unpooled.copiedBuffer("{\"model\":\"m\",\"max_tokens\":6.5}", StandardCharsets.UTF_8)).maxTokens()).isEqualTo(-1);
+        assertThat(RequestBody.scan(Unpooled.copiedBuffer("{\"max_tokens\":99999999999999999999999,\"model\":\"m\"}", StandardCharsets.UTF_8))
+                .maxTokens()).isEqualTo(Long.MAX_VALUE);
+    }
+
+    @Test
+    void maxTokensGivenTwiceIsRefused() {
+        // a budget would reserve for one value while a provider might read the other
+        assertThatThrownBy(() -> RequestBody.scan(Unpooled.copiedBuffer("{\"model\":\"m\",\"max_tokens\":1,\"max_tokens\":64000}",
+                StandardCharsets.UTF_8))).isInstanceOf(RequestBody.InvalidBody.class).hasMessage("max_tokens: given more than once");
+    }
 }
