@@ -66,6 +66,11 @@ final class AttemptPlan {
         return index + 1 < attempts.size() || retriesSame(status) && triesOnAttempt < current().deployment().attempts();
     }
 
+    /** 429, 529 and 5xx: the deployment is cooled down, and the request moves on when something is left to try. */
+    static boolean retryable(int status) {
+        return status == 429 || status == 529 || status >= 500;
+    }
+
     /** 5xx (but 529, overloaded) is tried on the same deployment again; 429 and 529 move on. */
     static boolean retriesSame(int status) {
         return status >= 500 && status != 529;

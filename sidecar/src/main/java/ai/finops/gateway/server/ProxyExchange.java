@@ -197,7 +197,7 @@ final class ProxyExchange {
     private void answered(Calling c, HttpResponse head) {
         Deployment d = c.attempt().deployment();
         int code = head.status().code();
-        boolean retryable = code == 429 || code == 529 || code >= 500;
+        boolean retryable = AttemptPlan.retryable(code);
         if (retryable) {
             gateway.cooldowns().coolDown(d, head.headers().get(HttpHeaderNames.RETRY_AFTER));
         }
@@ -425,7 +425,7 @@ final class ProxyExchange {
     }
 
     private static String statusOutcome(int code) {
-        return code == 429 || code == 529 || code >= 500 ? "status_" + code : "ok";
+        return AttemptPlan.retryable(code) ? "status_" + code : "ok";
     }
 
     /**

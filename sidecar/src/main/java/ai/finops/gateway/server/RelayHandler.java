@@ -109,7 +109,7 @@ final class RelayHandler extends SequentialRequests {
         framer = null;
         status = 0;
         String path = ApiHandler.path(msg.uri());
-        openaiSurface = path.startsWith("/openai/") || path.equals("/v1/chat/completions");
+        openaiSurface = ApiHandler.openAiSurface(path);
         gateway.inFlight().incrementAndGet();
         if (!msg.decoderResult().isSuccess()) {
             dropWaiting();

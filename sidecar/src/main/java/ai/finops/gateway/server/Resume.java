@@ -16,6 +16,11 @@ import java.util.function.BiConsumer;
 final class Resume {
     private Resume() {}
 
+    /** What the work failed with, not the future's wrapper around it. */
+    private static Throwable unwrapped(Throwable t) {
+        return t instanceof java.util.concurrent.CompletionException && t.getCause() != null ? t.getCause() : t;
+    }
+
     static <T> void on(EventLoop loop, CompletionStage<T> work, Duration timeout, BiConsumer<T, Throwable> then) {
         java.util.concurrent.CompletableFuture<T> f = work.toCompletableFuture();
         if (f.isDone() && loop.inEventLoop()) {
@@ -23,7 +28,7 @@ final class Resume {
             try {
                 value = f.join();
             } catch (RuntimeException e) {
-                then.accept(null, e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e);
+                then.accept(null, unwrapped(e));
                 return;
             }
             then.accept(value, null);
@@ -40,7 +45,7 @@ final class Resume {
             if (!once[0]) {
                 once[0] = true;
                 timer.cancel(false);
-                then.accept(value, error instanceof java.util.concurrent.CompletionException && error.getCause() != null ? error.getCause() : error);
+                then.accept(value, error == null ? null : unwrapped(error));
             }
         }));
     }

@@ -3,6 +3,7 @@ package ai.finops.gateway.upstream;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpResponse;
@@ -81,7 +82,7 @@ public final class UpstreamCall implements Upstream.Call, UpstreamListener {
         Channel ch = channel;
         lastRead = System.nanoTime();
         schedule(timeouts.firstByte().toNanos());
-        ch.writeAndFlush(request.retainedDuplicate()).addListener((ChannelFutureListener) f -> {
+        ch.writeAndFlush(nextCopy()).addListener((ChannelFutureListener) f -> {
             if (ended || channel != f.channel()) {
                 return;
             }
@@ -91,6 +92,15 @@ public final class UpstreamCall implements Upstream.Call, UpstreamListener {
                 connectionFailed(f.cause());
             }
         });
+    }
+
+    /**
+     * The request once more for the wire: its content from the start (retained), its headers shared, not copied
+     * (the encoder only reads them), so a stale connection's retry writes the same bytes.
+     */
+    private FullHttpRequest nextCopy() {
+        return new DefaultFullHttpRequest(request.protocolVersion(), request.method(), request.uri(), request.content().retainedDuplicate(),
+                request.headers(), request.trailingHeaders());
     }
 
     // ---- what the connection delivers ------------------------------------------------------
