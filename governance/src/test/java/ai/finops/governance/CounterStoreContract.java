@@ -1,14 +1,14 @@
-package ai.finops.gateway.governance;
+package ai.finops.governance;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import ai.finops.gateway.governance.CounterStore.Charge;
-import ai.finops.gateway.governance.CounterStore.Counter;
-import ai.finops.gateway.governance.CounterStore.Counter.Kind;
-import ai.finops.gateway.governance.CounterStore.Decision;
-import ai.finops.gateway.governance.CounterStore.Granted;
-import ai.finops.gateway.governance.CounterStore.Refused;
+import ai.finops.governance.CounterStore.Charge;
+import ai.finops.governance.CounterStore.Counter;
+import ai.finops.governance.CounterStore.Counter.Kind;
+import ai.finops.governance.CounterStore.Decision;
+import ai.finops.governance.CounterStore.Granted;
+import ai.finops.governance.CounterStore.Refused;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;

@@ -1,4 +1,4 @@
-package ai.finops.gateway.governance;
+package ai.finops.governance;
 
 /**
  * A {@link CounterStore} call that could not be decided: the store did not answer within its

@@ -1,4 +1,4 @@
-package ai.finops.gateway.governance;
+package ai.finops.governance;
 
 import java.time.Duration;
 import java.time.Instant;

@@ -1,4 +1,4 @@
-package ai.finops.gateway.governance;
+package ai.finops.governance;
 
 import ai.finops.crds.BudgetPeriod;
 import java.time.DayOfWeek;

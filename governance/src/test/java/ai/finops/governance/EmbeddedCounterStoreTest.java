@@ -1,11 +1,11 @@
-package ai.finops.gateway.governance;
+package ai.finops.governance;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import ai.finops.gateway.governance.CounterStore.Counter;
-import ai.finops.gateway.governance.CounterStore.Granted;
+import ai.finops.governance.CounterStore.Counter;
+import ai.finops.governance.CounterStore.Granted;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

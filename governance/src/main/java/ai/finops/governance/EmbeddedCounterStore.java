@@ -1,4 +1,4 @@
-package ai.finops.gateway.governance;
+package ai.finops.governance;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -1,4 +1,4 @@
-package ai.finops.gateway.governance;
+package ai.finops.governance;
 
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;

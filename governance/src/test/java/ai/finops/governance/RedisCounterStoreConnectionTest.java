@@ -1,13 +1,13 @@
-package ai.finops.gateway.governance;
+package ai.finops.governance;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import ai.finops.gateway.governance.CounterStore.Charge;
-import ai.finops.gateway.governance.CounterStore.Counter;
-import ai.finops.gateway.governance.CounterStore.Counter.Kind;
-import ai.finops.gateway.governance.CounterStore.Decision;
-import ai.finops.gateway.governance.CounterStore.Granted;
+import ai.finops.governance.CounterStore.Charge;
+import ai.finops.governance.CounterStore.Counter;
+import ai.finops.governance.CounterStore.Counter.Kind;
+import ai.finops.governance.CounterStore.Decision;
+import ai.finops.governance.CounterStore.Granted;
 import ai.finops.testkit.RedisServer;
 import ai.finops.testkit.TestCertificates;
 import java.nio.file.Files;

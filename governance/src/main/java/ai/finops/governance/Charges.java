@@ -1,7 +1,7 @@
-package ai.finops.gateway.governance;
+package ai.finops.governance;
 
-import ai.finops.gateway.governance.CounterStore.Charge;
-import ai.finops.gateway.governance.CounterStore.Counter;
+import ai.finops.governance.CounterStore.Charge;
+import ai.finops.governance.CounterStore.Counter;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;

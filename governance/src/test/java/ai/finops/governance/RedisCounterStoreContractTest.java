@@ -1,4 +1,4 @@
-package ai.finops.gateway.governance;
+package ai.finops.governance;
 
 import ai.finops.testkit.RedisServer;
 import java.time.Duration;

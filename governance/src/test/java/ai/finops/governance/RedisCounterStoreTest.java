@@ -1,12 +1,12 @@
-package ai.finops.gateway.governance;
+package ai.finops.governance;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ai.finops.gateway.governance.CounterStore.Charge;
-import ai.finops.gateway.governance.CounterStore.Counter;
-import ai.finops.gateway.governance.CounterStore.Counter.Kind;
-import ai.finops.gateway.governance.CounterStore.Decision;
-import ai.finops.gateway.governance.CounterStore.Granted;
+import ai.finops.governance.CounterStore.Charge;
+import ai.finops.governance.CounterStore.Counter;
+import ai.finops.governance.CounterStore.Counter.Kind;
+import ai.finops.governance.CounterStore.Decision;
+import ai.finops.governance.CounterStore.Granted;
 import ai.finops.testkit.RedisServer;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;

@@ -1,10 +1,10 @@
-package ai.finops.gateway.governance;
+package ai.finops.governance;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.finops.crds.BudgetPeriod;
-import ai.finops.gateway.governance.Periods.Period;
+import ai.finops.governance.Periods.Period;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
