@@ -3,6 +3,9 @@ package ai.finops.gateway;
 import ai.finops.gateway.config.ConfigService;
 import ai.finops.gateway.config.ConfigWatcher;
 import ai.finops.gateway.config.GatewaySettings;
+import ai.finops.gateway.governance.Admission;
+import ai.finops.gateway.governance.GovernanceAdmission;
+import ai.finops.gateway.observability.ExchangeListener;
 import ai.finops.gateway.observability.GatewayMetrics;
 import ai.finops.gateway.routing.Cooldowns;
 import ai.finops.gateway.server.GatewayContext;
@@ -12,10 +15,15 @@ import ai.finops.gateway.server.Transport;
 import ai.finops.gateway.upstream.TlsContexts;
 import ai.finops.gateway.upstream.UpstreamConnector;
 import ai.finops.gateway.upstream.UpstreamEndpoint;
+import ai.finops.governance.CounterStore;
+import ai.finops.governance.EmbeddedCounterStore;
+import ai.finops.governance.FailoverCounterStore;
+import ai.finops.governance.RedisCounterStore;
 import io.netty.channel.EventLoopGroup;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -29,9 +37,38 @@ public final class Gateway implements AutoCloseable {
     private final EventLoopGroup workers;
     private final GatewayMetrics metrics;
     private final UpstreamConnector connector;
+    private final CounterStore counters;
+
+    /**
+     * Where budgets and rate limits are counted.
+     *
+     * @param dataDir     the embedded store's folder (settled spend survives a restart), or null to keep it in memory only
+     * @param redisUrl    the shared store ({@code redis://}, {@code rediss://}), or null: the settings' {@code redis.url}, else embedded
+     * @param redisPassword the shared store's password (from a Secret), or null
+     * @param redisCaFile PEM certificates a {@code rediss://} server's chain must end in, or null for the JVM's
+     * @param namespace   the namespace in the counters' names (the operator reads them by it)
+     * @param redisTimeout the most a Redis call may take before the gateway treats Redis as away
+     */
+    public record Governance(Path dataDir, String redisUrl, String redisPassword, Path redisCaFile, String namespace, Duration redisTimeout) {
+        public static final String DEFAULT_NAMESPACE = "default";
+
+        /** With the default Redis timeout ({@link RedisCounterStore#DEFAULT_TIMEOUT}, 50 ms). */
+        public Governance(Path dataDir, String redisUrl, String redisPassword, Path redisCaFile, String namespace) {
+            this(dataDir, redisUrl, redisPassword, redisCaFile, namespace, RedisCounterStore.DEFAULT_TIMEOUT);
+        }
+
+        /** Embedded, in memory: what tests and the relay use. */
+        public static Governance inMemory() {
+            return new Governance(null, null, null, null, DEFAULT_NAMESPACE);
+        }
+    }
+
+    /** How long start waits for Redis to answer once (connected, script loaded) before serving without it. */
+    static final Duration REDIS_WARM_UP = Duration.ofSeconds(5);
 
     private Gateway(ConfigService configService, ConfigWatcher watcher, GatewayServer server, EventLoopGroup boss,
-            EventLoopGroup workers, GatewayMetrics metrics, UpstreamConnector connector) {
+            EventLoopGroup workers, GatewayMetrics metrics, UpstreamConnector connector, CounterStore counters) {
+        this.counters = counters;
         this.connector = connector;
         this.configService = configService;
         this.watcher = watcher;
@@ -58,7 +95,13 @@ public final class Gateway implements AutoCloseable {
     /** As above, with the operations port bound to {@code adminBind} (null: the same address as the API). */
     public static Gateway start(List<Path> dirs, Path credentials, Function<String, String> env, String bind, String adminBind,
             Integer port, Integer adminPort) throws Exception {
-        return start(dirs, credentials, env, bind, adminBind, port, adminPort, null);
+        return start(dirs, credentials, env, bind, adminBind, port, adminPort, null, Governance.inMemory());
+    }
+
+    /** As above, with budgets and rate limits counted where {@code governance} says. */
+    public static Gateway start(List<Path> dirs, Path credentials, Function<String, String> env, String bind, String adminBind,
+            Integer port, Integer adminPort, Governance governance) throws Exception {
+        return start(dirs, credentials, env, bind, adminBind, port, adminPort, null, governance);
     }
 
     /**
@@ -75,11 +118,11 @@ public final class Gateway implements AutoCloseable {
         org.slf4j.LoggerFactory.getLogger(Gateway.class).atInfo().addKeyValue("target", relay.endpoint())
                 .addKeyValue("virtual_key", relay.key() != null ? "set" : "none")
                 .log("relay mode: every request goes to the shared gateway; no resources, no provider credentials");
-        return start(List.of(), null, name -> null, bind, adminBind, port, adminPort, relay);
+        return start(List.of(), null, name -> null, bind, adminBind, port, adminPort, relay, null);
     }
 
     private static Gateway start(List<Path> dirs, Path credentials, Function<String, String> env, String bind, String adminBind,
-            Integer port, Integer adminPort, Relay relay) throws Exception {
+            Integer port, Integer adminPort, Relay relay, Governance governance) throws Exception {
         GatewayMetrics metrics = new GatewayMetrics();
         ConfigService configService = new ConfigService(dirs, credentials, env, metrics, new TlsContexts(),
                 settings -> settings.withListen(bind, port, adminPort));
@@ -94,13 +137,21 @@ public final class Gateway implements AutoCloseable {
         // one event loop per core: fewer threads than Netty's default of two per core measured faster
         EventLoopGroup workers = transport.newGroup(Runtime.getRuntime().availableProcessors(), "finops-io");
         UpstreamConnector connector = new UpstreamConnector(() -> GatewayServer.upstreamBootstrap(transport));
-        GatewayContext context = new GatewayContext(configService.holder(), connector, new Cooldowns(), metrics, Clock.systemUTC(), relay);
+        Clock clock = Clock.systemUTC();
+        CounterStore counters = governance == null ? null : counters(governance, configService, metrics);
+        Admission admission = counters == null ? Admission.ALWAYS : new GovernanceAdmission(counters, governance.namespace(), clock,
+                () -> configService.holder().current().settings().governance().reservationTtl(), metrics::admissionRefused);
+        GatewayContext context = new GatewayContext(configService.holder(), connector, connector, new Cooldowns(), metrics, clock, relay,
+                ExchangeListener.standard(metrics), admission);
         GatewayServer server;
         try {
             server = new GatewayServer(context, transport, boss, workers).start(settings, adminBind);
         } catch (java.net.BindException e) {
             boss.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
             workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+            if (counters != null) {
+                counters.close();
+            }
             throw e;
         }
         List<Path> watched = new java.util.ArrayList<>(dirs);
@@ -111,7 +162,57 @@ public final class Gateway implements AutoCloseable {
         if (!watched.isEmpty()) {
             watcher.start();
         }
-        return new Gateway(configService, watcher, server, boss, workers, metrics, connector);
+        return new Gateway(configService, watcher, server, boss, workers, metrics, connector, counters);
+    }
+
+    /** The counter store: Redis (with local counters while it does not answer) when a URL is given, else embedded. */
+    private static CounterStore counters(Governance governance, ConfigService configService, GatewayMetrics metrics) {
+        String url = governance.redisUrl() != null ? governance.redisUrl() : configService.holder().current().settings().governance().redisUrl();
+        org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Gateway.class);
+        if (url == null) {
+            EmbeddedCounterStore embedded = new EmbeddedCounterStore(governance.dataDir());
+            log.atInfo().addKeyValue("mode", "embedded").addKeyValue("data_dir", governance.dataDir() == null ? "none (memory only)" : governance.dataDir())
+                    .addKeyValue("namespace", governance.namespace())
+                    .log("budgets and rate limits counted in this process: exact for one gateway only (give --redis-url to share them between replicas)");
+            return embedded;
+        }
+        RedisCounterStore.Options options = RedisCounterStore.Options.defaults().withPassword(governance.redisPassword())
+                .withTrustedCertificates(governance.redisCaFile()).withTimeout(governance.redisTimeout());
+        RedisCounterStore redis = new RedisCounterStore(url, options);
+        warmUp(redis, governance.namespace(), log);
+        FailoverCounterStore store = new FailoverCounterStore(redis, new EmbeddedCounterStore(null),
+                () -> !configService.holder().current().settings().governance().denyOnStoreFailure());
+        metrics.governanceStoreMeters(store);
+        log.atInfo().addKeyValue("mode", "redis").addKeyValue("store", store).addKeyValue("namespace", governance.namespace())
+                .log("budgets and rate limits counted in Redis, shared by every replica");
+        return store;
+    }
+
+    /**
+     * Before the first request: Redis connected and its script loaded, so that a burst right after start
+     * is decided by Redis, not by local counters. Serves without it after {@link #REDIS_WARM_UP}.
+     */
+    private static void warmUp(RedisCounterStore redis, String namespace, org.slf4j.Logger log) {
+        long deadline = System.nanoTime() + REDIS_WARM_UP.toNanos();
+        java.util.List<ai.finops.governance.CounterStore.Counter> probe =
+                java.util.List.of(ai.finops.governance.CounterKeys.concurrent(namespace, "-", 1));
+        Exception last = null;
+        while (System.nanoTime() < deadline) {
+            try {
+                redis.used(probe, java.time.Instant.now()).toCompletableFuture().get();
+                return;
+            } catch (Exception e) {
+                last = e;
+                try {
+                    Thread.sleep(50);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+        log.atWarn().addKeyValue("store", redis).addKeyValue("error", last == null ? "none" : String.valueOf(last.getMessage()))
+                .log("Redis did not answer within " + REDIS_WARM_UP.toSeconds() + " s of start; serving, with onStoreFailure deciding meanwhile");
     }
 
     public int apiPort() {
@@ -130,6 +231,11 @@ public final class Gateway implements AutoCloseable {
         return metrics;
     }
 
+    /** Where budgets and rate limits are counted; null for a relay. */
+    public CounterStore counters() {
+        return counters;
+    }
+
     @Override
     public void close() {
         try {
@@ -138,6 +244,9 @@ public final class Gateway implements AutoCloseable {
             // closing
         }
         server.close();
+        if (counters != null) {
+            counters.close();
+        }
         connector.closeAll(java.time.Duration.ofSeconds(2));
         boss.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();

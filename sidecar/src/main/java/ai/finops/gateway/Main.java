@@ -54,6 +54,34 @@ public final class Main implements Callable<Integer> {
                     + "requests without a credential get the virtual key in env " + VIRTUAL_KEY_ENV + ".")
     String relayTo;
 
+    @Option(names = "--data-dir", defaultValue = "${env:FINOPS_DATA_DIR:-finops-data}",
+            description = "Folder where the embedded governance store keeps settled spend across restarts (env FINOPS_DATA_DIR; "
+                    + "default finops-data in the working directory). Unused with --redis-url.")
+    Path dataDir;
+
+    @Option(names = "--redis-url", defaultValue = "${env:FINOPS_REDIS_URL}",
+            description = "Redis for budgets and rate limits shared by every replica: redis://host:6379, rediss:// for TLS "
+                    + "(env FINOPS_REDIS_URL; else the settings' redis.url; else the embedded store, exact for one gateway only).")
+    String redisUrl;
+
+    @Option(names = "--redis-password-file", defaultValue = "${env:FINOPS_REDIS_PASSWORD_FILE}",
+            description = "File holding the Redis password (a mounted Secret); env FINOPS_REDIS_PASSWORD gives it directly.")
+    Path redisPasswordFile;
+
+    @Option(names = "--redis-ca-file", defaultValue = "${env:FINOPS_REDIS_CA_FILE}",
+            description = "PEM certificates a rediss:// server's chain must end in (env FINOPS_REDIS_CA_FILE; default the JVM's trust store).")
+    Path redisCaFile;
+
+    @Option(names = "--redis-timeout", defaultValue = "${env:FINOPS_REDIS_TIMEOUT:-50ms}",
+            description = "The most a Redis call may take before Redis counts as away and governance.onStoreFailure decides "
+                    + "(env FINOPS_REDIS_TIMEOUT; default 50ms).")
+    String redisTimeout;
+
+    @Option(names = "--namespace", defaultValue = "${env:FINOPS_NAMESPACE:-default}",
+            description = "Namespace of the resources served, in the names of the budget and rate-limit counters (env FINOPS_NAMESPACE; "
+                    + "default 'default'). Gateways and the operator sharing one Redis find the same counters by it.")
+    String namespace;
+
     static final String VIRTUAL_KEY_ENV = "FINOPS_VIRTUAL_KEY";
 
     public static void main(String[] args) {
@@ -89,7 +117,7 @@ public final class Main implements Callable<Integer> {
         }
         Gateway gateway;
         try {
-            gateway = Gateway.start(config, credentials, System::getenv, bind, adminBind, port, adminPort);
+            gateway = Gateway.start(config, credentials, System::getenv, bind, adminBind, port, adminPort, governance());
         } catch (ConfigService.InvalidConfig e) {
             System.err.println("configuration rejected:");
             e.problems().forEach(p -> System.err.println("  " + p));
@@ -99,6 +127,16 @@ public final class Main implements Callable<Integer> {
             return 1;
         }
         return serve(gateway);
+    }
+
+    private Gateway.Governance governance() throws java.io.IOException {
+        String password = System.getenv("FINOPS_REDIS_PASSWORD");
+        if (redisPasswordFile != null) {
+            password = java.nio.file.Files.readString(redisPasswordFile).strip();
+        }
+        return new Gateway.Governance(dataDir, redisUrl == null || redisUrl.isBlank() ? null : redisUrl.trim(),
+                password == null || password.isEmpty() ? null : password, redisCaFile, namespace,
+                ai.finops.crds.validation.Durations.parse(redisTimeout));
     }
 
     private static int serve(Gateway gateway) throws InterruptedException {

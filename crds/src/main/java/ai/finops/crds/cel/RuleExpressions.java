@@ -28,7 +28,10 @@ import java.util.Optional;
  *   <li>{@code virtualKey} (string): the VirtualKey's name;
  *   <li>{@code team} (string): the VirtualKey's team, or "";
  *   <li>{@code api} (string): {@code "anthropic"} or {@code "openai"}: the client's API surface;
- *   <li>{@code path} (string): the request path.
+ *   <li>{@code path} (string): the request path;
+ *   <li>{@code budget} (map(string, double)): the key's tightest applicable budget,
+ *       {@code budget.usedRatio} (spent and reserved over the limit: 0 to 1, above 1 once overdrawn; 0
+ *       without a budget) and {@code budget.remainingUsd} (infinity without a budget).
  * </ul>
  *
  * <p>The standard CEL environment is available: {@code ==}, {@code &&}, {@code ||}, {@code !},
@@ -55,7 +58,10 @@ public final class RuleExpressions {
     public static final int MAX_EXPRESSION_LENGTH = 4096;
 
     /** The declared variable names, in declaration order. */
-    public static final List<String> VARIABLES = List.of("model", "headers", "virtualKey", "team", "api", "path");
+    public static final List<String> VARIABLES = List.of("model", "headers", "virtualKey", "team", "api", "path", "budget");
+
+    /** {@code budget} of a key without any budget. */
+    public static final Map<String, Double> NO_BUDGET = Map.of("usedRatio", 0.0, "remainingUsd", Double.POSITIVE_INFINITY);
 
     private static final CelOptions OPTIONS = CelOptions.current()
             .maxExpressionCodePointSize(MAX_EXPRESSION_LENGTH)
@@ -72,6 +78,7 @@ public final class RuleExpressions {
             .addVar("team", SimpleType.STRING)
             .addVar("api", SimpleType.STRING)
             .addVar("path", SimpleType.STRING)
+            .addVar("budget", MapType.create(SimpleType.STRING, SimpleType.DOUBLE))
             .build();
 
     private static final CelRuntime RUNTIME = CelRuntimeFactory.standardCelRuntimeBuilder()
@@ -171,7 +178,7 @@ public final class RuleExpressions {
             return name -> {
                 Object value = variables == null ? null : variables.get(name);
                 if (value == null) {
-                    value = "headers".equals(name) ? Map.of() : "";
+                    value = "headers".equals(name) ? Map.of() : "budget".equals(name) ? NO_BUDGET : "";
                 }
                 return Optional.of(value);
             };

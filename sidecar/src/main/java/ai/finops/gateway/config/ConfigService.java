@@ -1,6 +1,5 @@
 package ai.finops.gateway.config;
 
-import ai.finops.crds.Budget;
 import ai.finops.crds.ParsedDocument;
 import ai.finops.crds.ProviderDeployment;
 import ai.finops.crds.ProviderDeploymentSpec;
@@ -69,7 +68,6 @@ public final class ConfigService {
     private final SnapshotCompiler compiler;
     private final UnaryOperator<GatewaySettings> overrides;
     private final SnapshotHolder holder = new SnapshotHolder();
-    private final Set<String> warnedUnenforced = new HashSet<>();
     private long generation;
     private String lastContentHash;
 
@@ -199,24 +197,7 @@ public final class ConfigService {
         } catch (RuntimeException e) {
             throw new InvalidConfig(List.of(new Problem("Configuration", "-", "-", String.valueOf(e.getMessage()))));
         }
-        warnUnenforced(loaded.resources());
         return snapshot;
-    }
-
-    /** Budgets and rate limits are parsed, validated and compiled, not enforced yet: say so once per key and per Budget. */
-    private void warnUnenforced(ResourceSet set) {
-        for (VirtualKey vk : set.keys()) {
-            if ((vk.getSpec().budget != null || vk.getSpec().rateLimits != null) && warnedUnenforced.add("VirtualKey/" + vk.getMetadata().getName())) {
-                LOG.atWarn().addKeyValue("virtual_key", vk.getMetadata().getName())
-                        .log("VirtualKey sets budget or rateLimits: validated but NOT ENFORCED in this version");
-            }
-        }
-        for (Budget budget : set.budgets()) {
-            if (warnedUnenforced.add("Budget/" + budget.getMetadata().getName())) {
-                LOG.atWarn().addKeyValue("budget", budget.getMetadata().getName())
-                        .log("Budget validated but NOT ENFORCED in this version");
-            }
-        }
     }
 
     /**

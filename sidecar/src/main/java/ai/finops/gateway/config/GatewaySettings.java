@@ -15,6 +15,7 @@ import java.util.List;
  * @param idleTimeout default longest silence inside a streaming response
  * @param shutdownGrace how long streams in flight may take to finish on shutdown
  * @param limits what a client connection may hold, and for how long, before it is closed
+ * @param governance how budgets and rate limits are kept
  */
 public record GatewaySettings(
         String bindAddress,
@@ -27,10 +28,18 @@ public record GatewaySettings(
         Duration firstByteTimeout,
         Duration idleTimeout,
         Duration shutdownGrace,
-        Limits limits) {
+        Limits limits,
+        Governance governance) {
 
     public static final List<String> DEFAULT_ALLOWED_HEADERS =
             List.of("Content-Type", "Authorization", "X-Requested-With", "X-Stainless-Timeout", "X-Api-Key");
+
+    /** The settings with the default {@link Governance}. */
+    public GatewaySettings(String bindAddress, int port, int adminPort, List<String> allowedOrigins, List<String> allowedHeaders,
+            long maxBodyBytes, Duration connectTimeout, Duration firstByteTimeout, Duration idleTimeout, Duration shutdownGrace, Limits limits) {
+        this(bindAddress, port, adminPort, allowedOrigins, allowedHeaders, maxBodyBytes, connectTimeout, firstByteTimeout, idleTimeout,
+                shutdownGrace, limits, Governance.defaults());
+    }
 
     /** The settings with the default {@link Limits}. */
     public GatewaySettings(String bindAddress, int port, int adminPort, List<String> allowedOrigins, List<String> allowedHeaders,
@@ -41,19 +50,20 @@ public record GatewaySettings(
 
     public static GatewaySettings defaults() {
         return new GatewaySettings("0.0.0.0", 8080, 9090, List.of(), DEFAULT_ALLOWED_HEADERS, 32L << 20,
-                Duration.ofSeconds(5), Duration.ofSeconds(600), Duration.ofSeconds(300), Duration.ofSeconds(30), Limits.defaults());
+                Duration.ofSeconds(5), Duration.ofSeconds(600), Duration.ofSeconds(300), Duration.ofSeconds(30), Limits.defaults(),
+                Governance.defaults());
     }
 
     public GatewaySettings withListen(String bindAddress, Integer port, Integer adminPort) {
         return new GatewaySettings(bindAddress != null ? bindAddress : this.bindAddress,
                 port != null ? port : this.port, adminPort != null ? adminPort : this.adminPort,
-                allowedOrigins, allowedHeaders, maxBodyBytes, connectTimeout, firstByteTimeout, idleTimeout, shutdownGrace, limits);
+                allowedOrigins, allowedHeaders, maxBodyBytes, connectTimeout, firstByteTimeout, idleTimeout, shutdownGrace, limits, governance);
     }
 
     /** These settings with other {@link Limits}. */
     public GatewaySettings withLimits(Limits limits) {
         return new GatewaySettings(bindAddress, port, adminPort, allowedOrigins, allowedHeaders, maxBodyBytes, connectTimeout,
-                firstByteTimeout, idleTimeout, shutdownGrace, limits);
+                firstByteTimeout, idleTimeout, shutdownGrace, limits, governance);
     }
 
     /** The most the gateway holds of one unfinished event of a provider's stream ({@code limits.maxEventSize}). */
@@ -81,6 +91,26 @@ public record GatewaySettings(
 
         public static Limits defaults() {
             return new Limits(DEFAULT_HEADER_TIMEOUT, DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_EVENT_BYTES);
+        }
+    }
+
+    /**
+     * The {@code governance} and {@code redis} blocks: how budgets and rate limits are kept.
+     * {@code onStoreFailure} and {@code reservationTtl} follow reloads; {@code redisUrl} is read at start.
+     *
+     * @param denyOnStoreFailure {@code onStoreFailure: Deny}: refuse governed requests (503) while the shared
+     *                           store does not answer; {@code Allow} (the default) admits them on this
+     *                           gateway's own counters meanwhile
+     * @param reservationTtl     how long a reservation holds when its request never settles (a gateway
+     *                           that died): at least the longest request
+     * @param redisUrl           {@code redis.url}: the shared store, or null for the embedded one (flag and
+     *                           environment variable take precedence)
+     */
+    public record Governance(boolean denyOnStoreFailure, Duration reservationTtl, String redisUrl) {
+        public static final Duration DEFAULT_RESERVATION_TTL = Duration.ofMinutes(15);
+
+        public static Governance defaults() {
+            return new Governance(false, DEFAULT_RESERVATION_TTL, null);
         }
     }
 }

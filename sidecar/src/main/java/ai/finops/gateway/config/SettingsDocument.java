@@ -25,12 +25,14 @@ import java.util.function.Function;
  * timeouts: {connect: 5s, firstByte: 600s, idle: 300s}
  * shutdownGracePeriod: 30s
  * limits: {headerTimeout: 30s, bodyTimeout: 60s, maxConnections: 4096, maxEventSize: 4Mi}
+ * governance: {onStoreFailure: Allow, reservationTtl: 15m}
+ * redis: {url: redis://redis.finops-system.svc:6379}
  * </pre>
  */
 final class SettingsDocument {
     static final String KIND = "GatewaySettings";
     private static final Set<String> FIELDS = Set.of("apiVersion", "kind", "metadata", "bindAddress", "port", "adminPort", "cors",
-            "maxBodySize", "timeouts", "shutdownGracePeriod", "limits");
+            "maxBodySize", "timeouts", "shutdownGracePeriod", "limits", "governance", "redis");
     private static final Set<String> LIMITS = Set.of("headerTimeout", "bodyTimeout", "maxConnections", "maxEventSize");
 
     private SettingsDocument() {}
@@ -58,7 +60,59 @@ final class SettingsDocument {
                 r.parse(timeouts.get("firstByte"), "timeouts.firstByte", Durations::parse, d.firstByteTimeout()),
                 r.parse(timeouts.get("idle"), "timeouts.idle", Durations::parse, d.idleTimeout()),
                 r.parse(doc.get("shutdownGracePeriod"), "shutdownGracePeriod", Durations::parse, d.shutdownGrace()),
-                limits(limits, d.limits(), r));
+                limits(limits, d.limits(), r),
+                governance(doc.path("governance"), doc.path("redis"), d.governance(), r));
+    }
+
+    private static GatewaySettings.Governance governance(JsonNode governance, JsonNode redis, GatewaySettings.Governance d, Reader r) {
+        boolean deny = d.denyOnStoreFailure();
+        java.time.Duration ttl = d.reservationTtl();
+        String url = d.redisUrl();
+        if (!governance.isMissingNode() && !governance.isNull()) {
+            if (!governance.isObject()) {
+                r.problem("governance", "must be a mapping of [onStoreFailure, reservationTtl]");
+            } else {
+                for (Iterator<String> it = governance.fieldNames(); it.hasNext(); ) {
+                    String field = it.next();
+                    if (!Set.of("onStoreFailure", "reservationTtl").contains(field)) {
+                        r.problem("governance." + field, "unknown field; known: [onStoreFailure, reservationTtl]");
+                    }
+                }
+                JsonNode policy = governance.get("onStoreFailure");
+                if (policy != null && !policy.isNull()) {
+                    if ("Deny".equals(policy.asText())) {
+                        deny = true;
+                    } else if ("Allow".equals(policy.asText())) {
+                        deny = false;
+                    } else {
+                        r.problem("governance.onStoreFailure", "must be Allow or Deny");
+                    }
+                }
+                ttl = r.positive(r.parse(governance.get("reservationTtl"), "governance.reservationTtl", Durations::parse, ttl),
+                        "governance.reservationTtl", ttl);
+            }
+        }
+        if (!redis.isMissingNode() && !redis.isNull()) {
+            if (!redis.isObject()) {
+                r.problem("redis", "must be a mapping of [url]");
+            } else {
+                for (Iterator<String> it = redis.fieldNames(); it.hasNext(); ) {
+                    String field = it.next();
+                    if (!"url".equals(field)) {
+                        r.problem("redis." + field, "unknown field; known: [url] (the password comes from FINOPS_REDIS_PASSWORD or --redis-password-file)");
+                    }
+                }
+                String value = r.text(redis, "url", url);
+                if (value != null && !value.startsWith("redis://") && !value.startsWith("rediss://")) {
+                    r.problem("redis.url", "must be a redis:// or rediss:// URL");
+                } else if (value != null && value.contains("@") && value.substring(value.indexOf("://") + 3, value.indexOf('@')).contains(":")) {
+                    r.problem("redis.url", "must not hold a password: give it in FINOPS_REDIS_PASSWORD or --redis-password-file");
+                } else {
+                    url = value;
+                }
+            }
+        }
+        return new GatewaySettings.Governance(deny, ttl, url);
     }
 
     private static GatewaySettings.Limits limits(JsonNode limits, GatewaySettings.Limits d, Reader r) {

@@ -155,6 +155,25 @@ public final class GatewayMetrics {
                 .strongReference(true).register(registry);
     }
 
+    /** A request the admit step refused, by reason ({@code rate_limit}, {@code budget}, {@code concurrency}, {@code too_large}, {@code store_unavailable}). */
+    public void admissionRefused(String reason) {
+        Counter.builder(ADMISSION_REFUSALS).description("Requests the admit step refused, by reason")
+                .tags(TAG_REASON, reason).register(registry).increment();
+    }
+
+    /**
+     * The meters of a shared governance store (Redis), there from the start: whether it answered the last
+     * call, the calls it could not decide, and the settles waiting for it.
+     */
+    public void governanceStoreMeters(ai.finops.governance.FailoverCounterStore store) {
+        Gauge.builder(GOVERNANCE_STORE_AVAILABLE, store, s -> s.available() ? 1 : 0)
+                .description("1 while the shared governance store answers, 0 during an outage").strongReference(true).register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder(GOVERNANCE_STORE_FAILURES, store, s -> s.failures())
+                .description("Governance store calls that could not be decided (timeout, not connected, failed)").register(registry);
+        Gauge.builder(GOVERNANCE_SETTLES_PENDING, store, s -> s.pending())
+                .description("Settles waiting for the shared governance store to return").strongReference(true).register(registry);
+    }
+
     private volatile Counter connectionsRefused;
 
     /**

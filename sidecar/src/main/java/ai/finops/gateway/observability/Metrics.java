@@ -12,6 +12,11 @@ public final class Metrics {
     public static final String COST = "finops.gateway.cost.usd";
     public static final String CONNECTIONS_OPEN = "finops.gateway.connections.open";
     public static final String CONNECTIONS_REFUSED = "finops.gateway.connections.refused";
+    public static final String ADMISSION_REFUSALS = "finops.gateway.admission.refusals";
+    public static final String GOVERNANCE_STORE_AVAILABLE = "finops.gateway.governance.store.available";
+    public static final String GOVERNANCE_STORE_FAILURES = "finops.gateway.governance.store.failures";
+    public static final String GOVERNANCE_SETTLES_PENDING = "finops.gateway.governance.settles.pending";
+    public static final String TAG_REASON = "reason";
     public static final String RELAY_REQUESTS = "finops.gateway.relay.requests";
     public static final String RELAY_DURATION = "finops.gateway.relay.duration";
     /** The {@code deployment} of a via-gateway sidecar's upstream errors: the shared gateway. */

@@ -194,6 +194,9 @@ public final class Resolver {
         vars.put("team", request.key().team() == null ? "" : request.key().team());
         vars.put("api", request.api());
         vars.put("path", request.path());
+        if (request.budget() != null) {
+            vars.put("budget", request.budget());
+        }
         return vars;
     }
 

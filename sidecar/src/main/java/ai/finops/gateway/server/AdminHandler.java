@@ -52,7 +52,8 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             case "/readyz" -> gateway.draining()
                     ? text(HttpResponseStatus.SERVICE_UNAVAILABLE, "shutting down\n", "text/plain; charset=utf-8")
                     : text(HttpResponseStatus.OK, gateway.relay() != null ? "ready (relaying to " + gateway.relay().endpoint() + ")\n"
-                            : ready(gateway.snapshots().status()), "text/plain; charset=utf-8");
+                            : ready(gateway.snapshots().status()) + "governance: " + gateway.admission().describe() + "\n",
+                            "text/plain; charset=utf-8");
             case "/metrics" -> text(HttpResponseStatus.OK, gateway.metrics().scrape(), "text/plain; version=0.0.4; charset=utf-8");
             case "/explain" -> request.method().equals(HttpMethod.POST)
                     ? explain(request)
@@ -114,12 +115,21 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         }
         String api = in.path("api").asText("anthropic");
         String path = in.path("path").asText("/v1/messages");
-        RouteRequest route = new RouteRequest(in.get("model").asText(), headers, key, api, path, RouteRequest.sessionKey(headers, key));
+        RouteRequest route = new RouteRequest(in.get("model").asText(), headers, key, api, path, RouteRequest.sessionKey(headers, key),
+                gateway.admission().budgetVariables(key, snapshot.budgets(), in.get("model").asText()));
         Resolution r = gateway.resolver().resolve(snapshot.routing(), route);
 
         ObjectNode out = JSON.createObjectNode();
         out.put("configGeneration", snapshot.generation());
         out.put("sessionKey", route.sessionKey());
+        ObjectNode budget = out.putObject("budget");     // as rules see it; remainingUsd null: no budget applies
+        budget.put("usedRatio", route.budget().get("usedRatio"));
+        double remaining = route.budget().get("remainingUsd");
+        if (Double.isInfinite(remaining)) {
+            budget.putNull("remainingUsd");
+        } else {
+            budget.put("remainingUsd", remaining);
+        }
         if (r.rule() != null) {
             out.put("rule", r.rule());
         } else {

@@ -144,8 +144,10 @@ final class ApiHandler extends SequentialRequests {
             return;
         }
         Map<String, String> headers = lowerCased(request);
+        Snapshot snapshot = call.snapshot();
         RouteRequest route = new RouteRequest(body.model(), headers, auth.key(), call.surface().tag(), api,
-                RouteRequest.sessionKey(headers, auth.key()));
+                RouteRequest.sessionKey(headers, auth.key()), snapshot.routing().usesBudget()
+                        ? gateway.admission().budgetVariables(auth.key(), snapshot.budgets(), body.model()) : null);
         Resolution resolution = gateway.resolver().resolve(call.snapshot().routing(), route);
         if (!resolution.ok()) {
             LOG.atDebug().addKeyValue("request_id", requestId).addKeyValue("steps", resolution.steps()).log("not routed");
@@ -157,7 +159,8 @@ final class ApiHandler extends SequentialRequests {
             return;
         }
         gateway.inFlight().incrementAndGet();
-        active = new ProxyExchange(gateway, ctx, new ProxiedRequest(request, body, api, route.api(), auth.key(), resolution, requestId, start),
+        active = new ProxyExchange(gateway, ctx, new ProxiedRequest(request, body, api, route.api(), auth.key(), resolution,
+                call.snapshot().budgets(), requestId, start),
                 () -> exchangeDone(ctx), this::dropWaiting);
         active.start();
     }

@@ -1,5 +1,6 @@
 package ai.finops.gateway.server;
 
+import ai.finops.gateway.auth.CompiledBudget;
 import ai.finops.gateway.auth.KeyEntry;
 import ai.finops.gateway.observability.ExchangeListener;
 import ai.finops.gateway.observability.GatewayMetrics;
@@ -18,9 +19,10 @@ import java.util.List;
  *
  * @param apiPath the Anthropic API path it is served as (messages, count_tokens)
  * @param surface the client's dialect: {@code anthropic} or {@code openai}
+ * @param budgets the Budgets of the snapshot it was routed with
  */
 record ProxiedRequest(FullHttpRequest request, RequestBody body, String apiPath, String surface, KeyEntry key, Resolution resolution,
-        String requestId, long startNanos) {
+        List<CompiledBudget> budgets, String requestId, long startNanos) {
 
     /** Clients may send {@code ?beta=true} (the Anthropic SDKs' beta endpoints); nothing else of the query passes. */
     boolean betaQuery() {

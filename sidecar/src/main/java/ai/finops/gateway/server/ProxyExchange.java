@@ -2,6 +2,7 @@ package ai.finops.gateway.server;
 
 import ai.finops.gateway.dialect.Headers;
 import ai.finops.gateway.governance.Admission;
+import ai.finops.gateway.governance.Quota;
 import ai.finops.gateway.observability.ExchangeListener;
 import ai.finops.gateway.observability.Metrics;
 import ai.finops.gateway.provider.ProviderAdapter;
@@ -64,6 +65,7 @@ final class ProxyExchange {
     private String upstreamRequestId;
     private boolean betasDropped;      // the provider refused a beta: the request went again without any
     private boolean thinkingDropped;   // the provider refused another provider's thinking signatures
+    private Quota quota;               // the key's limits and budget left, for the response's headers; null: none
 
     ProxyExchange(GatewayContext gateway, ChannelHandlerContext client, ProxiedRequest proxied, Runnable onDone, Runnable onConnectionClosing) {
         this.gateway = gateway;
@@ -81,9 +83,13 @@ final class ProxyExchange {
 
     // ---- the steps -------------------------------------------------------------------------------
 
+    private boolean openAi() {
+        return "openai".equals(proxied.surface());
+    }
+
     void start() {
         List<Attempt> attempts = proxied.resolution().attempts();
-        Resume.on(client.channel().eventLoop(), gateway.admission().admit(proxied.key(), attempts, proxied.body()),
+        Resume.on(client.channel().eventLoop(), gateway.admission().admit(new Admission.Request(proxied.key(), proxied.budgets(), attempts, proxied.body())),
                 attempts.get(0).deployment().connectTimeout(), this::admitted);
     }
 
@@ -101,6 +107,7 @@ final class ProxyExchange {
             if (admitted.settlement() != null) {
                 observers.add(admitted.settlement());
             }
+            quota = admitted.quota();
             nextAttempt();
         }
     }
@@ -222,7 +229,9 @@ final class ProxyExchange {
         to(new Relaying(c.n(), c.attempt(), c.call(), relay));
         status = code;
         firstByte();
-        client.writeAndFlush(relay.clientHead(head, requestId));
+        HttpResponse clientHead = relay.clientHead(head, requestId);
+        QuotaHeaders.apply(clientHead.headers(), quota, openAi());
+        client.writeAndFlush(clientHead);
         if (!client.channel().isWritable()) {
             c.call().pause();
         }
@@ -250,6 +259,7 @@ final class ProxyExchange {
                 toolNames, usage, requestId, client.alloc());
         if (answer instanceof BufferedResponse.Pass pass) {
             status = pass.response().status().code();
+            QuotaHeaders.apply(pass.response().headers(), quota, openAi());
             firstByte();
             endAttempt(b.n(), b.attempt(), statusOutcome(b.body().status()));
             end(status < 400 ? "ok" : "upstream_error", status, () -> client.writeAndFlush(pass.response()));

@@ -24,6 +24,8 @@ final class GatewayHarness implements AutoCloseable {
     final Map<String, String> env = new HashMap<>();
     final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
     Gateway gateway;
+    /** Where budgets and rate limits are counted: in memory unless a test says otherwise. */
+    Gateway.Governance governance = Gateway.Governance.inMemory();
 
     GatewayHarness() throws IOException {
         dir = Files.createTempDirectory("finops-it");
@@ -53,7 +55,7 @@ final class GatewayHarness implements AutoCloseable {
     }
 
     GatewayHarness start() throws Exception {
-        gateway = Gateway.start(List.of(dir), env::get, "127.0.0.1", 0, 0);
+        gateway = Gateway.start(List.of(dir), null, env::get, "127.0.0.1", null, 0, 0, governance);
         return this;
     }
 

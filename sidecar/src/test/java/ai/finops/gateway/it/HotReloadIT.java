@@ -164,7 +164,7 @@ class HotReloadIT {
     void readyzAndTheConfigMetersShowARejectedChangeAndTheGenerationServing() throws Exception {
         HttpResponse<String> ready = harness.get(harness.adminUrl() + "/readyz");
         assertThat(ready.statusCode()).isEqualTo(200);
-        assertThat(ready.body()).matches("ready: config generation 1 \\(sha256 [0-9a-f]{12}\\) serving since \\S+Z\n");
+        assertThat(ready.body()).matches("ready: config generation 1 \\(sha256 [0-9a-f]{12}\\) serving since \\S+Z\ngovernance: .+\n");
         String hash = ready.body().substring(ready.body().indexOf("sha256 "), ready.body().indexOf(')'));
         String metrics = harness.metrics();
         assertThat(metrics).contains("finops_gateway_config_generation 1.0\n", "finops_gateway_config_last_reload_success 1.0\n",

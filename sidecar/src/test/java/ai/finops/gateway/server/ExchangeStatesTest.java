@@ -145,7 +145,7 @@ class ExchangeStatesTest {
                     ended.add(end);
                 }
             };
-            Admission admit = pendingAdmission ? (key, attempts, body) -> admission : Admission.ALWAYS;
+            Admission admit = pendingAdmission ? request -> admission : Admission.ALWAYS;
             GatewayContext context = new GatewayContext(config.holder(), upstream, new UpstreamConnector(Bootstrap::new), new Cooldowns(), metrics,
                     Clock.systemUTC(), null, List.of(recorder), admit);
             ch = new EmbeddedChannel(new ApiChannelInitializer(context, null, new DefaultChannelGroup(GlobalEventExecutor.INSTANCE)));
@@ -194,7 +194,7 @@ class ExchangeStatesTest {
         void deliver(Event event, ScriptedCall call) {
             ScriptedCall c = call;
             switch (event) {
-                case ADMITTED -> admission.complete(new Admission.Admitted(null));
+                case ADMITTED -> admission.complete(Admission.Admitted.FREELY);
                 case CLIENT_CLOSED -> ch.close();
                 case WRITABILITY -> ch.pipeline().fireChannelWritabilityChanged();
                 case SHUTDOWN_CUT -> ch.pipeline().fireUserEventTriggered(SequentialRequests.GRACE_PERIOD_OVER);
@@ -226,7 +226,7 @@ class ExchangeStatesTest {
         void settle() {
             for (int i = 0; i < 6 && ended.isEmpty() && ch.isOpen(); i++) {
                 if (!admission.isDone()) {
-                    admission.complete(new Admission.Admitted(null));
+                    admission.complete(Admission.Admitted.FREELY);
                     drain();
                     continue;
                 }

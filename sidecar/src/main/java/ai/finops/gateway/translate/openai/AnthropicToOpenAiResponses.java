@@ -98,9 +98,10 @@ public final class AnthropicToOpenAiResponses {
                         case "authentication_error" -> "authentication_error";
                         case "permission_error" -> "permission_error";
                         case "rate_limit_error" -> "rate_limit_exceeded";
+                        case "billing_error" -> "insufficient_quota";     // as OpenAI answers a quota or budget exhausted
                         default -> "server_error";
                     })
-                    .putNull("param").put("code", code != null ? code : type);
+                    .putNull("param").put("code", code != null ? code : "billing_error".equals(type) ? "insufficient_quota" : type);
             return AnthropicToOpenAi.JSON.writeValueAsBytes(out);
         } catch (IOException e) {
             return null;

@@ -1,0 +1,193 @@
+package ai.finops.gateway.it;
+
+import static ai.finops.gateway.it.GovernanceIT.BODY;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import ai.finops.crds.BudgetPeriod;
+import ai.finops.gateway.Gateway;
+import ai.finops.governance.CounterKeys;
+import ai.finops.governance.CounterStore.Counter;
+import ai.finops.governance.RedisCounterStore;
+import ai.finops.testkit.NettyLeakDetector;
+import ai.finops.testkit.RedisServer;
+import ai.finops.testkit.Reply;
+import ai.finops.testkit.Simulator;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Budgets and rate limits shared by two gateways through one real {@code redis-server}: neither
+ * replica can take what the other took, and an outage of Redis loses no spend.
+ */
+@ExtendWith(NettyLeakDetector.class)
+class GovernanceRedisIT {
+    final List<AutoCloseable> open = new ArrayList<>();
+    RedisServer redis;
+    Simulator simulator;
+
+    @BeforeEach
+    void start() {
+        redis = RedisServer.start();
+        simulator = Simulator.start();
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        for (int i = open.size() - 1; i >= 0; i--) {
+            open.get(i).close();
+        }
+        simulator.close();
+        redis.close();
+    }
+
+    /**
+     * A gateway on the test's Redis. Where a test counts exactly what Redis decided, a Redis call may take a second
+     * (this machine's cores are shared with the build); the outage tests keep the default 50 ms.
+     */
+    GatewayHarness gateway(String keySpec, String settings) throws Exception {
+        return gateway(keySpec, settings, Duration.ofSeconds(1));
+    }
+
+    GatewayHarness gateway(String keySpec, String settings, Duration redisTimeout) throws Exception {
+        GatewayHarness g = new GatewayHarness()
+                .write("providers.yaml", GatewayHarness.anthropicDeployment("anthropic-sim", simulator.baseUrl(), GovernanceIT.MODELS))
+                .write("keys.yaml", GatewayHarness.keyAndSecrets().replace("  team: platform\n", "  team: platform\n" + keySpec.indent(2)));
+        if (settings != null) {
+            g.settings(settings);
+        }
+        g.governance = new Gateway.Governance(null, redis.url(), null, null, "team-a", redisTimeout);
+        open.add(g);
+        return g.start();
+    }
+
+    /** {@code n} requests at once, alternating between the gateways; their statuses. */
+    static List<HttpResponse<String>> burst(int n, GatewayHarness... gateways) {
+        List<CompletableFuture<HttpResponse<String>>> sent = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            GatewayHarness g = gateways[i % gateways.length];
+            sent.add(g.http.sendAsync(HttpRequest.newBuilder(URI.create(g.baseUrl() + "/anthropic/v1/messages"))
+                    .timeout(Duration.ofSeconds(30)).header("content-type", "application/json").header("x-api-key", GatewayHarness.KEY)
+                    .POST(HttpRequest.BodyPublishers.ofString(BODY)).build(), HttpResponse.BodyHandlers.ofString()));
+        }
+        return sent.stream().map(CompletableFuture::join).toList();
+    }
+
+    static Map<Integer, Long> statuses(List<HttpResponse<String>> responses) {
+        return responses.stream().collect(Collectors.groupingBy(HttpResponse::statusCode, Collectors.counting()));
+    }
+
+    long redisUsed(Counter c) {
+        try (RedisCounterStore reader = new RedisCounterStore(redis.url(), RedisCounterStore.Options.defaults().withTimeout(Duration.ofSeconds(5)))) {
+            return reader.used(List.of(c), Instant.now()).toCompletableFuture().join().getOrDefault(c.key(), 0L);
+        }
+    }
+
+    static Counter keyBudget() {
+        return CounterKeys.spend("team-a", CounterKeys.VIRTUAL_KEY, "dev", 1, BudgetPeriod.MONTHLY, ZoneOffset.UTC, Instant.now());
+    }
+
+    @Test
+    void twoReplicasNeverSpendPastTheBudgetAndRefuseTheRestWith402() throws Exception {
+        simulator.defaultReply(Reply.text("ok").withUsage(1_000, 100, 0, 0).delay(Duration.ofMillis(30)));   // 4,500 µ$ each
+        long limit = 40 * 4_500;
+        String spec = "budget: {limitUsd: \"0.18\", period: Monthly}";
+        GatewayHarness a = gateway(spec, null);
+        GatewayHarness b = gateway(spec, null);
+
+        List<HttpResponse<String>> responses = burst(200, a, b);
+
+        Map<Integer, Long> byStatus = statuses(responses);
+        long admitted = byStatus.getOrDefault(200, 0L);
+        assertThat(byStatus.keySet()).as("admitted or refused for the budget, nothing else").isSubsetOf(200, 402);
+        responses.stream().filter(r -> r.statusCode() == 402)
+                .forEach(r -> assertThat(r.body()).contains("\"billing_error\"", "the budget of virtual key \\\"dev\\\" is exhausted"));
+        long reservation = GovernanceIT.sonnetReservation(BODY);
+        assertThat(admitted).as("at least what the limit holds of worst-case reservations").isGreaterThanOrEqualTo(limit / reservation);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(redisUsed(keyBudget())).isEqualTo(admitted * 4_500));
+        assertThat(admitted * 4_500).as("spend within the limit plus one reservation").isLessThanOrEqualTo(limit + reservation);
+        assertThat(simulator.requests()).hasSize((int) admitted);
+    }
+
+    @Test
+    void requestsPerMinuteHoldAcrossReplicas() throws Exception {
+        GatewayHarness a = gateway("rateLimits: {requestsPerMinute: 20}", null);
+        GatewayHarness b = gateway("rateLimits: {requestsPerMinute: 20}", null);
+        long started = System.nanoTime();
+        List<HttpResponse<String>> responses = burst(60, a, b);
+        long elapsedMillis = (System.nanoTime() - started) / 1_000_000;
+        Map<Integer, Long> byStatus = statuses(responses);
+        assertThat(byStatus.keySet()).isSubsetOf(200, 429);
+        // 20 at once, then one every 3 s as the minute drains
+        assertThat(byStatus.getOrDefault(200, 0L)).isBetween(20L, 20L + elapsedMillis / 3_000 + 1);
+        responses.stream().filter(r -> r.statusCode() == 429).forEach(r -> assertThat(r.headers().firstValue("retry-after")).isPresent());
+    }
+
+    @Test
+    void maxConcurrentRequestsHoldAcrossReplicas() throws Exception {
+        simulator.defaultReply(Reply.text("slow").delay(Duration.ofMillis(1500)));
+        GatewayHarness a = gateway("rateLimits: {maxConcurrentRequests: 4}", null);
+        GatewayHarness b = gateway("rateLimits: {maxConcurrentRequests: 4}", null);
+        Map<Integer, Long> byStatus = statuses(burst(12, a, b));
+        assertThat(byStatus).containsExactlyInAnyOrderEntriesOf(Map.of(200, 4L, 429, 8L));
+    }
+
+    @Test
+    void aStalledRedisAdmitsOnLocalCountersAndItsSpendIsAddedWhenItReturns() throws Exception {
+        simulator.defaultReply(Reply.text("ok").withUsage(1_000, 100, 0, 0));
+        GatewayHarness g = gateway("budget: {limitUsd: \"100.00\", period: Monthly}", null, RedisCounterStore.DEFAULT_TIMEOUT);
+        for (int i = 0; i < 3; i++) {
+            assertThat(GovernanceIT.send(g, BODY).statusCode()).isEqualTo(200);
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> redisUsed(keyBudget()) == 13_500);
+        assertThat(g.get(g.adminUrl() + "/readyz").body()).contains("governance: redis");
+
+        redis.freeze();
+        try {
+            for (int i = 0; i < 4; i++) {
+                HttpResponse<String> r = GovernanceIT.send(g, BODY);
+                assertThat(r.statusCode()).as("onStoreFailure: Allow (the default) admits on local counters").isEqualTo(200);
+            }
+            assertThat(g.metrics()).contains("finops_gateway_governance_store_available 0.0");
+        } finally {
+            redis.thaw();
+        }
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(redisUsed(keyBudget()))
+                .as("the outage's 4 requests added once, nothing lost or counted twice").isEqualTo(7 * 4_500));
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(g.metrics())
+                .contains("finops_gateway_governance_store_available 1.0", "finops_gateway_governance_settles_pending 0.0"));
+        Thread.sleep(1_500);   // a replay round more: still counted once
+        assertThat(redisUsed(keyBudget())).isEqualTo(7 * 4_500);
+    }
+
+    @Test
+    void onStoreFailureDenyRefusesWith503WhileRedisIsAway() throws Exception {
+        GatewayHarness g = gateway("rateLimits: {requestsPerMinute: 100}", "governance: {onStoreFailure: Deny}\n",
+                RedisCounterStore.DEFAULT_TIMEOUT);
+        assertThat(GovernanceIT.send(g, BODY).statusCode()).isEqualTo(200);
+        redis.freeze();
+        try {
+            HttpResponse<String> r = GovernanceIT.send(g, BODY);
+            assertThat(r.statusCode()).isEqualTo(503);
+            assertThat(r.body()).contains("governance store did not answer");
+            assertThat(r.headers().firstValue("retry-after")).hasValue("5");
+        } finally {
+            redis.thaw();
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> GovernanceIT.send(g, BODY).statusCode() == 200);
+        assertThat(simulator.requests()).hasSizeGreaterThanOrEqualTo(2);
+    }
+}
