@@ -15,6 +15,7 @@ import ai.finops.gateway.server.Transport;
 import ai.finops.gateway.upstream.TlsContexts;
 import ai.finops.gateway.upstream.UpstreamConnector;
 import ai.finops.gateway.upstream.UpstreamEndpoint;
+import ai.finops.gateway.usage.UsageLedger;
 import ai.finops.governance.CounterStore;
 import ai.finops.governance.EmbeddedCounterStore;
 import ai.finops.governance.FailoverCounterStore;
@@ -38,6 +39,7 @@ public final class Gateway implements AutoCloseable {
     private final GatewayMetrics metrics;
     private final UpstreamConnector connector;
     private final CounterStore counters;
+    private final UsageLedger usage;
 
     /**
      * Where budgets and rate limits are counted.
@@ -67,8 +69,9 @@ public final class Gateway implements AutoCloseable {
     static final Duration REDIS_WARM_UP = Duration.ofSeconds(5);
 
     private Gateway(ConfigService configService, ConfigWatcher watcher, GatewayServer server, EventLoopGroup boss,
-            EventLoopGroup workers, GatewayMetrics metrics, UpstreamConnector connector, CounterStore counters) {
+            EventLoopGroup workers, GatewayMetrics metrics, UpstreamConnector connector, CounterStore counters, UsageLedger usage) {
         this.counters = counters;
+        this.usage = usage;
         this.connector = connector;
         this.configService = configService;
         this.watcher = watcher;
@@ -141,8 +144,14 @@ public final class Gateway implements AutoCloseable {
         CounterStore counters = governance == null ? null : counters(governance, configService, metrics);
         Admission admission = counters == null ? Admission.ALWAYS : new GovernanceAdmission(counters, governance.namespace(), clock,
                 () -> configService.holder().current().settings().governance().reservationTtl(), metrics::admissionRefused);
+        UsageLedger usage = governance == null ? null : new UsageLedger(governance.dataDir(), redisUrl(governance, configService),
+                governance.redisPassword(), governance.namespace(), clock);
+        List<ExchangeListener> listeners = new java.util.ArrayList<>(ExchangeListener.standard(metrics));
+        if (usage != null) {
+            listeners.add(usage);
+        }
         GatewayContext context = new GatewayContext(configService.holder(), connector, connector, new Cooldowns(), metrics, clock, relay,
-                ExchangeListener.standard(metrics), admission);
+                listeners, admission);
         GatewayServer server;
         try {
             server = new GatewayServer(context, transport, boss, workers).start(settings, adminBind);
@@ -151,6 +160,9 @@ public final class Gateway implements AutoCloseable {
             workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
             if (counters != null) {
                 counters.close();
+            }
+            if (usage != null) {
+                usage.close();
             }
             throw e;
         }
@@ -162,12 +174,12 @@ public final class Gateway implements AutoCloseable {
         if (!watched.isEmpty()) {
             watcher.start();
         }
-        return new Gateway(configService, watcher, server, boss, workers, metrics, connector, counters);
+        return new Gateway(configService, watcher, server, boss, workers, metrics, connector, counters, usage);
     }
 
     /** The counter store: Redis (with local counters while it does not answer) when a URL is given, else embedded. */
     private static CounterStore counters(Governance governance, ConfigService configService, GatewayMetrics metrics) {
-        String url = governance.redisUrl() != null ? governance.redisUrl() : configService.holder().current().settings().governance().redisUrl();
+        String url = redisUrl(governance, configService);
         org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Gateway.class);
         if (url == null) {
             EmbeddedCounterStore embedded = new EmbeddedCounterStore(governance.dataDir());
@@ -186,6 +198,11 @@ public final class Gateway implements AutoCloseable {
         log.atInfo().addKeyValue("mode", "redis").addKeyValue("store", store).addKeyValue("namespace", governance.namespace())
                 .log("budgets and rate limits counted in Redis, shared by every replica");
         return store;
+    }
+
+    /** The Redis of budgets, rate limits and usage: the flag's, else the settings', else none. */
+    private static String redisUrl(Governance governance, ConfigService configService) {
+        return governance.redisUrl() != null ? governance.redisUrl() : configService.holder().current().settings().governance().redisUrl();
     }
 
     /**
@@ -231,6 +248,11 @@ public final class Gateway implements AutoCloseable {
         return metrics;
     }
 
+    /** The usage ledger ({@code GET /usage}); null for a relay. */
+    public UsageLedger usage() {
+        return usage;
+    }
+
     /** Where budgets and rate limits are counted; null for a relay. */
     public CounterStore counters() {
         return counters;
@@ -246,6 +268,9 @@ public final class Gateway implements AutoCloseable {
         server.close();
         if (counters != null) {
             counters.close();
+        }
+        if (usage != null) {
+            usage.close();
         }
         connector.closeAll(java.time.Duration.ofSeconds(2));
         boss.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();

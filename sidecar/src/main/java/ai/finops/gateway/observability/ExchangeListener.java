@@ -36,9 +36,11 @@ public interface ExchangeListener {
     /**
      * @param attempts upstream calls made
      * @param failures why each failed attempt failed, in words
+     * @param team     the virtual key's team, or null when it has none
+     * @param answered the attempt that answered (its deployment and model, with the price), or null when none did
      */
     record RequestEnd(GatewayMetrics.RequestRecord record, String requestId, String upstreamRequestId, String requestedModel,
-            String path, int attempts, List<String> failures) {}
+            String path, int attempts, List<String> failures, String team, Attempt answered) {}
 
     /** Today's first two: the meters (failed attempts by kind, the request) and the access line. */
     static List<ExchangeListener> standard(GatewayMetrics metrics) {

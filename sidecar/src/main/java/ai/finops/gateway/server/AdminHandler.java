@@ -7,6 +7,7 @@ import ai.finops.gateway.config.Snapshot;
 import ai.finops.gateway.routing.Attempt;
 import ai.finops.gateway.routing.Resolution;
 import ai.finops.gateway.routing.RouteRequest;
+import ai.finops.gateway.usage.UsageLedger;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -30,8 +31,9 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The operations port: {@code /healthz}, {@code /readyz}, {@code /metrics} (Prometheus) and {@code
- * POST /explain}, the dry-run answer to "which rule and target would this request get, and why",
+ * The operations port: {@code /healthz}, {@code /readyz}, {@code /metrics} (Prometheus), {@code GET
+ * /usage} (cost and tokens per day, JSON or FOCUS CSV) and {@code POST /explain}, the dry-run answer
+ * to "which rule and target would this request get, and why",
  * computed by the resolver that serves traffic. Bind it where only operators reach it.
  */
 @ChannelHandler.Sharable
@@ -47,6 +49,10 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) throws IOException {
         String path = ApiHandler.path(request.uri());
+        if (path.equals("/usage")) {
+            usage(ctx, request);
+            return;
+        }
         FullHttpResponse response = switch (path) {
             case "/healthz" -> text(HttpResponseStatus.OK, "ok\n", "text/plain; charset=utf-8");
             case "/readyz" -> gateway.draining()
@@ -59,10 +65,31 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                     ? explain(request)
                     : text(HttpResponseStatus.METHOD_NOT_ALLOWED, "POST a JSON body: {\"model\":..., \"virtualKey\":..., \"headers\":{...}}\n",
                             "text/plain; charset=utf-8");
-            default -> text(HttpResponseStatus.NOT_FOUND, "not found; try /healthz, /readyz, /metrics, POST /explain\n",
+            default -> text(HttpResponseStatus.NOT_FOUND, "not found; try /healthz, /readyz, /metrics, /usage, POST /explain\n",
                     "text/plain; charset=utf-8");
         };
         ctx.writeAndFlush(response);
+    }
+
+    /**
+     * {@code GET /usage}: the usage ledger's answer (JSON, or FOCUS CSV), written when its store answers.
+     * The ledger is one of the gateway's exchange listeners; a relay has none.
+     */
+    private void usage(ChannelHandlerContext ctx, FullHttpRequest request) {
+        if (!request.method().equals(HttpMethod.GET)) {
+            ctx.writeAndFlush(json(HttpResponseStatus.METHOD_NOT_ALLOWED, JSON.createObjectNode().put("error", "GET /usage")));
+            return;
+        }
+        UsageLedger ledger = gateway.listeners().stream().filter(UsageLedger.class::isInstance).map(UsageLedger.class::cast)
+                .findFirst().orElse(null);
+        if (ledger == null) {
+            ctx.writeAndFlush(json(HttpResponseStatus.NOT_FOUND, JSON.createObjectNode().put("error",
+                    "this gateway keeps no usage ledger" + (gateway.relay() != null ? " (a relay: ask the shared gateway)" : ""))));
+            return;
+        }
+        ledger.answer(request.uri()).whenComplete((answer, e) -> ctx.writeAndFlush(e == null
+                ? text(HttpResponseStatus.valueOf(answer.status()), answer.body(), answer.contentType())
+                : json(HttpResponseStatus.INTERNAL_SERVER_ERROR, JSON.createObjectNode().put("error", String.valueOf(e.getMessage())))));
     }
 
     /**

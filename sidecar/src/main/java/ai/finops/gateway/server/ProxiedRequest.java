@@ -45,6 +45,6 @@ record ProxiedRequest(FullHttpRequest request, RequestBody body, String apiPath,
                 last == null ? null : last.model().metricName(),
                 key.name(),
                 outcome, status, System.nanoTime() - startNanos, firstByteNanos, usage, cost);
-        return new ExchangeListener.RequestEnd(record, requestId, upstreamRequestId, body.model(), apiPath, calls, failures);
+        return new ExchangeListener.RequestEnd(record, requestId, upstreamRequestId, body.model(), apiPath, calls, failures, key.team(), last);
     }
 }
