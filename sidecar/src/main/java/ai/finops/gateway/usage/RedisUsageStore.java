@@ -105,8 +105,9 @@ public final class RedisUsageStore implements UsageStore {
         this.prefix = "{" + Objects.requireNonNull(keyTag, "keyTag") + "}:usage:";
         this.uri = RedisURI.create(Objects.requireNonNull(url, "url"));
         if (password != null) {
-            if (uri.getUsername() != null) {
-                uri.setAuthentication(uri.getUsername(), password);
+            String user = java.net.URI.create(url).getUserInfo();
+            if (user != null && !user.isEmpty() && !user.startsWith(":")) {
+                uri.setAuthentication(user.contains(":") ? user.substring(0, user.indexOf(':')) : user, password);
             } else {
                 uri.setAuthentication(password);
             }
