@@ -37,7 +37,7 @@ public final class Main implements Callable<Integer> {
     Integer port;
 
     @Option(names = "--admin-port", defaultValue = "${env:FINOPS_ADMIN_PORT}",
-            description = "Operations port: /healthz /readyz /metrics /explain (env FINOPS_ADMIN_PORT; default 9090).")
+            description = "Operations port: /healthz /readyz /metrics /usage /explain (env FINOPS_ADMIN_PORT; default 9090).")
     Integer adminPort;
 
     @Option(names = "--bind", defaultValue = "${env:FINOPS_BIND_ADDRESS}", description = "Bind address (env FINOPS_BIND_ADDRESS; default 0.0.0.0).")
