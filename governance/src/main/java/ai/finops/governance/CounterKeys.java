@@ -16,7 +16,8 @@ import java.time.ZoneId;
  * <li>{@code rpm:<namespace>/<key>}, {@code tpm:<namespace>/<key>}, {@code concurrent:<namespace>/<key>} —
  *     a VirtualKey's {@code spec.rateLimits}.</li>
  * </ul>
- * {@code <period>} is {@link Periods.Period#suffix()} ({@code 2026-12}, {@code 2026-W49}, {@code total}, ...).
+ * {@code <period>} is {@link Periods.Period#suffix()} ({@code 2026-12}, {@code 2026-W49}, {@code total}, ...), or for a
+ * rolling budget the bucket ({@link RollingWindow}: {@code h493219}, {@code d20429}).
  * Names do not depend on a limit, so changing a limit keeps what was counted.
  */
 public final class CounterKeys {
@@ -36,6 +37,11 @@ public final class CounterKeys {
         Periods.Period current = Periods.of(period, zone).current(now);
         return new Counter(spendKey(namespace, kind, name, current.suffix()), Counter.Kind.SPEND, limitMicros,
                 current.ttl(now, KEEP_AFTER_PERIOD));
+    }
+
+    /** The spend counter of a rolling budget's bucket {@code suffix} ({@link RollingWindow#current}, {@link RollingWindow#earlier}). */
+    public static Counter rolling(String namespace, String kind, String name, long limitMicros, RollingWindow window, String suffix) {
+        return new Counter(spendKey(namespace, kind, name, suffix), Counter.Kind.SPEND, limitMicros, window.keep());
     }
 
     public static String spendKey(String namespace, String kind, String name, String periodSuffix) {

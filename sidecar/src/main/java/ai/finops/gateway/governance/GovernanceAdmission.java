@@ -11,6 +11,7 @@ import ai.finops.governance.CounterStore;
 import ai.finops.governance.CounterStore.Charge;
 import ai.finops.governance.CounterStore.Counter;
 import ai.finops.governance.Periods;
+import ai.finops.governance.RollingWindow;
 import ai.finops.governance.StoreUnavailable;
 import java.math.BigDecimal;
 import java.time.Clock;
@@ -20,7 +21,6 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -48,8 +48,13 @@ import org.slf4j.LoggerFactory;
  * At the end it settles: the spend of each budget becomes what the answer's usage cost at the
  * answering model's prices (zero when no provider answered, or when a model-scoped budget does not
  * cover the model that answered), the tokens become what the usage says (zero without usage), the
- * request still counts in its minute, and its slot is released. A budget with a rolling window is not
- * enforced yet (logged once per budget).
+ * request still counts in its minute, and its slot is released.
+ *
+ * <p>A rolling budget ({@link RollingWindow}) is charged in its current bucket, whose limit is what the
+ * budget's limit leaves after the window's earlier buckets: their sum is read from the store once per
+ * bucket and gateway before the first request (the request waits for it), then again in the background
+ * every few seconds, so spend of other replicas in earlier buckets is seen within seconds. The current
+ * bucket is decided atomically, like any counter.
  */
 public final class GovernanceAdmission implements Admission {
     private static final Logger LOG = LoggerFactory.getLogger(GovernanceAdmission.class);
@@ -66,13 +71,15 @@ public final class GovernanceAdmission implements Admission {
     private final Clock clock;
     private final Supplier<Duration> reservationTtl;
     private final Consumer<String> refusals;
-    private final Set<String> rollingWarned = ConcurrentHashMap.newKeySet();
     /** What each spend counter was last known to hold (spent and reserved), for the rules' {@code budget}. */
     private final Map<String, Seen> seen = new ConcurrentHashMap<>();
     /** How old a known spend may be before the rules' {@code budget} asks the store again (in the background). */
     static final long FRESH_NANOS = Duration.ofSeconds(5).toNanos();
 
     private record Seen(long used, long atNanos, boolean asking) {}
+
+    /** By {@link Rolling#cacheKey()}: the sums of rolling budgets' earlier buckets, read at most every {@link #FRESH_NANOS}. */
+    private final Map<String, Earlier> earlier = new ConcurrentHashMap<>();
 
     /**
      * @param namespace      the namespace in the counters' names ({@link CounterKeys})
@@ -97,7 +104,12 @@ public final class GovernanceAdmission implements Admission {
         KeyEntry key = request.key();
         KeyEntry.RateLimits limits = key.rateLimits();
         Instant now = clock.instant();
-        List<Charged> budgets = budgets(request, now, null);
+        List<Rolling> unknown = new ArrayList<>(0);
+        List<Charged> budgets = budgets(request, now, null, unknown);
+        if (!unknown.isEmpty()) {
+            // a rolling budget's earlier buckets not read yet: read them, then decide
+            return readEarlier(unknown, now).thenCompose(read -> admit(request));
+        }
         if (budgets.isEmpty() && limits.isEmpty()) {
             return FREELY;
         }
@@ -132,6 +144,7 @@ public final class GovernanceAdmission implements Admission {
             for (Charged b : r.budgets) {
                 saw(b.counter().key(), b.counter().limit() - remaining.getOrDefault(b.counter().key(), 0L));
             }
+            r.budgets.stream().filter(b -> b.rolling() != null).forEach(b -> refreshEarlier(b.rolling(), now));
             return new Admitted(new Settlement(r), r.quota(remaining));
         });
     }
@@ -139,7 +152,11 @@ public final class GovernanceAdmission implements Admission {
     @Override
     public Map<String, Double> budgetVariables(KeyEntry key, List<CompiledBudget> budgets, String model) {
         Instant now = clock.instant();
-        List<Charged> applicable = budgets(new Request(key, budgets, List.of(), null), now, new String[] {model});
+        List<Rolling> unknown = new ArrayList<>(0);
+        List<Charged> applicable = budgets(new Request(key, budgets, List.of(), null), now, new String[] {model}, unknown);
+        if (!unknown.isEmpty()) {
+            readEarlier(unknown, now);      // known for the next request
+        }
         if (applicable.isEmpty()) {
             return ai.finops.crds.cel.RuleExpressions.NO_BUDGET;
         }
@@ -148,7 +165,7 @@ public final class GovernanceAdmission implements Admission {
         double remaining = Double.POSITIVE_INFINITY;
         for (Charged b : applicable) {
             Seen s = seen.get(b.counter().key());
-            long used = s == null ? 0 : s.used();
+            long used = b.earlier() + (s == null ? 0 : s.used());
             long limit = b.budget().limitMicros();
             double r = limit == 0 ? (used > 0 ? Double.POSITIVE_INFINITY : 1.0) : (double) used / limit;
             if (r > ratio || applicable.size() == 1) {
@@ -193,12 +210,15 @@ public final class GovernanceAdmission implements Admission {
         }
     }
 
-    /** The budgets that apply: the key's own and every Budget covering the key and the model; rolling ones are skipped. */
-    private List<Charged> budgets(Request request, Instant now, String[] models) {
+    /**
+     * The budgets that apply: the key's own and every Budget covering the key and the model. A rolling
+     * budget whose earlier buckets this gateway has not read yet goes to {@code unknown} instead.
+     */
+    private List<Charged> budgets(Request request, Instant now, String[] models, List<Rolling> unknown) {
         KeyEntry key = request.key();
         List<Charged> out = new ArrayList<>(2);
         if (key.budget() != null) {
-            add(key.budget(), CounterKeys.VIRTUAL_KEY, out, now);
+            add(key.budget(), CounterKeys.VIRTUAL_KEY, out, now, unknown);
         }
         if (request.budgets().isEmpty()) {
             return out;
@@ -208,24 +228,70 @@ public final class GovernanceAdmission implements Admission {
         }
         for (CompiledBudget b : request.budgets()) {
             if (b.covers(key, models)) {
-                add(b, CounterKeys.BUDGET, out, now);
+                add(b, CounterKeys.BUDGET, out, now, unknown);
             }
         }
         return out;
     }
 
-    private void add(CompiledBudget b, String kind, List<Charged> out, Instant now) {
+    private void add(CompiledBudget b, String kind, List<Charged> out, Instant now, List<Rolling> unknown) {
+        boolean warn = b.action() == ai.finops.crds.BudgetAction.WARN;
         if (b.rolling()) {
-            if (rollingWarned.add(b.id())) {
-                LOG.atWarn().addKeyValue("budget", b.id()).addKeyValue("duration", b.duration())
-                        .log("a budget with a rolling window is not enforced yet; give it a calendar period to enforce it");
+            RollingWindow window = RollingWindow.of(b.duration());
+            Rolling rolling = new Rolling(b, kind, window, window.current(now));
+            Earlier earlier = this.earlier.get(rolling.cacheKey());
+            if (earlier == null) {
+                unknown.add(rolling);
+                return;
             }
+            // the current bucket may take what the earlier ones left; a Warn budget is counted with no limit: it never refuses
+            long limit = warn ? UNLIMITED : Math.max(0, Math.min(b.limitMicros(), UNLIMITED) - earlier.sum());
+            out.add(new Charged(b, CounterKeys.rolling(namespace, kind, b.name(), limit, window, rolling.bucket()), rolling, earlier.sum()));
             return;
         }
-        // a Warn budget is counted with no limit of its own: it never refuses
-        long limit = b.action() == ai.finops.crds.BudgetAction.WARN ? UNLIMITED : Math.min(b.limitMicros(), UNLIMITED);
+        long limit = warn ? UNLIMITED : Math.min(b.limitMicros(), UNLIMITED);
         Counter c = CounterKeys.spend(namespace, kind, b.name(), limit, b.period(), b.timeZone(), now);
-        out.add(new Charged(b, c));
+        out.add(new Charged(b, c, null, 0));
+    }
+
+    /** Reads the earlier buckets of rolling budgets and keeps their sums for the current bucket. */
+    private CompletionStage<Void> readEarlier(List<Rolling> budgets, Instant now) {
+        List<Counter> counters = new ArrayList<>();
+        for (Rolling r : budgets) {
+            for (String suffix : r.window().earlier(now)) {
+                counters.add(CounterKeys.rolling(namespace, r.kind(), r.budget().name(), 1, r.window(), suffix));
+            }
+        }
+        if (counters.isEmpty()) {
+            budgets.forEach(r -> earlier.put(r.cacheKey(), new Earlier(0, System.nanoTime(), false)));
+            return CompletableFuture.completedFuture(null);
+        }
+        return store.used(counters, now).thenAccept(used -> {
+            long at = System.nanoTime();
+            for (Rolling r : budgets) {
+                long sum = 0;
+                for (String suffix : r.window().earlier(now)) {
+                    sum += used.getOrDefault(CounterKeys.spendKey(namespace, r.kind(), r.budget().name(), suffix), 0L);
+                }
+                earlier.put(r.cacheKey(), new Earlier(sum, at, false));
+            }
+            if (earlier.size() > 10_000) {
+                earlier.keySet().removeIf(k -> !k.endsWith("@" + budgets.get(0).bucket()));
+            }
+        });
+    }
+
+    /** Reads a rolling budget's earlier buckets again, in the background, once what is known is older than {@link #FRESH_NANOS}. */
+    private void refreshEarlier(Rolling r, Instant now) {
+        Earlier known = earlier.get(r.cacheKey());
+        if (known != null && !known.asking() && System.nanoTime() - known.atNanos() > FRESH_NANOS) {
+            earlier.put(r.cacheKey(), new Earlier(known.sum(), known.atNanos(), true));
+            readEarlier(List.of(r), now).whenComplete((ok, error) -> {
+                if (error != null) {
+                    earlier.put(r.cacheKey(), new Earlier(known.sum(), known.atNanos(), false));
+                }
+            });
+        }
     }
 
     /** The model as requested and as every attempt resolves it: what a model-scoped budget's globs are matched against. */
@@ -255,13 +321,22 @@ public final class GovernanceAdmission implements Admission {
     private Refused budgetExhausted(Reservation r, Counter c, long used) {
         Charged b = r.budget(c);
         CompiledBudget budget = b.budget();
-        Periods.Period period = Periods.of(budget.period(), budget.timeZone()).current(r.now);
         String name = budget.kind() == CompiledBudget.Kind.VIRTUAL_KEY ? "the budget of virtual key \"" + budget.name() + "\""
                 : "budget \"" + budget.name() + "\"";
-        String resets = period.end() == null ? "it never resets (period Total)" : "it resets at " + period.end();
-        return new Refused(402, "billing_error", name + " is exhausted: " + usd(used) + " of its " + usd(budget.limitMicros()) + " "
-                + budget.period().id() + " limit (" + budget.timeZone() + ") is spent or reserved, and this request may cost up to "
-                + usd(r.estimate.microUsd()) + "; " + resets, null, "budget");
+        String limit;
+        String resets;
+        if (b.rolling() != null) {
+            Duration d = budget.duration();
+            limit = "rolling " + (d.toHours() % 24 == 0 ? d.toDays() + "d" : d.toHours() + "h") + " limit";
+            resets = "room comes back as spend older than the window leaves it, from " + b.rolling().window().nextBucket(r.now);
+        } else {
+            Periods.Period period = Periods.of(budget.period(), budget.timeZone()).current(r.now);
+            limit = budget.period().id() + " limit (" + budget.timeZone() + ")";
+            resets = period.end() == null ? "it never resets (period Total)" : "it resets at " + period.end();
+        }
+        return new Refused(402, "billing_error", name + " is exhausted: " + usd(b.earlier() + used) + " of its " + usd(budget.limitMicros())
+                + " " + limit + " is spent or reserved, and this request may cost up to " + usd(r.estimate.microUsd()) + "; " + resets,
+                null, "budget");
     }
 
     private Refused rateLimited(Reservation r, CounterStore.Refused refused, String unit, long limit, long charge) {
@@ -290,8 +365,21 @@ public final class GovernanceAdmission implements Admission {
         return "$" + BigDecimal.valueOf(micros, 6).setScale(2, java.math.RoundingMode.HALF_UP).toPlainString();
     }
 
-    /** A budget that applies, and its counter in the current period. */
-    private record Charged(CompiledBudget budget, Counter counter) {}
+    /**
+     * A budget that applies, and its counter in the current period (for a rolling budget, the current
+     * bucket, and what its earlier buckets in the window hold).
+     */
+    private record Charged(CompiledBudget budget, Counter counter, Rolling rolling, long earlier) {}
+
+    /** A rolling budget at its current bucket. */
+    private record Rolling(CompiledBudget budget, String kind, RollingWindow window, String bucket) {
+        String cacheKey() {
+            return kind + "/" + budget.name() + "/" + window.window() + "@" + bucket;
+        }
+    }
+
+    /** What a rolling budget's earlier buckets held when this gateway last read them. */
+    private record Earlier(long sum, long atNanos, boolean asking) {}
 
     /** One admitted request's reservation: what it charged, to settle at its end. */
     private final class Reservation {
@@ -332,7 +420,7 @@ public final class GovernanceAdmission implements Admission {
             Long budgetLeft = null;
             boolean blocking = false;
             for (Charged b : budgets) {
-                long used = b.counter().limit() - remaining.getOrDefault(b.counter().key(), 0L) - estimate.microUsd();
+                long used = b.earlier() + b.counter().limit() - remaining.getOrDefault(b.counter().key(), 0L) - estimate.microUsd();
                 long left = b.budget().limitMicros() - used;
                 boolean block = b.budget().action() != ai.finops.crds.BudgetAction.WARN;
                 if (budgetLeft == null || block && !blocking || block == blocking && left < budgetLeft) {
