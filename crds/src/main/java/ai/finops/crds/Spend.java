@@ -6,8 +6,9 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 
 /**
  * {@code .status.spend} of a VirtualKey or a Budget: what was spent in the current period, written by
- * the loop that sums spend (never by the bundle reconciler, which patches only {@code conditions} and
- * {@code observedGeneration}). Timestamps are RFC 3339, money decimal strings as in a spec.
+ * the operator's spend loop (never by the bundle reconciler, which patches only {@code conditions} and
+ * {@code observedGeneration}). Timestamps are RFC 3339, money decimal strings as in a spec; spentUsd is
+ * rounded down to the cent, so it never shows a limit as reached before it is.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonIgnoreProperties(ignoreUnknown = true)
@@ -27,6 +28,11 @@ public class Spend {
     @JsonPropertyDescription("RFC 3339 instant the current period ends and the spend resets; absent for period Total.")
     public String periodEnd;
 
-    @JsonPropertyDescription("RFC 3339 instant this summary was computed.")
+    @JsonPropertyDescription("RFC 3339 instant this summary was last written (it is rewritten when the spend moves by a cent or more, "
+            + "the period or the limit changes, or a threshold is crossed).")
     public String updatedAt;
+
+    @JsonPropertyDescription("The alertAtPercent thresholds of a Budget already announced by an Event in the period that starts at "
+            + "periodStart (for period Total: ever), ascending; each is announced once per period.")
+    public java.util.List<Integer> alertedPercent;
 }
