@@ -1,5 +1,6 @@
 package ai.finops.operator;
 
+import ai.finops.operator.spend.SpendStatusLoop;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
@@ -10,7 +11,10 @@ import java.time.Duration;
 import java.util.Set;
 import java.util.function.Supplier;
 
-/** The operator: one controller ({@link BundleReconciler}) on a JOSDK {@link Operator}. Used by {@link Main} and by tests. */
+/**
+ * The operator: one controller ({@link BundleReconciler}) on a JOSDK {@link Operator}, and the leader's
+ * periodic tasks (uninjected pods, the webhook's certificate, the spend loop). Used by {@link Main} and by tests.
+ */
 public final class FinopsOperator implements AutoCloseable {
     /** The controller's name in logs, metrics and JOSDK's configuration. */
     public static final String CONTROLLER = "finops-bundle";
@@ -44,27 +48,27 @@ public final class FinopsOperator implements AutoCloseable {
      */
     public record Settings(Set<String> namespaces, LeaderElection leaderElection, Clock clock, Supplier<String> tokens,
             Duration uninjectedPodsScan, ai.finops.operator.inject.WebhookCertificates.Target webhookCertificates,
-            String sharedGatewayNamespace) {
+            String sharedGatewayNamespace, SpendLoop spendLoop) {
         public Settings {
             namespaces = Set.copyOf(namespaces);
         }
 
         public Settings(Set<String> namespaces, LeaderElection leaderElection, Clock clock, Supplier<String> tokens) {
-            this(namespaces, leaderElection, clock, tokens, null, null, null);
+            this(namespaces, leaderElection, clock, tokens, null, null, null, null);
         }
 
         public static Settings of(Set<String> namespaces, LeaderElection leaderElection) {
-            return new Settings(namespaces, leaderElection, Clock.systemUTC(), VirtualKeySecrets::newToken, null, null, null);
+            return new Settings(namespaces, leaderElection, Clock.systemUTC(), VirtualKeySecrets::newToken, null, null, null, null);
         }
 
         /** These settings, looking every {@code period} for pods that run without the sidecar (null: never). */
         public Settings withUninjectedPodsScan(Duration period) {
-            return new Settings(namespaces, leaderElection, clock, tokens, period, webhookCertificates, sharedGatewayNamespace);
+            return new Settings(namespaces, leaderElection, clock, tokens, period, webhookCertificates, sharedGatewayNamespace, spendLoop);
         }
 
         /** These settings, the leader keeping the webhook's certificate and caBundle (null: cert-manager does). */
         public Settings withWebhookCertificates(ai.finops.operator.inject.WebhookCertificates.Target target) {
-            return new Settings(namespaces, leaderElection, clock, tokens, uninjectedPodsScan, target, sharedGatewayNamespace);
+            return new Settings(namespaces, leaderElection, clock, tokens, uninjectedPodsScan, target, sharedGatewayNamespace, spendLoop);
         }
 
         /**
@@ -72,7 +76,26 @@ public final class FinopsOperator implements AutoCloseable {
          * namespaces labelled {@value BundleReconciler#SHARED_GATEWAY_LABEL}{@code =enabled} (null: none).
          */
         public Settings withSharedGateway(String namespace) {
-            return new Settings(namespaces, leaderElection, clock, tokens, uninjectedPodsScan, webhookCertificates, namespace);
+            return new Settings(namespaces, leaderElection, clock, tokens, uninjectedPodsScan, webhookCertificates, namespace, spendLoop);
+        }
+
+        /** These settings, the leader writing {@code .status.spend} (null: never). */
+        public Settings withSpendLoop(SpendLoop value) {
+            return new Settings(namespaces, leaderElection, clock, tokens, uninjectedPodsScan, webhookCertificates, sharedGatewayNamespace, value);
+        }
+    }
+
+    /**
+     * The spend loop ({@link SpendStatusLoop}): every {@code interval}, the leader writes the spend of
+     * VirtualKeys and Budgets read from {@code store}.
+     *
+     * @param store the shared counter store as it becomes ready; null in embedded mode (no spend to show)
+     * @param storeWait how long a round waits for the store and for its answer
+     */
+    public record SpendLoop(Duration interval, java.util.concurrent.CompletionStage<ai.finops.governance.CounterStore> store, Duration storeWait) {
+        public SpendLoop {
+            java.util.Objects.requireNonNull(interval, "interval");
+            java.util.Objects.requireNonNull(storeWait, "storeWait");
         }
     }
 
@@ -93,6 +116,8 @@ public final class FinopsOperator implements AutoCloseable {
     public static FinopsOperator start(KubernetesClient client, Settings settings, OperatorMetrics metrics) {
         ai.finops.operator.inject.UninjectedPods uninjected = settings.uninjectedPodsScan() == null ? null
                 : new ai.finops.operator.inject.UninjectedPods(client, metrics, settings.namespaces(), settings.clock());
+        SpendStatusLoop spend = settings.spendLoop() == null ? null : new SpendStatusLoop(client, settings.spendLoop().store(), metrics,
+                settings.namespaces(), settings.clock(), settings.spendLoop().storeWait());
         java.util.concurrent.ScheduledExecutorService leaderTasks = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "leader-tasks");
             t.setDaemon(true);
@@ -102,6 +127,9 @@ public final class FinopsOperator implements AutoCloseable {
         Runnable startLeading = () -> {
             if (uninjected != null) {
                 uninjected.start(settings.uninjectedPodsScan());
+            }
+            if (spend != null) {
+                spend.start(settings.spendLoop().interval());
             }
             if (settings.webhookCertificates() != null) {
                 var manager = new ai.finops.operator.inject.WebhookCertificates(client, settings.webhookCertificates(), settings.clock());
@@ -118,6 +146,9 @@ public final class FinopsOperator implements AutoCloseable {
         Runnable stopLeading = () -> {
             if (uninjected != null) {
                 uninjected.close();
+            }
+            if (spend != null) {
+                spend.close();
             }
             var task = certificates.getAndSet(null);
             if (task != null) {

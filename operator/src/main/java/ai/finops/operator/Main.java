@@ -69,6 +69,27 @@ public final class Main implements Callable<Integer> {
                     + "VirtualKeys of namespaces labelled finops.ai/shared-gateway=enabled, so their keys (and via-gateway sidecars) work there.")
     String sharedGatewayNamespace;
 
+    @Option(names = "--redis-url", defaultValue = "${env:FINOPS_REDIS_URL}",
+            description = "The gateways' shared counter store (env FINOPS_REDIS_URL): redis://host:6379, rediss:// for TLS. The leader "
+                    + "reads spend from it into .status.spend of VirtualKeys and Budgets; without it (embedded mode) there is no spend to show. "
+                    + "The password comes from env FINOPS_REDIS_PASSWORD or --redis-password-file.")
+    String redisUrl;
+
+    @Option(names = "--redis-password-file", defaultValue = "${env:FINOPS_REDIS_PASSWORD_FILE}",
+            description = "File holding the Redis password (env FINOPS_REDIS_PASSWORD_FILE); wins over env FINOPS_REDIS_PASSWORD.")
+    java.nio.file.Path redisPasswordFile;
+
+    @Option(names = "--redis-ca-file", defaultValue = "${env:FINOPS_REDIS_CA_FILE}",
+            description = "PEM certificates a rediss:// server's chain must end in (env FINOPS_REDIS_CA_FILE); default: the JVM's trust store.")
+    java.nio.file.Path redisCaFile;
+
+    @Option(names = "--spend-interval", defaultValue = "30s",
+            description = "How often the leader writes spend into .status.spend, as 30s or 2m (default ${DEFAULT-VALUE}).")
+    String spendInterval;
+
+    /** The environment the password is read from; tests replace it. */
+    java.util.Map<String, String> environment = System.getenv();
+
     @picocli.CommandLine.Mixin
     ai.finops.operator.inject.SidecarOptions sidecar = new ai.finops.operator.inject.SidecarOptions();
 
@@ -97,6 +118,17 @@ public final class Main implements Callable<Integer> {
                     + ": the shared gateway's bundle is written there");
             return 2;
         }
+        try {
+            spendInterval();
+        } catch (IllegalArgumentException e) {
+            System.err.println("--spend-interval: " + e.getMessage());
+            return 2;
+        }
+        if (redisUrl != null && !redisUrl.isBlank() && !REDIS_URL.matcher(redisUrl).find()) {
+            System.err.println("--redis-url must start with redis:// or rediss:// (or redis-sentinel://, rediss-sentinel://, redis-socket://): "
+                    + redacted(redisUrl));
+            return 2;
+        }
         Running running = start(new KubernetesClientBuilder().build());
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -107,9 +139,14 @@ public final class Main implements Callable<Integer> {
         return 0;
     }
 
-    /** The operator, its operations port and (when configured) the injection webhook; closing stops all and the client. */
+    private static final java.util.regex.Pattern REDIS_URL = java.util.regex.Pattern.compile("^(redis|rediss|redis-sentinel|rediss-sentinel|redis-socket)://");
+
+    /**
+     * The operator, its operations port, (when configured) the injection webhook and the shared counter
+     * store; closing stops all and the client.
+     */
     public record Running(FinopsOperator operator, OperationsServer ops, ai.finops.operator.inject.InjectionWebhook webhook,
-            KubernetesClient client) implements AutoCloseable {
+            KubernetesClient client, java.util.concurrent.CompletableFuture<ai.finops.governance.CounterStore> store) implements AutoCloseable {
         public int metricsPort() {
             return ops.port();
         }
@@ -122,8 +159,55 @@ public final class Main implements Callable<Integer> {
             operator.close();
             ops.close();
             client.close();
+            if (store != null) {
+                store.thenAccept(ai.finops.governance.CounterStore::close);
+            }
         }
     }
+
+    java.time.Duration spendInterval() {
+        java.time.Duration interval = ai.finops.crds.validation.Durations.parse(spendInterval);
+        if (interval.compareTo(java.time.Duration.ofSeconds(1)) < 0) {
+            throw new IllegalArgumentException("at least 1s, got " + spendInterval);
+        }
+        return interval;
+    }
+
+    /** A Redis URL fit for a log line: scheme, host and port, never a user or password. */
+    static String redacted(String url) {
+        try {
+            java.net.URI uri = java.net.URI.create(url);
+            return uri.getScheme() + "://" + (uri.getHost() == null ? "..." : uri.getHost() + (uri.getPort() < 0 ? "" : ":" + uri.getPort()));
+        } catch (IllegalArgumentException e) {
+            return "(unparseable)";
+        }
+    }
+
+    /**
+     * The shared counter store, built on a thread of its own (Lettuce's client takes a second or two the
+     * first time), so neither start nor a reconciliation waits for it; null without {@code --redis-url}.
+     */
+    java.util.concurrent.CompletableFuture<ai.finops.governance.CounterStore> counterStore() throws java.io.IOException {
+        if (redisUrl == null || redisUrl.isBlank()) {
+            return null;
+        }
+        String password = environment.get("FINOPS_REDIS_PASSWORD");
+        if (redisPasswordFile != null) {
+            password = java.nio.file.Files.readString(redisPasswordFile).strip();
+        }
+        ai.finops.governance.RedisCounterStore.Options options = ai.finops.governance.RedisCounterStore.Options.defaults()
+                .withTimeout(STORE_TIMEOUT).withPassword(password == null || password.isEmpty() ? null : password)
+                .withTrustedCertificates(redisCaFile);
+        String url = redisUrl.strip();
+        return java.util.concurrent.CompletableFuture.supplyAsync(() -> new ai.finops.governance.RedisCounterStore(url, options), task -> {
+            Thread t = new Thread(task, "redis-client");
+            t.setDaemon(true);
+            t.start();
+        });
+    }
+
+    /** How long the spend loop waits for one read of every counter: it is off the request path, so generous. */
+    static final java.time.Duration STORE_TIMEOUT = java.time.Duration.ofSeconds(5);
 
     /**
      * A via-gateway pod works only if the shared gateway takes its namespace's keys: warn at admission
@@ -145,8 +229,10 @@ public final class Main implements Callable<Integer> {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         FinopsOperator.LeaderElection election = leaderElection ? FinopsOperator.LeaderElection.defaults(leaseName, leaseNamespace) : null;
         Set<String> served = namespaces == null ? Set.of() : Set.copyOf(namespaces.stream().map(String::trim).filter(s -> !s.isEmpty()).toList());
+        java.util.concurrent.CompletableFuture<ai.finops.governance.CounterStore> store = counterStore();
         FinopsOperator.Settings settings = FinopsOperator.Settings.of(served, election).withUninjectedPodsScan(java.time.Duration.ofSeconds(60))
-                .withSharedGateway(sharedGatewayNamespace);
+                .withSharedGateway(sharedGatewayNamespace)
+                .withSpendLoop(new FinopsOperator.SpendLoop(spendInterval(), store, STORE_TIMEOUT.plusSeconds(5)));
         if (manageWebhookCertificate) {
             String namespace = leaseNamespace != null ? leaseNamespace : client.getNamespace();
             settings = settings.withWebhookCertificates(new ai.finops.operator.inject.WebhookCertificates.Target(namespace, webhookSecret,
@@ -171,7 +257,8 @@ public final class Main implements Callable<Integer> {
         LOG.atInfo().addKeyValue("namespaces", served.isEmpty() ? "all" : served).addKeyValue("leader_election", leaderElection)
                 .addKeyValue("shared_gateway_namespace", sharedGatewayNamespace == null ? "none" : sharedGatewayNamespace)
                 .addKeyValue("metrics_port", ops.port()).addKeyValue("webhook_port", webhook == null ? "off" : webhook.port())
+                .addKeyValue("counter_store", store == null ? "embedded (no spend to show)" : redacted(redisUrl.strip()))
                 .log("operator started");
-        return new Running(operator, ops, webhook, client);
+        return new Running(operator, ops, webhook, client, store);
     }
 }
