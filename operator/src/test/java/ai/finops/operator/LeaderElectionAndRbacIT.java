@@ -65,7 +65,8 @@ class LeaderElectionAndRbacIT {
         operators.add(FinopsOperator.start(cluster.operatorClient(), FinopsOperator.Settings.of(Set.of(), election(identity))
                 .withUninjectedPodsScan(Duration.ofMillis(300))
                 .withWebhookCertificates(new ai.finops.operator.inject.WebhookCertificates.Target(OPERATOR_NS, "finops-webhook-tls",
-                        "finops-webhook", "finops-webhook")), metrics));
+                        "finops-webhook", "finops-webhook"))
+                .withSpendLoop(new FinopsOperator.SpendLoop(Duration.ofMillis(300), null, Duration.ofSeconds(1))), metrics));
         return metrics;
     }
 
@@ -133,6 +134,11 @@ class LeaderElectionAndRbacIT {
         client.resource(key(NS, "alice", "vk-alice")).create();   // its Secret is generated
         client.resource(budget(NS, "platform-monthly", "platform", "2000.00")).create();
         await().atMost(WAIT).untilAsserted(() -> assertThat(bundle()).contains("name: alice", "name: platform-monthly"));
+        // the spend loop (embedded mode: no spend to show) writes its condition through /status too
+        await().atMost(WAIT).until(() -> {
+            var status = client.resources(ai.finops.crds.Budget.class).inNamespace(NS).withName("platform-monthly").get().getStatus();
+            return status != null && status.conditions.stream().anyMatch(c -> "BudgetExceeded".equals(c.getType()));
+        });
         retarget("anthropic-prod/claude-haiku-4-5");                // the bundle ConfigMap is updated
         Secret provider = client.secrets().inNamespace(NS).withName("anthropic-key").get();
         provider.setStringData(Map.of("apiKey", "sk-ant-2"));      // (the mock keeps stringData as written)
