@@ -38,3 +38,26 @@ seccompProfile:
 http://{{ .Release.Name }}-gateway.{{ .Release.Namespace }}.svc:{{ .Values.gateway.port }}
 {{- end -}}
 {{- end -}}
+
+{{/* The shared counter store's URL: redis.url, else this release's Redis Service (redis.enabled), else empty (embedded mode). */}}
+{{- define "finops.redisUrl" -}}
+{{- if .Values.redis.url -}}
+{{ .Values.redis.url }}
+{{- else if .Values.redis.enabled -}}
+redis://{{ .Release.Name }}-redis.{{ .Release.Namespace }}.svc:6379
+{{- end -}}
+{{- end -}}
+
+{{/* FINOPS_REDIS_URL and FINOPS_REDIS_PASSWORD (from redis.passwordSecret) for the operator and the shared gateway; nothing in embedded mode. */}}
+{{- define "finops.redisEnv" -}}
+{{- with include "finops.redisUrl" . }}
+- name: FINOPS_REDIS_URL
+  value: {{ . | quote }}
+{{- with $.Values.redis.passwordSecret }}
+{{- if .name }}
+- name: FINOPS_REDIS_PASSWORD
+  valueFrom: {secretKeyRef: {name: {{ .name | quote }}, key: {{ .key | default "password" | quote }}}}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end -}}

@@ -162,6 +162,84 @@ class ChartTest {
         assertThat(elsewhere.sharedGatewayNamespace).isNull();
     }
 
+    static Container container(List<HasMetadata> objects, String deployment) {
+        return of(objects, Deployment.class).stream().filter(d -> d.getMetadata().getName().equals(deployment)).findFirst().orElseThrow()
+                .getSpec().getTemplate().getSpec().getContainers().get(0);
+    }
+
+    static io.fabric8.kubernetes.api.model.EnvVar env(Container container, String name) {
+        return container.getEnv() == null ? null : container.getEnv().stream().filter(e -> e.getName().equals(name)).findFirst().orElse(null);
+    }
+
+    @Test
+    void withoutRedisNothingPointsAtOne() {
+        List<HasMetadata> objects = render(t -> t.set("gateway.enabled", true));
+        assertThat(env(container(objects, "finops-operator"), "FINOPS_REDIS_URL")).isNull();
+        assertThat(env(container(objects, "finops-gateway"), "FINOPS_REDIS_URL")).isNull();
+        assertThat(env(container(objects, "finops-gateway"), "FINOPS_NAMESPACE").getValueFrom().getFieldRef().getFieldPath())
+                .isEqualTo("metadata.namespace");
+        Main main = operatorCommandLine(objects);
+        assertThat(main.sidecar.settings().redis()).isEqualTo(ai.finops.operator.inject.SidecarSettings.Redis.NONE);
+        assertThat(main.spendInterval()).isEqualTo(java.time.Duration.ofSeconds(30));
+        assertThat(objects).extracting(o -> o.getMetadata().getName()).doesNotContain("finops-redis");
+    }
+
+    @Test
+    void anExistingRedisReachesTheOperatorTheSharedGatewayAndTheSidecars() {
+        List<HasMetadata> objects = render(t -> t.set("gateway.enabled", true).set("redis.url", "rediss://redis.data.svc:6380")
+                .set("redis.passwordSecret.name", "redis-auth").set("redis.passwordSecret.key", "pw").set("operator.spendInterval", "1m"));
+        for (String deployment : List.of("finops-operator", "finops-gateway")) {
+            Container c = container(objects, deployment);
+            assertThat(env(c, "FINOPS_REDIS_URL").getValue()).as(deployment).isEqualTo("rediss://redis.data.svc:6380");
+            var password = env(c, "FINOPS_REDIS_PASSWORD").getValueFrom().getSecretKeyRef();
+            assertThat(password.getName()).as(deployment).isEqualTo("redis-auth");
+            assertThat(password.getKey()).as(deployment).isEqualTo("pw");
+        }
+        Main main = operatorCommandLine(objects);
+        assertThat(main.sidecar.settings().redis())
+                .isEqualTo(new ai.finops.operator.inject.SidecarSettings.Redis("rediss://redis.data.svc:6380", "redis-auth", "pw"));
+        assertThat(main.spendInterval()).isEqualTo(java.time.Duration.ofMinutes(1));
+        assertThat(objects).extracting(o -> o.getMetadata().getName()).doesNotContain("finops-redis");
+    }
+
+    @Test
+    void redisEnabledRunsOneRedisThatEveryoneUses() {
+        List<HasMetadata> objects = render(t -> t.set("redis.enabled", true).set("redis.passwordSecret.name", "redis-auth"));
+        Deployment redis = of(objects, Deployment.class).stream().filter(d -> d.getMetadata().getName().equals("finops-redis")).findFirst().orElseThrow();
+        restricted(redis.getSpec().getTemplate().getSpec());
+        assertThat(redis.getSpec().getReplicas()).isEqualTo(1);
+        Container server = redis.getSpec().getTemplate().getSpec().getContainers().get(0);
+        assertThat(server.getImage()).isEqualTo("redis:7-alpine");
+        assertThat(server.getArgs()).containsSequence("--appendonly", "yes").containsSequence("--requirepass", "$(REDIS_PASSWORD)");
+        assertThat(env(server, "REDIS_PASSWORD").getValueFrom().getSecretKeyRef().getKey()).isEqualTo("password");
+        assertThat(redis.getSpec().getTemplate().getSpec().getVolumes()).anySatisfy(v -> {
+            assertThat(v.getName()).isEqualTo("data");
+            assertThat(v.getEmptyDir()).isNotNull();
+        });
+        assertThat(of(objects, io.fabric8.kubernetes.api.model.Service.class)).extracting(o -> o.getMetadata().getName()).contains("finops-redis");
+        assertThat(env(container(objects, "finops-operator"), "FINOPS_REDIS_URL").getValue()).isEqualTo("redis://finops-redis.finops-system.svc:6379");
+        assertThat(operatorCommandLine(objects).sidecar.settings().redis())
+                .isEqualTo(new ai.finops.operator.inject.SidecarSettings.Redis("redis://finops-redis.finops-system.svc:6379", "redis-auth", "password"));
+        assertThat(of(objects, io.fabric8.kubernetes.api.model.PersistentVolumeClaim.class)).isEmpty();
+
+        List<HasMetadata> persistent = render(t -> t.set("redis.enabled", true).set("redis.persistence.enabled", true)
+                .set("redis.persistence.size", "5Gi"));
+        assertThat(of(persistent, io.fabric8.kubernetes.api.model.PersistentVolumeClaim.class)).singleElement()
+                .satisfies(pvc -> assertThat(pvc.getSpec().getResources().getRequests().get("storage").toString()).isEqualTo("5Gi"));
+        Container unprotected = container(persistent, "finops-redis");
+        assertThat(unprotected.getArgs()).doesNotContain("--requirepass");
+        assertThat(env(container(persistent, "finops-operator"), "FINOPS_REDIS_PASSWORD")).isNull();
+    }
+
+    @Test
+    void aRedisUrlWithItsPasswordOrBesideTheChartsOwnRedisFailsTheInstall() {
+        assertThatThrownBy(() -> render(t -> t.set("redis.url", "redis://:secret@redis:6379"))).hasMessageContaining("url");
+        assertThatThrownBy(() -> render(t -> t.set("redis.url", "http://redis:6379"))).hasMessageContaining("url");
+        assertThatThrownBy(() -> render(t -> t.set("redis.enabled", true).set("redis.url", "redis://elsewhere:6379")))
+                .hasMessageContaining("redis.enabled runs the chart's own Redis");
+        assertThatThrownBy(() -> render(t -> t.set("operator.spendInterval", "30"))).hasMessageContaining("spendInterval");
+    }
+
     @Test
     void viaGatewayWithoutASharedGatewayFailsTheInstall() {
         assertThatThrownBy(() -> render(t -> t.set("sidecar.mode", "via-gateway")))

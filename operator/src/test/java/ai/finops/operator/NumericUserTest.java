@@ -49,7 +49,9 @@ class NumericUserTest {
             "webhook off", t -> t.set("webhook.enabled", false),
             "cert-manager with an existing issuer, sidecars relaying elsewhere", t -> t.set("webhook.certManager.issuerRef.name", "ca")
                     .set("webhook.certManager.issuerRef.kind", "ClusterIssuer").set("sidecar.mode", "via-gateway")
-                    .set("sidecar.gatewayUrl", "https://ai-gateway.example.com"));
+                    .set("sidecar.gatewayUrl", "https://ai-gateway.example.com"),
+            "the chart's own Redis, with a password and persistence", t -> t.set("redis.enabled", true)
+                    .set("redis.passwordSecret.name", "redis-auth").set("redis.persistence.enabled", true));
 
     static final Pattern SOURCE = Pattern.compile("(?m)^# Source: finops/(templates/\\S+)$");
 

@@ -35,6 +35,9 @@ import java.util.function.Function;
  * credentials Secret as directories (no {@code subPath}), so it hot-reloads as the operator rewrites
  * them. Every app container gets {@code ANTHROPIC_BASE_URL}, {@code OPENAI_BASE_URL} and the
  * VirtualKey's token as {@code ANTHROPIC_AUTH_TOKEN} and {@code OPENAI_API_KEY} (from its Secret).
+ * A direct sidecar also gets its namespace ({@code FINOPS_NAMESPACE}, which names the counters it
+ * charges) and, when configured, the shared counter store ({@code FINOPS_REDIS_URL}, and
+ * {@code FINOPS_REDIS_PASSWORD} from a Secret of the pod's namespace); a relay charges nothing.
  */
 public final class SidecarInjector {
     public static final String INJECT = "finops.ai/inject";
@@ -148,6 +151,16 @@ public final class SidecarInjector {
         env.add(new EnvVarBuilder().withName("FINOPS_LOG_LEVEL").withValue(s.logLevel()).build());
         if (!direct) {
             env.add(secretEnv("FINOPS_VIRTUAL_KEY", token));
+        } else {
+            // what a direct sidecar charges: counters named after its namespace, in the shared store when there is one
+            env.add(new EnvVarBuilder().withName("FINOPS_NAMESPACE").withNewValueFrom().withNewFieldRef().withFieldPath("metadata.namespace")
+                    .endFieldRef().endValueFrom().build());
+            if (s.redis().url() != null) {
+                env.add(new EnvVarBuilder().withName("FINOPS_REDIS_URL").withValue(s.redis().url()).build());
+            }
+            if (s.redis().passwordSecret() != null) {
+                env.add(secretEnv("FINOPS_REDIS_PASSWORD", new SecretKeyRef(s.redis().passwordSecret(), s.redis().passwordKey())));
+            }
         }
         List<io.fabric8.kubernetes.api.model.VolumeMount> mounts = new ArrayList<>();
         if (direct) {

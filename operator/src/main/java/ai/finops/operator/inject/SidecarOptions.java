@@ -38,10 +38,25 @@ public final class SidecarOptions {
     @Option(names = "--sidecar-memory-limit", defaultValue = "512Mi", description = "Memory limit (default ${DEFAULT-VALUE}).")
     String memoryLimit;
 
+    @Option(names = "--sidecar-redis-url",
+            description = "The shared counter store that direct-mode sidecars charge (their FINOPS_REDIS_URL); default: none, each "
+                    + "sidecar counts in its own process.")
+    String redisUrl;
+
+    @Option(names = "--sidecar-redis-password-secret",
+            description = "Secret, in each injected pod's own namespace, whose key --sidecar-redis-password-key holds the Redis "
+                    + "password (the sidecar's FINOPS_REDIS_PASSWORD).")
+    String redisPasswordSecret;
+
+    @Option(names = "--sidecar-redis-password-key", defaultValue = SidecarSettings.Redis.DEFAULT_PASSWORD_KEY,
+            description = "Key of that Secret (default ${DEFAULT-VALUE}).")
+    String redisPasswordKey;
+
     /** The settings; an impossible value is an {@link IllegalArgumentException} naming it. */
     public SidecarSettings settings() {
         return new SidecarSettings(image, port, port + 1, logLevel, SidecarSettings.Mode.of(mode), gatewayUrl,
-                new SidecarSettings.Resources(unset(cpu), unset(memory), unset(cpuLimit), unset(memoryLimit)));
+                new SidecarSettings.Resources(unset(cpu), unset(memory), unset(cpuLimit), unset(memoryLimit)),
+                new SidecarSettings.Redis(redisUrl, redisPasswordSecret, redisPasswordKey));
     }
 
     /** An empty value (the chart's way to leave a request or limit out) is none. */

@@ -13,8 +13,10 @@ import java.util.regex.Pattern;
  * @param port the API port, bound to 127.0.0.1 only: nothing outside the pod reaches it
  * @param adminPort the operations port (probes, metrics), on the pod IP
  * @param gatewayUrl the shared gateway's base URL that {@link Mode#VIA_GATEWAY} sidecars relay to; null when there is none
+ * @param redis the shared counter store {@link Mode#DIRECT} sidecars charge, or {@link Redis#NONE} (each counts in its own process)
  */
-public record SidecarSettings(String image, int port, int adminPort, String logLevel, Mode mode, String gatewayUrl, Resources resources) {
+public record SidecarSettings(String image, int port, int adminPort, String logLevel, Mode mode, String gatewayUrl, Resources resources,
+        Redis redis) {
     public static final String IMAGE_ANNOTATION = "finops.ai/sidecar-image";
     public static final String PORT_ANNOTATION = "finops.ai/sidecar-port";
     public static final String LOG_LEVEL_ANNOTATION = "finops.ai/sidecar-log-level";
@@ -54,6 +56,21 @@ public record SidecarSettings(String image, int port, int adminPort, String logL
         }
     }
 
+    /**
+     * The shared counter store: its URL, and the Secret (in the pod's own namespace: a pod can reference no
+     * other) and key of its password; each null when not configured.
+     */
+    public record Redis(String url, String passwordSecret, String passwordKey) {
+        public static final Redis NONE = new Redis(null, null, null);
+        public static final String DEFAULT_PASSWORD_KEY = "password";
+
+        public Redis {
+            url = url == null || url.isBlank() ? null : url.strip();
+            passwordSecret = passwordSecret == null || passwordSecret.isBlank() || url == null ? null : passwordSecret.strip();
+            passwordKey = passwordSecret == null ? null : passwordKey == null || passwordKey.isBlank() ? DEFAULT_PASSWORD_KEY : passwordKey.strip();
+        }
+    }
+
     /** Requests and limits as Kubernetes quantities; a null one is not set. */
     public record Resources(String cpuRequest, String memoryRequest, String cpuLimit, String memoryLimit) {
         public static Resources defaults() {
@@ -85,6 +102,9 @@ public record SidecarSettings(String image, int port, int adminPort, String logL
         if (resources == null) {
             resources = Resources.defaults();
         }
+        if (redis == null) {
+            redis = Redis.NONE;
+        }
         if (gatewayUrl != null && gatewayUrl.isBlank()) {
             gatewayUrl = null;
         }
@@ -99,9 +119,9 @@ public record SidecarSettings(String image, int port, int adminPort, String logL
         }
     }
 
-    /** Direct mode, default resources. */
+    /** Direct mode, default resources, no shared counter store. */
     public SidecarSettings(String image, int port, int adminPort, String logLevel) {
-        this(image, port, adminPort, logLevel, Mode.DIRECT, null, Resources.defaults());
+        this(image, port, adminPort, logLevel, Mode.DIRECT, null, Resources.defaults(), Redis.NONE);
     }
 
     public static SidecarSettings defaults() {
@@ -109,7 +129,11 @@ public record SidecarSettings(String image, int port, int adminPort, String logL
     }
 
     public SidecarSettings withMode(Mode mode, String gatewayUrl) {
-        return new SidecarSettings(image, port, adminPort, logLevel, mode, gatewayUrl, resources);
+        return new SidecarSettings(image, port, adminPort, logLevel, mode, gatewayUrl, resources, redis);
+    }
+
+    public SidecarSettings withRedis(Redis value) {
+        return new SidecarSettings(image, port, adminPort, logLevel, mode, gatewayUrl, resources, value);
     }
 
     /** These settings with a pod's annotations applied; a value that cannot be used is an {@link IllegalArgumentException}. */
@@ -132,7 +156,7 @@ public record SidecarSettings(String image, int port, int adminPort, String logL
                 override(annotations, MEMORY_LIMIT_ANNOTATION, resources.memoryLimit()));
         return new SidecarSettings(annotations.getOrDefault(IMAGE_ANNOTATION, image), p, p == port ? adminPort : p + 1,
                 annotations.getOrDefault(LOG_LEVEL_ANNOTATION, logLevel).toUpperCase(Locale.ROOT),
-                modeValue == null ? mode : Mode.of(modeValue), gatewayUrl, r);
+                modeValue == null ? mode : Mode.of(modeValue), gatewayUrl, r, redis);
     }
 
     /** An annotation's value, {@code ""} meaning none (to drop a limit for one pod), or the default when absent. */

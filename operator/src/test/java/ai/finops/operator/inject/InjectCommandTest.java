@@ -116,6 +116,31 @@ class InjectCommandTest {
         assertThat(env.get("OPENAI_API_KEY").getValueFrom().getSecretKeyRef().getKey()).isEqualTo("token");
     }
 
+    static Map<String, EnvVar> sidecarEnv(String output) {
+        Pod pod = Serialization.unmarshal(output, Pod.class);
+        return pod.getSpec().getInitContainers().get(0).getEnv().stream().collect(Collectors.toMap(EnvVar::getName, e -> e));
+    }
+
+    @Test
+    void aDirectSidecarGetsItsNamespaceAndTheSharedCounterStoreWhenOneIsConfigured() {
+        Map<String, EnvVar> embedded = sidecarEnv(run(DIR.resolve("dev-pod.yaml")));
+        assertThat(embedded.get("FINOPS_NAMESPACE").getValueFrom().getFieldRef().getFieldPath()).isEqualTo("metadata.namespace");
+        assertThat(embedded).doesNotContainKeys("FINOPS_REDIS_URL", "FINOPS_REDIS_PASSWORD");
+
+        Run run = run(DIR.resolve("dev-pod.yaml"), "--sidecar-redis-url", "redis://finops-redis.finops-system.svc:6379",
+                "--sidecar-redis-password-secret", "redis-auth");
+        assertThat(run.code()).as(run.err()).isZero();
+        Map<String, EnvVar> shared = sidecarEnv(run.out());
+        assertThat(shared.get("FINOPS_REDIS_URL").getValue()).isEqualTo("redis://finops-redis.finops-system.svc:6379");
+        assertThat(shared.get("FINOPS_REDIS_PASSWORD").getValueFrom().getSecretKeyRef().getName()).isEqualTo("redis-auth");
+        assertThat(shared.get("FINOPS_REDIS_PASSWORD").getValueFrom().getSecretKeyRef().getKey()).isEqualTo("password");
+
+        // a relay charges nothing: it gets none of them
+        Run relay = run(DIR.resolve("via-gateway.yaml"), "--sidecar-gateway-url", SHARED_GATEWAY, "--sidecar-redis-url", "redis://r:6379");
+        assertThat(relay.code()).as(relay.err()).isZero();
+        assertThat(sidecarEnv(relay.out())).doesNotContainKeys("FINOPS_NAMESPACE", "FINOPS_REDIS_URL", "FINOPS_REDIS_PASSWORD");
+    }
+
     @Test
     void aVariableTheUserSetIsNeverOverwrittenAndTheirInitContainersRunAfterTheSidecar() {
         Pod pod = pod("user-env");
