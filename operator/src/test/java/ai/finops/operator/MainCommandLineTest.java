@@ -35,4 +35,12 @@ class MainCommandLineTest {
         assertThat(errorsOf("--sidecar-memory=1Gi", "--sidecar-memory-limit=512Mi"))
                 .contains("the sidecar's memory request 1Gi exceeds its limit 512Mi");
     }
+
+    @Test
+    void aRedisUrlOfAnotherSchemeOrABadSpendIntervalStopsIt() {
+        assertThat(errorsOf("--redis-url=http://user:secret@redis:6379")).contains("--redis-url must start with redis:// or rediss://")
+                .contains("http://redis:6379").doesNotContain("secret");
+        assertThat(errorsOf("--spend-interval=30")).contains("--spend-interval:");
+        assertThat(errorsOf("--spend-interval=100ms")).contains("--spend-interval: at least 1s");
+    }
 }

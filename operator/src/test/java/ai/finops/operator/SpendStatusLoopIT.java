@@ -441,6 +441,30 @@ class SpendStatusLoopIT {
     }
 
     @Test
+    void theOperatorsStoreTakesItsPasswordFromTheEnvironmentOrAFile(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        try (RedisServer guarded = RedisServer.start("--requirepass", "s3cret")) {
+            Counter counter = CounterKeys.spend(NS, CounterKeys.BUDGET, "b", USD, BudgetPeriod.MONTHLY, ZoneOffset.UTC, T0);
+            Main fromEnv = new Main();
+            new picocli.CommandLine(fromEnv).parseArgs("--redis-url=" + guarded.url());
+            fromEnv.environment = Map.of("FINOPS_REDIS_PASSWORD", "s3cret");
+            try (CounterStore opened = fromEnv.counterStore().get(30, TimeUnit.SECONDS)) {
+                assertThat(opened.used(List.of(counter), T0).toCompletableFuture().get(10, TimeUnit.SECONDS)).containsEntry(counter.key(), 0L);
+            }
+            Main fromFile = new Main();
+            new picocli.CommandLine(fromFile).parseArgs("--redis-url=" + guarded.url(), "--redis-password-file="
+                    + Files.writeString(tmp.resolve("password"), "s3cret\n"));
+            fromFile.environment = Map.of("FINOPS_REDIS_PASSWORD", "wrong");
+            try (CounterStore opened = fromFile.counterStore().get(30, TimeUnit.SECONDS)) {
+                assertThat(opened.used(List.of(counter), T0).toCompletableFuture().get(10, TimeUnit.SECONDS)).containsEntry(counter.key(), 0L);
+            }
+            Main none = new Main();
+            new picocli.CommandLine(none).parseArgs();
+            none.environment = Map.of();
+            assertThat(none.counterStore()).as("embedded mode").isNull();
+        }
+    }
+
+    @Test
     void aStatusWriteLeavesTheReconcilersConditionsAsTheyAre() throws Exception {
         key("alice", "50", null);
         // the reconciler's conditions changed after the loop read them: the loop's patch touches only its own entry
