@@ -579,6 +579,11 @@ public final class SpendStatusLoop implements AutoCloseable {
     public synchronized void close() {
         if (timer != null) {
             timer.shutdownNow();
+            try {
+                timer.awaitTermination(5, TimeUnit.SECONDS);   // a round under way ends before its gauges go
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             timer = null;
         }
         new ArrayList<>(gauges.keySet()).forEach(this::unregister);
