@@ -144,8 +144,7 @@ public final class Gateway implements AutoCloseable {
         CounterStore counters = governance == null ? null : counters(governance, configService, metrics);
         Admission admission = counters == null ? Admission.ALWAYS : new GovernanceAdmission(counters, governance.namespace(), clock,
                 () -> configService.holder().current().settings().governance().reservationTtl(), metrics::admissionRefused);
-        UsageLedger usage = governance == null ? null : new UsageLedger(governance.dataDir(), redisUrl(governance, configService),
-                governance.redisPassword(), governance.namespace(), clock);
+        UsageLedger usage = governance == null ? null : usageLedger(governance, configService, clock);
         List<ExchangeListener> listeners = new java.util.ArrayList<>(ExchangeListener.standard(metrics));
         if (usage != null) {
             listeners.add(usage);
@@ -182,7 +181,14 @@ public final class Gateway implements AutoCloseable {
         String url = redisUrl(governance, configService);
         org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Gateway.class);
         if (url == null) {
-            EmbeddedCounterStore embedded = new EmbeddedCounterStore(governance.dataDir());
+            EmbeddedCounterStore embedded;
+            try {
+                embedded = new EmbeddedCounterStore(governance.dataDir());
+            } catch (java.io.UncheckedIOException e) {
+                log.atError().addKeyValue("data_dir", governance.dataDir()).addKeyValue("error", e.getMessage())
+                        .log("the data folder cannot be used: budgets are counted in memory only, and a restart forgets this period's spend");
+                embedded = new EmbeddedCounterStore(null);
+            }
             log.atInfo().addKeyValue("mode", "embedded").addKeyValue("data_dir", governance.dataDir() == null ? "none (memory only)" : governance.dataDir())
                     .addKeyValue("namespace", governance.namespace())
                     .log("budgets and rate limits counted in this process: exact for one gateway only (give --redis-url to share them between replicas)");
@@ -198,6 +204,17 @@ public final class Gateway implements AutoCloseable {
         log.atInfo().addKeyValue("mode", "redis").addKeyValue("store", store).addKeyValue("namespace", governance.namespace())
                 .log("budgets and rate limits counted in Redis, shared by every replica");
         return store;
+    }
+
+    private static UsageLedger usageLedger(Governance governance, ConfigService configService, Clock clock) {
+        String url = redisUrl(governance, configService);
+        try {
+            return new UsageLedger(governance.dataDir(), url, governance.redisPassword(), governance.namespace(), clock);
+        } catch (IllegalArgumentException e) {
+            org.slf4j.LoggerFactory.getLogger(Gateway.class).atError().addKeyValue("data_dir", governance.dataDir())
+                    .addKeyValue("error", e.getMessage()).log("the data folder cannot be used: the usage ledger is kept in memory only");
+            return new UsageLedger(null, url, governance.redisPassword(), governance.namespace(), clock);
+        }
     }
 
     /** The Redis of budgets, rate limits and usage: the flag's, else the settings', else none. */

@@ -47,6 +47,9 @@ public final class SidecarInjector {
     static final String BUNDLE_VOLUME = "finops-bundle";
     static final String CREDENTIALS_VOLUME = "finops-credentials";
     static final String TMP_VOLUME = "finops-tmp";
+    /** A direct sidecar's data folder: its settled spend and usage survive a restart of the container (not of the pod). */
+    static final String DATA_VOLUME = "finops-data";
+    static final String DATA_DIR = "/var/lib/finops";
     /**
      * The sidecar's user and group: distroless {@code nonroot}, as the image's {@code USER}. Numeric,
      * so that kubelet can verify {@code runAsNonRoot} whatever user the image names.
@@ -116,6 +119,7 @@ public final class SidecarInjector {
         if (s.mode() == SidecarSettings.Mode.DIRECT) {
             volumes.add(new VolumeBuilder().withName(BUNDLE_VOLUME).withNewConfigMap().withName(Names.BUNDLE_CONFIG_MAP).endConfigMap().build());
             volumes.add(new VolumeBuilder().withName(CREDENTIALS_VOLUME).withNewSecret().withSecretName(Names.CREDENTIALS_SECRET).endSecret().build());
+            volumes.add(new VolumeBuilder().withName(DATA_VOLUME).withNewEmptyDir().endEmptyDir().build());
         }
         volumes.add(new VolumeBuilder().withName(TMP_VOLUME).withNewEmptyDir().endEmptyDir().build());
         spec.setVolumes(volumes);
@@ -155,6 +159,7 @@ public final class SidecarInjector {
             // what a direct sidecar charges: counters named after its namespace, in the shared store when there is one
             env.add(new EnvVarBuilder().withName("FINOPS_NAMESPACE").withNewValueFrom().withNewFieldRef().withFieldPath("metadata.namespace")
                     .endFieldRef().endValueFrom().build());
+            env.add(new EnvVarBuilder().withName("FINOPS_DATA_DIR").withValue(DATA_DIR).build());
             if (s.redis().url() != null) {
                 env.add(new EnvVarBuilder().withName("FINOPS_REDIS_URL").withValue(s.redis().url()).build());
             }
@@ -166,6 +171,7 @@ public final class SidecarInjector {
         if (direct) {
             mounts.add(new VolumeMountBuilder().withName(BUNDLE_VOLUME).withMountPath("/etc/finops/bundle").withReadOnly(true).build());
             mounts.add(new VolumeMountBuilder().withName(CREDENTIALS_VOLUME).withMountPath("/etc/finops/credentials").withReadOnly(true).build());
+            mounts.add(new VolumeMountBuilder().withName(DATA_VOLUME).withMountPath(DATA_DIR).build());
         }
         mounts.add(new VolumeMountBuilder().withName(TMP_VOLUME).withMountPath("/tmp").build());
         return new ContainerBuilder()

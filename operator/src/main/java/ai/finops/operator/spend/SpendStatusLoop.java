@@ -239,7 +239,7 @@ public final class SpendStatusLoop implements AutoCloseable {
             + "none to show; configure --redis-url (Helm: redis.url or redis.enabled) to see it here.";
 
     static String rollingMessage(String duration) {
-        return "Rolling windows (duration " + duration + ") are not counted yet: no spend is kept for this budget.";
+        return "Rolling windows (duration " + duration + ") are enforced by the gateways, but their spend is not shown here yet.";
     }
 
     /** A VirtualKey's plan; null when its budget does not parse (its Accepted condition says why). */
