@@ -17,6 +17,8 @@ command -v nginx >/dev/null || { echo "nginx is needed: apt-get install -y nginx
 
 SIM_PORT=${SIM_PORT:-19991}; NGINX_PORT=${NGINX_PORT:-19992}; GW_PORT=${GW_PORT:-19993}; GW_ADMIN=${GW_ADMIN:-19994}
 RELAY_PORT=${RELAY_PORT:-19995}; RELAY_ADMIN=${RELAY_ADMIN:-19996}
+GOV_PORT=${GOV_PORT:-19997}; GOV_ADMIN=${GOV_ADMIN:-19998}; GOVR_PORT=${GOVR_PORT:-20001}; GOVR_ADMIN=${GOVR_ADMIN:-20002}
+REDIS_PORT=${REDIS_PORT:-20003}
 KEY=vk-bench-0123456789abcdef
 WORK=$(mktemp -d)
 pids=()
@@ -99,6 +101,24 @@ YAML
 FINOPS_LOG_LEVEL=WARN java "${JAVA_OPTS[@]}" -jar "$GATEWAY_JAR" --config "$WORK/config" --port "$GW_PORT" --admin-port "$GW_ADMIN" \
   > "$WORK/gateway.log" 2>&1 & pids+=($!)
 
+# the admit step's cost: the same gateway with the key governed (a budget and every rate limit, high enough
+# never to refuse), counted in the process (embedded) and in Redis on loopback
+mkdir -p "$WORK/governed"
+sed 's/^spec: {secretRef: {name: vk-bench}}$/spec:\n  secretRef: {name: vk-bench}\n  budget: {limitUsd: "1000000.00", period: Monthly}\n  rateLimits: {requestsPerMinute: 100000000, tokensPerMinute: 100000000, maxConcurrentRequests: 100000}/' \
+  "$WORK/config/bench.yaml" > "$WORK/governed/bench.yaml"
+grep -q 'maxConcurrentRequests: 100000' "$WORK/governed/bench.yaml" || { echo "the governed key was not written" >&2; exit 1; }
+FINOPS_LOG_LEVEL=WARN java "${JAVA_OPTS[@]}" -jar "$GATEWAY_JAR" --config "$WORK/governed" --port "$GOV_PORT" --admin-port "$GOV_ADMIN" \
+  --data-dir "$WORK/data-embedded" > "$WORK/governed.log" 2>&1 & pids+=($!)
+TARGETS=(direct nginx gateway relay governed)
+if command -v redis-server >/dev/null; then
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no > "$WORK/redis.log" 2>&1 & pids+=($!)
+  FINOPS_LOG_LEVEL=WARN java "${JAVA_OPTS[@]}" -jar "$GATEWAY_JAR" --config "$WORK/governed" --port "$GOVR_PORT" --admin-port "$GOVR_ADMIN" \
+    --redis-url "redis://127.0.0.1:$REDIS_PORT" > "$WORK/governed-redis.log" 2>&1 & pids+=($!)
+  TARGETS+=(governed-redis)
+else
+  echo "redis-server not installed: the admit step is measured with the embedded store only (apt-get install -y redis-server)" >&2
+fi
+
 # a via-gateway sidecar in front of the gateway: what that mode adds over a direct sidecar
 FINOPS_LOG_LEVEL=WARN java "${JAVA_OPTS[@]}" -jar "$GATEWAY_JAR" --relay-to "http://127.0.0.1:$GW_PORT" --bind 127.0.0.1 \
   --port "$RELAY_PORT" --admin-port "$RELAY_ADMIN" > "$WORK/relay.log" 2>&1 & pids+=($!)
@@ -111,18 +131,27 @@ wait_port() {
   echo "$2 did not start; its log:" >&2; cat "$WORK/$2.log" >&2; exit 1
 }
 wait_port "$SIM_PORT" simulator; wait_port "$NGINX_PORT" nginx; wait_port "$GW_PORT" gateway; wait_port "$RELAY_PORT" relay
+wait_port "$GOV_PORT" governed
+if [[ " ${TARGETS[*]} " == *" governed-redis "* ]]; then wait_port "$GOVR_PORT" governed-redis; fi
 
 DIRECT=http://127.0.0.1:$SIM_PORT/v1/messages?beta=true
 NGINX=http://127.0.0.1:$NGINX_PORT/v1/messages?beta=true
 GATEWAY=http://127.0.0.1:$GW_PORT/anthropic/v1/messages?beta=true
 RELAY=http://127.0.0.1:$RELAY_PORT/anthropic/v1/messages?beta=true
+GOVERNED=http://127.0.0.1:$GOV_PORT/anthropic/v1/messages?beta=true
+GOVERNED_REDIS=http://127.0.0.1:$GOVR_PORT/anthropic/v1/messages?beta=true
+url_of() {
+  case $1 in direct) echo "$DIRECT" ;; nginx) echo "$NGINX" ;; gateway) echo "$GATEWAY" ;; relay) echo "$RELAY" ;;
+    governed) echo "$GOVERNED" ;; governed-redis) echo "$GOVERNED_REDIS" ;; esac
+}
 
 if [ $SMOKE = 1 ]; then SECONDS_EACH=2; WARMUP=1; RATE=200; STREAM_RATE=100; CONNS=8
 else SECONDS_EACH=${BENCH_SECONDS:-15}; WARMUP=${BENCH_WARMUP:-5}; RATE=2000; STREAM_RATE=500; CONNS=32; fi
 
 RESULTS=$WORK/results.jsonl
 # Warm every target (JIT, pools) before anything is measured.
-for url in "$DIRECT" "$NGINX" "$GATEWAY" "$RELAY"; do
+for target in "${TARGETS[@]}"; do
+  url=$(url_of "$target")
   java "${JAVA_OPTS[@]}" -jar "$BENCH_JAR" --url "$url" --name warmup --key "$KEY" --connections 8 --seconds "$WARMUP" --warmup 0 > /dev/null
   java "${JAVA_OPTS[@]}" -jar "$BENCH_JAR" --url "$url" --name warmup --key "$KEY" --connections 8 --seconds "$WARMUP" --warmup 0 --stream > /dev/null
 done
@@ -133,8 +162,8 @@ load() {   # name url args...
 }
 for scenario in "rate:$RATE:" "rate:$STREAM_RATE:--stream" "closed:$CONNS:"; do
   IFS=: read -r mode n extra <<< "$scenario"
-  for target in direct nginx gateway relay; do
-    case $target in direct) url=$DIRECT ;; nginx) url=$NGINX ;; gateway) url=$GATEWAY ;; relay) url=$RELAY ;; esac
+  for target in "${TARGETS[@]}"; do
+    url=$(url_of "$target")
     if [ "$mode" = rate ]; then load "$target" "$url" --rate "$n" $extra; else load "$target" "$url" --connections "$n" $extra; fi
   done
 done
@@ -144,12 +173,12 @@ import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
 errors = sum(r["errors"] for r in rows)
 print()
-print(f'{"scenario":34} {"target":8} {"req/s":>9} {"p50 ms":>8} {"p99 ms":>8} {"ttfb p50":>9} {"errors":>7}')
+print(f'{"scenario":34} {"target":14} {"req/s":>9} {"p50 ms":>8} {"p99 ms":>8} {"ttfb p50":>9} {"errors":>7}')
 by = {}
 for r in rows:
     key = r["mode"] + (" stream" if r["streaming"] else "")
     by.setdefault(key, {})[r["target"]] = r
-    print(f'{key:34} {r["target"]:8} {r["throughput"]:9.1f} {r["p50_ms"]:8.3f} {r["p99_ms"]:8.3f} {r["ttfb_p50_ms"]:9.3f} {r["errors"]:7d}')
+    print(f'{key:34} {r["target"]:14} {r["throughput"]:9.1f} {r["p50_ms"]:8.3f} {r["p99_ms"]:8.3f} {r["ttfb_p50_ms"]:9.3f} {r["errors"]:7d}')
 print()
 for key, t in by.items():
     if {"direct", "nginx", "gateway"} <= t.keys():
@@ -166,6 +195,15 @@ for key, t in by.items():
             print(f'{key}: via-gateway sidecar adds p50/p99 over the gateway: {r["p50_ms"]-g["p50_ms"]:+.3f}/{r["p99_ms"]-g["p99_ms"]:+.3f} ms')
         else:
             print(f'{key}: peak throughput relay+gateway/gateway {r["throughput"]/max(g["throughput"],1e-9):.2f}x')
+    for governed in ("governed", "governed-redis"):
+        if {"gateway", governed} <= t.keys():
+            g, v = t["gateway"], t[governed]
+            if key.startswith("rate"):
+                print(f'{key}: admit step ({governed}) adds p50/p99 over the ungoverned gateway: '
+                      f'{v["p50_ms"]-g["p50_ms"]:+.3f}/{v["p99_ms"]-g["p99_ms"]:+.3f} ms')
+            else:
+                print(f'{key}: peak throughput {governed}/gateway {v["throughput"]/max(g["throughput"],1e-9):.2f}x '
+                      f'(target: >= 0.95x with Redis on loopback)')
 print(f'errors: {errors}')
 sys.exit(1 if errors else 0)
 PY

@@ -395,7 +395,7 @@ class SpendStatusLoopIT {
         Condition rolling = condition("Budget", "weekly-rolling", SpendStatus.BUDGET_EXCEEDED);
         assertThat(rolling.getStatus()).isEqualTo("Unknown");
         assertThat(rolling.getReason()).isEqualTo(SpendStatusLoop.ROLLING_WINDOW);
-        assertThat(rolling.getMessage()).contains("7d", "not counted yet");
+        assertThat(rolling.getMessage()).contains("7d", "enforced by the gateways", "not shown here yet");
         assertThat(raw("Budget", "weekly-rolling").path("status").has("spend")).isFalse();
         assertThat(loop.runOnce().writes()).isZero();
     }

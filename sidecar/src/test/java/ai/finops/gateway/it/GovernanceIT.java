@@ -373,6 +373,23 @@ class GovernanceIT {
     }
 
     @Test
+    void claudeCodesTwoTurnsAreChargedWhatTheirCacheWritesAndReadsCost() throws Exception {
+        Simulator sim = simulator();
+        GatewayHarness g = gateway(sim, "budget: {limitUsd: \"10.00\", period: Monthly}", GatewayHarness.SONNET_ALIAS_RULE);
+        // what turn 1 and turn 2 of the captured session would report: the first writes the cache, the second reads it
+        sim.enqueue(Reply.text("turn 1").withUsage(4, 1_337, 21_844, 0), Reply.text("turn 2").withUsage(6, 95, 84, 21_844));
+        for (String turn : List.of("turn1-request.json", "turn2-request.json")) {
+            ai.finops.testkit.ClaudeCodeFixtures.CapturedRequest captured = ai.finops.testkit.ClaudeCodeFixtures.load(turn);
+            HttpResponse<String> r = g.replay(captured, new String(captured.body(), java.nio.charset.StandardCharsets.UTF_8),
+                    java.util.Map.of("x-api-key", GatewayHarness.KEY));
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        }
+        // turn 1: 4 x $3 + 21,844 x $3.75 (cache write) + 1,337 x $15 per million = 12 + 81,915 + 20,055 = 101,982 µ$
+        // turn 2: 6 x $3 + 84 x $3.75 + 21,844 x $0.30 (cache read) + 95 x $15 = 18 + 315 + 6,553.2 + 1,425 = 8,311.2, so 8,311 µ$
+        awaitUsed(g, keyBudget(10_000_000), 101_982 + 8_311);
+    }
+
+    @Test
     void readyzSaysWhereTheCountersAre() throws Exception {
         GatewayHarness g = gateway(simulator(), "", null);
         assertThat(g.get(g.adminUrl() + "/readyz").body()).contains("governance: embedded");

@@ -174,6 +174,23 @@ class GovernanceRedisIT {
     }
 
     @Test
+    void aRedisKilledUnderLoadAndRestartedEmptyGetsTheOutagesSpendOnce() throws Exception {
+        simulator.defaultReply(Reply.text("ok").withUsage(1_000, 100, 0, 0));
+        GatewayHarness g = gateway("budget: {limitUsd: \"100.00\", period: Monthly}", null, RedisCounterStore.DEFAULT_TIMEOUT);
+        assertThat(GovernanceIT.send(g, BODY).statusCode()).isEqualTo(200);
+        redis.kill();
+        List<HttpResponse<String>> during = burst(10, g);
+        assertThat(statuses(during)).as("admitted on local counters").containsExactly(Map.entry(200, 10L));
+        redis.restart();     // with no data: what Redis held before is Redis's own loss, not the gateway's
+        await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> assertThat(redisUsed(keyBudget()))
+                .as("the 10 requests of the outage, replayed once").isEqualTo(10 * 4_500));
+        Thread.sleep(1_500);
+        assertThat(redisUsed(keyBudget())).isEqualTo(10 * 4_500);
+        assertThat(GovernanceIT.send(g, BODY).statusCode()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(redisUsed(keyBudget())).isEqualTo(11 * 4_500));
+    }
+
+    @Test
     void onStoreFailureDenyRefusesWith503WhileRedisIsAway() throws Exception {
         GatewayHarness g = gateway("rateLimits: {requestsPerMinute: 100}", "governance: {onStoreFailure: Deny}\n",
                 RedisCounterStore.DEFAULT_TIMEOUT);
