@@ -101,10 +101,10 @@ YAML
 FINOPS_LOG_LEVEL=WARN java "${JAVA_OPTS[@]}" -jar "$GATEWAY_JAR" --config "$WORK/config" --port "$GW_PORT" --admin-port "$GW_ADMIN" \
   > "$WORK/gateway.log" 2>&1 & pids+=($!)
 
-# the admit step's cost: the same gateway with the key governed (a budget and every rate limit, high enough
+# the admit step's cost: the same gateway with the key governed (a budget, requests per minute and concurrent requests, high enough
 # never to refuse), counted in the process (embedded) and in Redis on loopback
 mkdir -p "$WORK/governed"
-sed 's/^spec: {secretRef: {name: vk-bench}}$/spec:\n  secretRef: {name: vk-bench}\n  budget: {limitUsd: "1000000.00", period: Monthly}\n  rateLimits: {requestsPerMinute: 100000000, tokensPerMinute: 100000000, maxConcurrentRequests: 100000}/' \
+sed 's/^spec: {secretRef: {name: vk-bench}}$/spec:\n  secretRef: {name: vk-bench}\n  budget: {limitUsd: "1000000.00", period: Monthly}\n  rateLimits: {requestsPerMinute: 100000000, maxConcurrentRequests: 100000}/' \
   "$WORK/config/bench.yaml" > "$WORK/governed/bench.yaml"
 grep -q 'maxConcurrentRequests: 100000' "$WORK/governed/bench.yaml" || { echo "the governed key was not written" >&2; exit 1; }
 FINOPS_LOG_LEVEL=WARN java "${JAVA_OPTS[@]}" -jar "$GATEWAY_JAR" --config "$WORK/governed" --port "$GOV_PORT" --admin-port "$GOV_ADMIN" \

@@ -29,6 +29,11 @@ public final class CounterKeys {
     public static final Duration KEEP_AFTER_PERIOD = Duration.ofDays(31);
     /** The window of the per-minute kinds. */
     public static final Duration MINUTE = Duration.ofMinutes(1);
+    /**
+     * The largest per-minute limit a store counts exactly (limit × window in µs within 2<sup>53</sup> − 1):
+     * 150,119,987 a minute. A larger limit is counted as this one.
+     */
+    public static final long MAX_PER_MINUTE = ((1L << 53) - 1) / 60_000_000L;
 
     private CounterKeys() {}
 
@@ -50,12 +55,12 @@ public final class CounterKeys {
 
     /** Requests of VirtualKey {@code key} in a sliding minute. */
     public static Counter requestsPerMinute(String namespace, String key, long limit) {
-        return new Counter("rpm:" + namespace + "/" + key, Counter.Kind.REQUESTS_PER_MINUTE, limit, MINUTE);
+        return new Counter("rpm:" + namespace + "/" + key, Counter.Kind.REQUESTS_PER_MINUTE, Math.min(limit, MAX_PER_MINUTE), MINUTE);
     }
 
     /** Tokens of VirtualKey {@code key} in a sliding minute. */
     public static Counter tokensPerMinute(String namespace, String key, long limit) {
-        return new Counter("tpm:" + namespace + "/" + key, Counter.Kind.TOKENS_PER_MINUTE, limit, MINUTE);
+        return new Counter("tpm:" + namespace + "/" + key, Counter.Kind.TOKENS_PER_MINUTE, Math.min(limit, MAX_PER_MINUTE), MINUTE);
     }
 
     /** Requests of VirtualKey {@code key} in flight. */
