@@ -34,6 +34,8 @@ final class SettingsDocument {
     private static final Set<String> FIELDS = Set.of("apiVersion", "kind", "metadata", "bindAddress", "port", "adminPort", "cors",
             "maxBodySize", "timeouts", "shutdownGracePeriod", "limits", "governance", "redis");
     private static final Set<String> LIMITS = Set.of("headerTimeout", "bodyTimeout", "maxConnections", "maxEventSize");
+    private static final Set<String> GOVERNANCE = Set.of("onStoreFailure", "reservationTtl");
+    private static final Set<String> REDIS = Set.of("url");
 
     private SettingsDocument() {}
 
@@ -68,66 +70,36 @@ final class SettingsDocument {
         boolean deny = d.denyOnStoreFailure();
         java.time.Duration ttl = d.reservationTtl();
         String url = d.redisUrl();
-        if (!governance.isMissingNode() && !governance.isNull()) {
-            if (!governance.isObject()) {
-                r.problem("governance", "must be a mapping of [onStoreFailure, reservationTtl]");
-            } else {
-                for (Iterator<String> it = governance.fieldNames(); it.hasNext(); ) {
-                    String field = it.next();
-                    if (!Set.of("onStoreFailure", "reservationTtl").contains(field)) {
-                        r.problem("governance." + field, "unknown field; known: [onStoreFailure, reservationTtl]");
-                    }
-                }
-                JsonNode policy = governance.get("onStoreFailure");
-                if (policy != null && !policy.isNull()) {
-                    if ("Deny".equals(policy.asText())) {
-                        deny = true;
-                    } else if ("Allow".equals(policy.asText())) {
-                        deny = false;
-                    } else {
-                        r.problem("governance.onStoreFailure", "must be Allow or Deny");
-                    }
-                }
-                ttl = r.positive(r.parse(governance.get("reservationTtl"), "governance.reservationTtl", Durations::parse, ttl),
-                        "governance.reservationTtl", ttl);
-            }
-        }
-        if (!redis.isMissingNode() && !redis.isNull()) {
-            if (!redis.isObject()) {
-                r.problem("redis", "must be a mapping of [url]");
-            } else {
-                for (Iterator<String> it = redis.fieldNames(); it.hasNext(); ) {
-                    String field = it.next();
-                    if (!"url".equals(field)) {
-                        r.problem("redis." + field, "unknown field; known: [url] (the password comes from FINOPS_REDIS_PASSWORD or --redis-password-file)");
-                    }
-                }
-                String value = r.text(redis, "url", url);
-                if (value != null && !value.startsWith("redis://") && !value.startsWith("rediss://")) {
-                    r.problem("redis.url", "must be a redis:// or rediss:// URL");
-                } else if (value != null && value.contains("@") && value.substring(value.indexOf("://") + 3, value.indexOf('@')).contains(":")) {
-                    r.problem("redis.url", "must not hold a password: give it in FINOPS_REDIS_PASSWORD or --redis-password-file");
+        if (r.block(governance, "governance", GOVERNANCE, "")) {
+            JsonNode policy = governance.get("onStoreFailure");
+            if (policy != null && !policy.isNull()) {
+                if ("Deny".equals(policy.asText())) {
+                    deny = true;
+                } else if ("Allow".equals(policy.asText())) {
+                    deny = false;
                 } else {
-                    url = value;
+                    r.problem("governance.onStoreFailure", "must be Allow or Deny");
                 }
+            }
+            ttl = r.positive(r.parse(governance.get("reservationTtl"), "governance.reservationTtl", Durations::parse, ttl),
+                    "governance.reservationTtl", ttl);
+        }
+        if (r.block(redis, "redis", REDIS, " (the password comes from FINOPS_REDIS_PASSWORD or --redis-password-file)")) {
+            String value = r.text(redis, "url", url);
+            if (value != null && !value.startsWith("redis://") && !value.startsWith("rediss://")) {
+                r.problem("redis.url", "must be a redis:// or rediss:// URL");
+            } else if (value != null && value.contains("@") && value.substring(value.indexOf("://") + 3, value.indexOf('@')).contains(":")) {
+                r.problem("redis.url", "must not hold a password: give it in FINOPS_REDIS_PASSWORD or --redis-password-file");
+            } else {
+                url = value;
             }
         }
         return new GatewaySettings.Governance(deny, ttl, url);
     }
 
     private static GatewaySettings.Limits limits(JsonNode limits, GatewaySettings.Limits d, Reader r) {
-        if (limits.isMissingNode() || limits.isNull()) {
+        if (!r.block(limits, "limits", LIMITS, "")) {
             return d;
-        }
-        if (!limits.isObject()) {
-            r.problem("limits", "must be a mapping of " + new java.util.TreeSet<>(LIMITS));
-            return d;
-        }
-        for (Iterator<String> it = limits.fieldNames(); it.hasNext(); ) {
-            String field = it.next();
-            if (!LIMITS.contains(field)) {
-                r.problem("limits." + field, "unknown field; known: " + new java.util.TreeSet<>(LIMITS));
-            }
         }
         return new GatewaySettings.Limits(
                 r.positive(r.parse(limits.get("headerTimeout"), "limits.headerTimeout", Durations::parse, d.headerTimeout()),
@@ -179,6 +151,27 @@ final class SettingsDocument {
             List<String> out = new ArrayList<>();
             n.forEach(e -> out.add(e.asText()));
             return List.copyOf(out);
+        }
+
+        /**
+         * Whether {@code node} is a block to read: false when absent, or (with a problem) not a mapping; a
+         * field it has beyond {@code known} is a problem ({@code hint} follows the list).
+         */
+        boolean block(JsonNode node, String path, Set<String> known, String hint) {
+            if (node.isMissingNode() || node.isNull()) {
+                return false;
+            }
+            if (!node.isObject()) {
+                problem(path, "must be a mapping of " + new java.util.TreeSet<>(known));
+                return false;
+            }
+            for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+                String field = it.next();
+                if (!known.contains(field)) {
+                    problem(path + "." + field, "unknown field; known: " + new java.util.TreeSet<>(known) + hint);
+                }
+            }
+            return true;
         }
 
         /** A deadline: zero would close every connection at once. */

@@ -115,6 +115,26 @@ class ValidateCommandTest {
     }
 
     @Test
+    void governanceSettingsAreCheckedAndARedisPasswordHasNoPlaceInThem(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("gateway.yaml"), """
+                apiVersion: finops.ai/v1alpha1
+                kind: GatewaySettings
+                metadata: {name: gateway}
+                governance: {onStoreFailure: Maybe, reservationTtl: 0s, storeTimeout: 1s}
+                redis: {url: "redis://gateway:s3cret@redis:6379", password: s3cret}
+                """);
+        Result r = run("validate", dir.toString());
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.output())
+                .contains("governance.onStoreFailure: must be Allow or Deny")
+                .contains("governance.reservationTtl: must be longer than zero")
+                .contains("governance.storeTimeout: unknown field; known: [onStoreFailure, reservationTtl]")
+                .contains("redis.url: must not hold a password")
+                .contains("redis.password: unknown field; known: [url] (the password comes from FINOPS_REDIS_PASSWORD")
+                .doesNotContain("s3cret");
+    }
+
+    @Test
     void budgetsAreValidatedLikeTheOtherKinds(@TempDir Path dir) throws Exception {
         Files.writeString(dir.resolve("budgets.yaml"), """
                 apiVersion: finops.ai/v1alpha1
