@@ -178,6 +178,7 @@ class GovernanceRedisIT {
         simulator.defaultReply(Reply.text("ok").withUsage(1_000, 100, 0, 0));
         GatewayHarness g = gateway("budget: {limitUsd: \"100.00\", period: Monthly}", null, RedisCounterStore.DEFAULT_TIMEOUT);
         assertThat(GovernanceIT.send(g, BODY).statusCode()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(5)).until(() -> redisUsed(keyBudget()) == 4_500);   // settled before the kill
         redis.kill();
         List<HttpResponse<String>> during = burst(10, g);
         assertThat(statuses(during)).as("admitted on local counters").containsExactly(Map.entry(200, 10L));
