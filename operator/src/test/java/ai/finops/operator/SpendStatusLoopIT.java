@@ -377,11 +377,14 @@ class SpendStatusLoopIT {
     }
 
     @Test
-    void aWarnBudgetIsExceededWithoutRefusingAndARollingWindowIsNotCounted() throws Exception {
+    void aWarnBudgetIsExceededWithoutRefusingAndARollingWindowSumsItsBuckets() throws Exception {
         SpendStatusLoop loop = loop(redisStore());
         budget("warn-only", "10", "Warn", null);
         budget("weekly-rolling", "10", null, "7d");
         charge(CounterKeys.BUDGET, "warn-only", 10 * USD, BudgetPeriod.MONTHLY, PARIS, 12 * USD);
+        // $3 three days ago and $3 now, in the hourly buckets the gateways charge
+        chargeRolling("weekly-rolling", clock.instant().minus(Duration.ofDays(3)), 3 * USD);
+        chargeRolling("weekly-rolling", clock.instant(), 3 * USD);
         loop.runOnce();
 
         Condition warn = condition("Budget", "warn-only", SpendStatus.BUDGET_EXCEEDED);
@@ -393,11 +396,33 @@ class SpendStatusLoopIT {
                 .satisfies(e -> assertThat(e.getMessage()).contains("requests are not refused"));
 
         Condition rolling = condition("Budget", "weekly-rolling", SpendStatus.BUDGET_EXCEEDED);
-        assertThat(rolling.getStatus()).isEqualTo("Unknown");
-        assertThat(rolling.getReason()).isEqualTo(SpendStatusLoop.ROLLING_WINDOW);
-        assertThat(rolling.getMessage()).contains("7d", "enforced by the gateways", "not shown here yet");
-        assertThat(raw("Budget", "weekly-rolling").path("status").has("spend")).isFalse();
+        assertThat(rolling.getStatus()).isEqualTo("False");
+        assertThat(rolling.getMessage()).contains("$6.00 of the $10.00 limit in the rolling 7d window", "room comes back");
+        JsonNode spend = spend("Budget", "weekly-rolling");
+        assertThat(spend.path("spentUsd").asText()).isEqualTo("6.00");
+        assertThat(spend.path("percent").asInt()).isEqualTo(60);
+        assertThat(spend.has("periodEnd")).as("a rolling window never resets").isFalse();
+        assertThat(spend.path("alertedPercent").toString()).isEqualTo("[50]");
         assertThat(loop.runOnce().writes()).isZero();
+
+        // eight days on, both charges left the window: the threshold is announced again on the next crossing
+        clock.now = T0.plus(Duration.ofDays(8));
+        loop.runOnce();
+        assertThat(spend("Budget", "weekly-rolling").path("spentUsd").asText()).isEqualTo("0.00");
+        assertThat(spend("Budget", "weekly-rolling").has("alertedPercent")).isFalse();
+        chargeRolling("weekly-rolling", clock.instant(), 5 * USD);
+        int before = thresholdEvents().size();
+        loop.runOnce();
+        assertThat(thresholdEvents()).hasSize(before + 1);
+        clock.now = T0;
+    }
+
+    void chargeRolling(String name, java.time.Instant at, long micros) throws Exception {
+        ai.finops.governance.RollingWindow window = ai.finops.governance.RollingWindow.of(Duration.ofDays(7));
+        Counter counter = CounterKeys.rolling(NS, CounterKeys.BUDGET, name, 10 * USD, window, window.current(at));
+        String id = UUID.randomUUID().toString();
+        store.reserve(id, List.of(new Charge(counter, 0)), Duration.ofMinutes(5), at).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        store.settle(id, List.of(new Charge(counter, micros)), at).toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
 
     @Test

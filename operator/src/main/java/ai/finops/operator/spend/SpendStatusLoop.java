@@ -16,6 +16,7 @@ import ai.finops.governance.CounterKeys;
 import ai.finops.governance.CounterStore;
 import ai.finops.governance.CounterStore.Counter;
 import ai.finops.governance.Periods;
+import ai.finops.governance.RollingWindow;
 import ai.finops.operator.OperatorMetrics;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConditionBuilder;
@@ -70,8 +71,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>What it cannot count it says so, and shows no spend: without a shared store (the gateways'
  * embedded stores, one per process) the condition is {@code Unknown} with reason {@value
- * #NO_SHARED_STORE}; for a rolling window ({@code duration}) it is {@code Unknown} with reason
- * {@value #ROLLING_WINDOW}. A round whose read fails writes nothing for the counted resources (the last
+ * #NO_SHARED_STORE}. A rolling window ({@code duration}) is the sum of its buckets ({@link RollingWindow}),
+ * without a period end; its thresholds are announced again once its spend fell back below them. A round whose read fails writes nothing for the counted resources (the last
  * summary stays, with its {@code updatedAt}) and counts {@value OperatorMetrics#SPEND_STORE_ERRORS}.
  *
  * <p>The status is shared with the bundle reconciler, which owns {@code Accepted}, {@code
@@ -98,7 +99,6 @@ public final class SpendStatusLoop implements AutoCloseable {
     public static final String LIMIT_REACHED = "LimitReached";
     public static final String UNDER_LIMIT = "UnderLimit";
     public static final String NO_SHARED_STORE = "NoSharedStore";
-    public static final String ROLLING_WINDOW = "RollingWindowNotCounted";
     /** The least change of spend that is written: one cent, in micro-dollars. */
     static final long CENT = 10_000;
     /** The largest limit a counter store takes (2^53 - 1 µ$, about nine billion dollars); a larger one is read as that. */
@@ -173,7 +173,8 @@ public final class SpendStatusLoop implements AutoCloseable {
                 targets.add(new Target(budget, CounterKeys.BUDGET, plan));
             }
         }
-        List<Counter> counters = targets.stream().filter(t -> t.plan() instanceof Counted).map(t -> ((Counted) t.plan()).counter()).toList();
+        List<Counter> counters = targets.stream().filter(t -> t.plan() instanceof Counted).flatMap(t -> ((Counted) t.plan()).counters().stream())
+                .toList();
         Map<String, Long> used = counters.isEmpty() ? Map.of() : read(counters, now);
         boolean storeFailed = used == null;
         int writes = 0;
@@ -185,7 +186,7 @@ public final class SpendStatusLoop implements AutoCloseable {
                     seen.addAll(gauges.keySet().stream().filter(id -> id.matches(target)).toList());   // keep the last values
                     continue;
                 }
-                long spent = used.getOrDefault(counted.counter().key(), 0L);
+                long spent = counted.spent(used);
                 GaugeId id = GaugeId.of(target);
                 seen.add(id);
                 Amounts amounts = gauges.computeIfAbsent(id, this::register);
@@ -217,7 +218,26 @@ public final class SpendStatusLoop implements AutoCloseable {
     sealed interface Plan permits Counted, Uncounted, NoBudget {}
 
     /** A calendar-period budget read from the shared store. */
-    record Counted(long limitMicros, BudgetAction action, List<Integer> alertAt, Periods.Period period, Counter counter) implements Plan {}
+    record Counted(long limitMicros, BudgetAction action, List<Integer> alertAt, Periods.Period period, List<Counter> counters,
+            RollingWindow rolling) implements Plan {
+        /** What the store holds for this budget: its period's counter, or the sum of its rolling window's buckets. */
+        long spent(Map<String, Long> used) {
+            long sum = 0;
+            for (Counter c : counters) {
+                sum += used.getOrDefault(c.key(), 0L);
+            }
+            return sum;
+        }
+
+        /** How the period is named in messages. */
+        String periodName() {
+            return rolling == null ? "period " + period.suffix() : "the rolling " + durationText(rolling.window()) + " window";
+        }
+    }
+
+    static String durationText(java.time.Duration d) {
+        return d.toHours() % 24 == 0 ? d.toDays() + "d" : d.toHours() + "h";
+    }
 
     /** A budget whose spend the operator cannot show: the condition says why, and no summary is shown. */
     record Uncounted(String reason, String message) implements Plan {}
@@ -237,10 +257,6 @@ public final class SpendStatusLoop implements AutoCloseable {
 
     static final String EMBEDDED_MESSAGE = "Spend is kept by each gateway in embedded mode (no shared counter store), so the operator has "
             + "none to show; configure --redis-url (Helm: redis.url or redis.enabled) to see it here.";
-
-    static String rollingMessage(String duration) {
-        return "Rolling windows (duration " + duration + ") are enforced by the gateways, but their spend is not shown here yet.";
-    }
 
     /** A VirtualKey's plan; null when its budget does not parse (its Accepted condition says why). */
     static Plan plan(VirtualKey vk, boolean shared, Instant now) {
@@ -266,21 +282,33 @@ public final class SpendStatusLoop implements AutoCloseable {
 
     private static Plan plan(CustomResource<?, ?> resource, String kind, String limitUsd, String periodId, String duration, String timeZone,
             String actionId, List<Integer> alertAt, boolean shared, Instant now) {
-        if (duration != null && periodId == null) {
-            return new Uncounted(ROLLING_WINDOW, rollingMessage(duration));
-        }
         if (!shared) {
             return new Uncounted(NO_SHARED_STORE, EMBEDDED_MESSAGE);
         }
         try {
             long limit = Money.toMicros(limitUsd);
+            List<Integer> alerts = alertAt.stream().filter(Objects::nonNull).sorted().distinct().toList();
+            if (duration != null && periodId == null) {
+                RollingWindow window = RollingWindow.of(ai.finops.crds.validation.Durations.parseRolling(duration));
+                String ns = resource.getMetadata().getNamespace();
+                String name = resource.getMetadata().getName();
+                List<Counter> buckets = new ArrayList<>();
+                for (String suffix : window.earlier(now)) {
+                    buckets.add(CounterKeys.rolling(ns, kind, name, 1, window, suffix));
+                }
+                String current = window.current(now);
+                buckets.add(CounterKeys.rolling(ns, kind, name, 1, window, current));
+                Instant start = Instant.ofEpochSecond(now.getEpochSecond() / window.bucket().toSeconds() * window.bucket().toSeconds())
+                        .minus(window.bucket().multipliedBy(window.buckets() - 1L));
+                BudgetAction action = BudgetAction.fromId(actionId).orElseThrow(() -> new IllegalArgumentException("action " + actionId));
+                return new Counted(limit, action, alerts, new Periods.Period(start, null, current), buckets, window);
+            }
             BudgetPeriod period = BudgetPeriod.fromId(periodId).orElseThrow(() -> new IllegalArgumentException("period " + periodId));
             ZoneId zone = timeZone == null ? TimeZones.DEFAULT : TimeZones.parse(timeZone);
             BudgetAction action = BudgetAction.fromId(actionId).orElseThrow(() -> new IllegalArgumentException("action " + actionId));
             Counter counter = CounterKeys.spend(resource.getMetadata().getNamespace(), kind, resource.getMetadata().getName(),
                     Math.min(limit, MAX_COUNTER_LIMIT), period, zone, now);
-            return new Counted(limit, action, alertAt.stream().filter(Objects::nonNull).sorted().distinct().toList(),
-                    Periods.of(period, zone).current(now), counter);
+            return new Counted(limit, action, alerts, Periods.of(period, zone).current(now), List.of(counter), null);
         } catch (RuntimeException e) {
             LOG.atDebug().addKeyValue("resource", kind + "/" + resource.getMetadata().getName()).log("budget not counted: " + e.getMessage());
             return null;
@@ -352,11 +380,16 @@ public final class SpendStatusLoop implements AutoCloseable {
             changed = status.spend != null || current == null || !sameCondition(current, condition, true);
         } else {
             Counted c = (Counted) plan;
-            long spent = used.getOrDefault(c.counter().key(), 0L);
+            long spent = c.spent(used);
             Spend previous = status.spend;
             String periodStart = instant(c.period().start());
-            boolean samePeriod = previous != null && Objects.equals(previous.periodStart, periodStart);
+            // a rolling window has no period: a threshold is announced again once spend fell back below it
+            boolean samePeriod = previous != null && (c.rolling() != null ? previous.periodEnd == null
+                    : Objects.equals(previous.periodStart, periodStart));
             List<Integer> alerted = new ArrayList<>(samePeriod && previous.alertedPercent != null ? previous.alertedPercent : List.of());
+            if (c.rolling() != null) {
+                alerted.removeIf(threshold -> !reached(spent, c.limitMicros(), threshold));
+            }
             for (int threshold : c.alertAt()) {
                 if (!alerted.contains(threshold) && reached(spent, c.limitMicros(), threshold)) {
                     Announced announced = announce(target, c, spent, threshold, now);
@@ -455,7 +488,12 @@ public final class SpendStatusLoop implements AutoCloseable {
 
     private static String message(Counted c, long spent, boolean exceeded) {
         String resets = c.period().end() == null ? null : instant(c.period().end());
-        String amounts = "Spent $" + cents(spent) + " of the $" + usd(c.limitMicros()) + " limit in period " + c.period().suffix();
+        String amounts = "Spent $" + cents(spent) + " of the $" + usd(c.limitMicros()) + " limit in " + c.periodName();
+        if (c.rolling() != null) {
+            String rolls = "; room comes back as spend older than the window leaves it.";
+            return amounts + (!exceeded ? " (" + percent(spent, c.limitMicros()) + "%)" + rolls
+                    : c.action() == BudgetAction.WARN ? "; action Warn: requests are not refused" + rolls : "; requests are refused" + rolls);
+        }
         if (!exceeded) {
             return amounts + " (" + percent(spent, c.limitMicros()) + "%)" + (resets == null ? "; period Total never resets." : "; it resets at " + resets + ".");
         }
@@ -474,7 +512,8 @@ public final class SpendStatusLoop implements AutoCloseable {
     private Announced announce(Target target, Counted c, long spent, int threshold, Instant now) {
         String ns = target.namespace();
         String at = instant(now);
-        String resets = c.period().end() == null ? "period Total never resets" : "the period resets at " + instant(c.period().end());
+        String resets = c.rolling() != null ? "the window rolls" : c.period().end() == null ? "period Total never resets"
+                : "the period resets at " + instant(c.period().end());
         String consequence = threshold < 100 ? "" : c.action() == BudgetAction.WARN ? " Action Warn: requests are not refused."
                 : " Requests in its scope are refused until then.";
         try {
@@ -484,7 +523,7 @@ public final class SpendStatusLoop implements AutoCloseable {
                             .withNamespace(ns).withUid(target.resource().getMetadata().getUid()).endInvolvedObject()
                     .withType(threshold >= 100 ? "Warning" : "Normal").withReason(THRESHOLD_REASON)
                     .withMessage(target.resource().getKind() + " " + target.name() + " crossed " + threshold + "% of its limit: $" + cents(spent)
-                            + " of $" + usd(c.limitMicros()) + " spent in period " + c.period().suffix() + "; " + resets + "." + consequence)
+                            + " of $" + usd(c.limitMicros()) + " spent in " + c.periodName() + "; " + resets + "." + consequence)
                     .withNewSource().withComponent("finops-operator").endSource()
                     .withFirstTimestamp(at).withLastTimestamp(at).withCount(1)
                     .build()).create();
