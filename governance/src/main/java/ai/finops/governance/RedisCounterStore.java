@@ -14,7 +14,8 @@ import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
 import io.lettuce.core.resource.Delay;
-import io.netty.util.concurrent.ScheduledFuture;
+import io.netty.util.HashedWheelTimer;
+import io.netty.util.Timeout;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -202,6 +203,15 @@ public final class RedisCounterStore implements CounterStore {
     private final String where;
     private final RedisURI uri;
     private final ClientResources resources;
+    /**
+     * Every call's deadline. A wheel, not a scheduled executor: arming and cancelling a deadline only
+     * queue it, never wake another thread, where a scheduled task would wake one twice per call.
+     */
+    private final HashedWheelTimer deadlines = new HashedWheelTimer(r -> {
+        Thread t = new Thread(r, "finops-redis-deadlines");
+        t.setDaemon(true);
+        return t;
+    }, 5, TimeUnit.MILLISECONDS, 256);
     private final RedisClient client;
     private final AtomicReference<CompletableFuture<StatefulRedisConnection<String, String>>> connection = new AtomicReference<>();
     private volatile long connectFailedAt;
@@ -251,6 +261,7 @@ public final class RedisCounterStore implements CounterStore {
             this.client.setOptions(clientOptions.build());
         } catch (RuntimeException e) {
             resources.shutdown(0, 0, TimeUnit.SECONDS);
+            deadlines.stop();
             throw e;
         }
         CompletableFuture<StatefulRedisConnection<String, String>> first = new CompletableFuture<>();
@@ -331,6 +342,7 @@ public final class RedisCounterStore implements CounterStore {
         }
         closed = true;
         client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        deadlines.stop();
         Future<Boolean> stopped = resources.shutdown(0, 2, TimeUnit.SECONDS);
         try {
             stopped.get(3, TimeUnit.SECONDS);
@@ -354,10 +366,10 @@ public final class RedisCounterStore implements CounterStore {
             return CompletableFuture.failedFuture(new StoreUnavailable("the counter store at " + where + " is closed"));
         }
         CompletableFuture<List<Object>> result = new CompletableFuture<>();
-        ScheduledFuture<?> deadline;
+        Timeout deadline;
         try {
-            deadline = resources.eventExecutorGroup().schedule(
-                    () -> result.completeExceptionally(new StoreUnavailable(
+            deadline = deadlines.newTimeout(
+                    t -> result.completeExceptionally(new StoreUnavailable(
                             "Redis at " + where + " did not answer within " + options.timeout().toMillis() + " ms")),
                     options.timeout().toNanos(), TimeUnit.NANOSECONDS);
         } catch (RuntimeException e) {    // closed meanwhile
@@ -366,7 +378,7 @@ public final class RedisCounterStore implements CounterStore {
         String[] k = keys.toArray(String[]::new);
         String[] a = args.toArray(String[]::new);
         connection().thenCompose(c -> eval(c.async(), k, a)).whenComplete((reply, e) -> {
-            deadline.cancel(false);
+            deadline.cancel();
             if (e == null) {
                 result.complete(reply);
             } else {
