@@ -229,6 +229,15 @@ public final class RedisCounterStore implements CounterStore {
      * within their timeout.
      */
     public RedisCounterStore(String url, Options options) {
+        this(url, options, null);
+    }
+
+    /**
+     * As above, with the connection on one of {@code eventLoops} (the caller's own, say a gateway's) instead of
+     * Lettuce's threads: a call made on that loop is written and answered there, with no hand-off to another
+     * thread. The store never shuts them down. Null: Lettuce's own threads.
+     */
+    public RedisCounterStore(String url, Options options, io.netty.channel.EventLoopGroup eventLoops) {
         this.options = Objects.requireNonNull(options, "options");
         this.prefix = "{" + options.keyTag() + "}:";
         this.uri = RedisURI.create(Objects.requireNonNull(url, "url"));
@@ -251,7 +260,11 @@ public final class RedisCounterStore implements CounterStore {
         if (options.trustedCertificates() != null) {
             clientOptions.sslOptions(SslOptions.builder().jdkSslProvider().trustManager(options.trustedCertificates().toFile()).build());
         }
-        this.resources = DefaultClientResources.builder()
+        DefaultClientResources.Builder builder = DefaultClientResources.builder();
+        if (eventLoops != null) {
+            builder.eventLoopGroupProvider(new SharedEventLoops(eventLoops));
+        }
+        this.resources = builder
                 .ioThreadPoolSize(2)
                 .computationThreadPoolSize(2)
                 .reconnectDelay(Delay.exponential(Duration.ofMillis(10), Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS))
@@ -552,6 +565,35 @@ public final class RedisCounterStore implements CounterStore {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(text.getBytes(StandardCharsets.UTF_8)));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
+        }
+    }
+
+    /** Lettuce's connections on event loops the caller owns: allocated as they are, never shut down by Lettuce. */
+    private record SharedEventLoops(io.netty.channel.EventLoopGroup group) implements io.lettuce.core.resource.EventLoopGroupProvider {
+        @Override
+        @SuppressWarnings("unchecked")
+        public <T extends io.netty.channel.EventLoopGroup> T allocate(Class<T> type) {
+            return (T) group;
+        }
+
+        @Override
+        public int threadPoolSize() {
+            int n = 0;
+            for (io.netty.util.concurrent.EventExecutor ignored : group) {
+                n++;
+            }
+            return n;
+        }
+
+        @Override
+        public io.netty.util.concurrent.Future<Boolean> release(io.netty.util.concurrent.EventExecutorGroup eventLoopGroup, long quietPeriod,
+                long timeout, TimeUnit unit) {
+            return io.netty.util.concurrent.ImmediateEventExecutor.INSTANCE.newSucceededFuture(true);
+        }
+
+        @Override
+        public io.netty.util.concurrent.Future<Boolean> shutdown(long quietPeriod, long timeout, TimeUnit timeUnit) {
+            return io.netty.util.concurrent.ImmediateEventExecutor.INSTANCE.newSucceededFuture(true);
         }
     }
 }

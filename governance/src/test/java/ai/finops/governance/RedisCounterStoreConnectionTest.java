@@ -59,6 +59,32 @@ class RedisCounterStoreConnectionTest {
     }
 
     @Test
+    void onTheCallersEventLoopsItIsAnsweredThereAndLeavesThemRunning() throws Exception {
+        RedisServer server = closing(RedisServer.start());
+        io.netty.channel.EventLoopGroup loops = new io.netty.channel.MultiThreadIoEventLoopGroup(1,
+                new io.netty.util.concurrent.DefaultThreadFactory("callers-loop"), io.netty.channel.nio.NioIoHandler.newFactory());
+        try {
+            RedisCounterStore store = new RedisCounterStore(server.url(), RedisCounterStore.Options.defaults().withTimeout(TIMEOUT), loops);
+            awaitServing(store);
+            AtomicReference<String> answeredOn = new AtomicReference<>();
+            CompletableFuture<Decision> decided = new CompletableFuture<>();
+            loops.next().execute(() -> reserve(store).whenComplete((d, e) -> {
+                answeredOn.set(Thread.currentThread().getName());
+                decided.complete(d);
+            }));
+            assertThat(decided).succeedsWithin(Duration.ofSeconds(5)).isInstanceOf(Granted.class);
+            assertThat(answeredOn.get()).as("no hand-off to a thread of Lettuce's").startsWith("callers-loop");
+            store.close();
+            assertThat(loops.isShuttingDown()).as("the caller's loops are the caller's to stop").isFalse();
+            CompletableFuture<Boolean> stillRunning = new CompletableFuture<>();
+            loops.next().execute(() -> stillRunning.complete(true));
+            assertThat(stillRunning).succeedsWithin(Duration.ofSeconds(2));
+        } finally {
+            loops.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+
+    @Test
     void aKilledRedisFailsCallsAtOnceAndARestartedOneServesAgain() throws Exception {
         RedisServer server = closing(RedisServer.start());
         RedisCounterStore store = store(server.url(), RedisCounterStore.Options.defaults());

@@ -141,7 +141,7 @@ public final class Gateway implements AutoCloseable {
         EventLoopGroup workers = transport.newGroup(Runtime.getRuntime().availableProcessors(), "finops-io");
         UpstreamConnector connector = new UpstreamConnector(() -> GatewayServer.upstreamBootstrap(transport));
         Clock clock = Clock.systemUTC();
-        CounterStore counters = governance == null ? null : counters(governance, configService, metrics);
+        CounterStore counters = governance == null ? null : counters(governance, configService, metrics, workers);
         Admission admission = counters == null ? Admission.ALWAYS : new GovernanceAdmission(counters, governance.namespace(), clock,
                 () -> configService.holder().current().settings().governance().reservationTtl(), metrics::admissionRefused);
         UsageLedger usage = governance == null ? null : usageLedger(governance, configService, clock);
@@ -177,7 +177,7 @@ public final class Gateway implements AutoCloseable {
     }
 
     /** The counter store: Redis (with local counters while it does not answer) when a URL is given, else embedded. */
-    private static CounterStore counters(Governance governance, ConfigService configService, GatewayMetrics metrics) {
+    private static CounterStore counters(Governance governance, ConfigService configService, GatewayMetrics metrics, EventLoopGroup loops) {
         String url = redisUrl(governance, configService);
         org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Gateway.class);
         if (url == null) {
@@ -196,7 +196,7 @@ public final class Gateway implements AutoCloseable {
         }
         RedisCounterStore.Options options = RedisCounterStore.Options.defaults().withPassword(governance.redisPassword())
                 .withTrustedCertificates(governance.redisCaFile()).withTimeout(governance.redisTimeout());
-        RedisCounterStore redis = new RedisCounterStore(url, options);
+        RedisCounterStore redis = new RedisCounterStore(url, options, loops);   // its connection on a gateway event loop
         warmUp(redis, governance.namespace(), log);
         FailoverCounterStore store = new FailoverCounterStore(redis, new EmbeddedCounterStore(null),
                 () -> !configService.holder().current().settings().governance().denyOnStoreFailure());
