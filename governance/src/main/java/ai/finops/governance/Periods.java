@@ -9,7 +9,6 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.time.temporal.IsoFields;
 import java.time.temporal.TemporalAdjusters;
-import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -121,13 +120,12 @@ public final class Periods {
             case WEEKLY -> {
                 first = today.with(TemporalAdjusters.previousOrSame(DayOfWeek.MONDAY));
                 next = first.plusWeeks(1);
-                suffix = String.format(Locale.ROOT, "%d-W%02d", first.get(IsoFields.WEEK_BASED_YEAR),
-                        first.get(IsoFields.WEEK_OF_WEEK_BASED_YEAR));
+                suffix = first.get(IsoFields.WEEK_BASED_YEAR) + "-W" + twoDigits(first.get(IsoFields.WEEK_OF_WEEK_BASED_YEAR));
             }
             case MONTHLY -> {
                 first = today.withDayOfMonth(1);
                 next = first.plusMonths(1);
-                suffix = String.format(Locale.ROOT, "%d-%02d", first.getYear(), first.getMonthValue());
+                suffix = first.getYear() + "-" + twoDigits(first.getMonthValue());
             }
             case QUARTERLY -> {
                 int quarter = today.get(IsoFields.QUARTER_OF_YEAR);
@@ -138,6 +136,11 @@ public final class Periods {
             default -> throw new IllegalStateException(period.name());
         }
         return new Period(first.atStartOfDay(zone).toInstant(), next.atStartOfDay(zone).toInstant(), suffix);
+    }
+
+    /** {@code 7} as {@code 07}: the suffix is computed on every governed request, so no {@code String.format}. */
+    private static String twoDigits(int n) {
+        return n < 10 ? "0" + n : Integer.toString(n);
     }
 
     @Override

@@ -143,8 +143,10 @@ public final class GovernanceAdmission implements Admission {
             Map<String, Long> remaining = ((CounterStore.Granted) decision).remaining();
             for (Charged b : r.budgets) {
                 saw(b.counter().key(), b.counter().limit() - remaining.getOrDefault(b.counter().key(), 0L));
+                if (b.rolling() != null) {
+                    refreshEarlier(b.rolling(), now);
+                }
             }
-            r.budgets.stream().filter(b -> b.rolling() != null).forEach(b -> refreshEarlier(b.rolling(), now));
             return new Admitted(new Settlement(r), r.quota(remaining));
         });
     }
@@ -161,19 +163,19 @@ public final class GovernanceAdmission implements Admission {
             return ai.finops.crds.cel.RuleExpressions.NO_BUDGET;
         }
         refresh(applicable, now);
-        double ratio = 0;
-        double remaining = Double.POSITIVE_INFINITY;
+        double ratio = -1;     // the tightest budget: the highest share used
+        long left = 0;
         for (Charged b : applicable) {
             Seen s = seen.get(b.counter().key());
             long used = b.earlier() + (s == null ? 0 : s.used());
             long limit = b.budget().limitMicros();
             double r = limit == 0 ? (used > 0 ? Double.POSITIVE_INFINITY : 1.0) : (double) used / limit;
-            if (r > ratio || applicable.size() == 1) {
-                ratio = Math.max(ratio, r);
-                remaining = (limit - used) / 1e6;
+            if (r > ratio) {
+                ratio = r;
+                left = limit - used;
             }
         }
-        return Map.of("usedRatio", ratio, "remainingUsd", remaining);
+        return Map.of("usedRatio", ratio, "remainingUsd", left / 1e6);
     }
 
     /** Reads the counters not known or known for too long, in the background; a store that answers at once updates them now. */
