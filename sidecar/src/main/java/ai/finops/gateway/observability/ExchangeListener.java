@@ -1,6 +1,7 @@
 package ai.finops.gateway.observability;
 
 import ai.finops.gateway.routing.Attempt;
+import io.netty.handler.codec.http.HttpHeaders;
 import java.util.List;
 
 /**
@@ -11,7 +12,18 @@ import java.util.List;
  */
 public interface ExchangeListener {
 
-    Observer started(String requestId, String virtualKey, String surface, String path);
+    Observer started(RequestStart start);
+
+    /**
+     * A request the gateway is about to admit and forward.
+     *
+     * @param team      the virtual key's team, or null when it has none
+     * @param surface   the client's dialect: {@code anthropic} or {@code openai}
+     * @param sessionId the client's session ({@code x-claude-code-session-id}), or null
+     * @param headers   the client's request headers, to read during {@code started} only
+     */
+    record RequestStart(String requestId, String virtualKey, String team, String surface, String path, String sessionId,
+            HttpHeaders headers) {}
 
     /** One request's events, in order: attempts (each started, then ended), the first byte, then the end. */
     interface Observer {
@@ -38,9 +50,10 @@ public interface ExchangeListener {
      * @param failures why each failed attempt failed, in words
      * @param team     the virtual key's team, or null when it has none
      * @param answered the attempt that answered (its deployment and model, with the price), or null when none did
+     * @param sessionId the client's session ({@code x-claude-code-session-id}), or null
      */
     record RequestEnd(GatewayMetrics.RequestRecord record, String requestId, String upstreamRequestId, String requestedModel,
-            String path, int attempts, List<String> failures, String team, Attempt answered) {}
+            String path, int attempts, List<String> failures, String team, Attempt answered, String sessionId) {}
 
     /** Today's first two: the meters (failed attempts by kind, the request) and the access line. */
     static List<ExchangeListener> standard(GatewayMetrics metrics) {
@@ -64,6 +77,6 @@ public interface ExchangeListener {
                         end.failures());
             }
         };
-        return List.of((id, key, surface, path) -> meters, (id, key, surface, path) -> accessLine);
+        return List.of(start -> meters, start -> accessLine);
     }
 }

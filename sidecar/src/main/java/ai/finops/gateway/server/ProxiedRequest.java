@@ -24,11 +24,23 @@ import java.util.List;
 record ProxiedRequest(FullHttpRequest request, RequestBody body, String apiPath, String surface, KeyEntry key, Resolution resolution,
         List<CompiledBudget> budgets, String requestId, long startNanos) {
 
+    static final String SESSION_HEADER = "x-claude-code-session-id";
+
     /** Clients may send {@code ?beta=true} (the Anthropic SDKs' beta endpoints); nothing else of the query passes. */
     boolean betaQuery() {
         String uri = request.uri();
         int q = uri.indexOf('?');
         return q >= 0 && uri.substring(q + 1).contains("beta=true");
+    }
+
+    /** What the exchange's listeners are told when it starts. */
+    ExchangeListener.RequestStart start() {
+        return new ExchangeListener.RequestStart(requestId, key.name(), key.team(), surface, apiPath, sessionId(), request.headers());
+    }
+
+    /** The client's session, as Claude Code names it on every request; null when absent. */
+    String sessionId() {
+        return request.headers().get(SESSION_HEADER);
     }
 
     /** How it ended, as the meters and the access line record it; {@code last} is the attempt that answered, or null. */
@@ -45,6 +57,7 @@ record ProxiedRequest(FullHttpRequest request, RequestBody body, String apiPath,
                 last == null ? null : last.model().metricName(),
                 key.name(),
                 outcome, status, System.nanoTime() - startNanos, firstByteNanos, usage, cost);
-        return new ExchangeListener.RequestEnd(record, requestId, upstreamRequestId, body.model(), apiPath, calls, failures, key.team(), last);
+        return new ExchangeListener.RequestEnd(record, requestId, upstreamRequestId, body.model(), apiPath, calls, failures, key.team(), last,
+                sessionId());
     }
 }

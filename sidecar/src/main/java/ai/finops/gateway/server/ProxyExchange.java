@@ -76,8 +76,9 @@ final class ProxyExchange {
         this.onConnectionClosing = onConnectionClosing;
         this.plan = new AttemptPlan(proxied.resolution().attempts());
         this.observers = new ArrayList<>(gateway.listeners().size() + 1);
+        ExchangeListener.RequestStart start = proxied.start();
         for (ExchangeListener l : gateway.listeners()) {
-            observers.add(l.started(requestId, proxied.key().name(), proxied.surface(), proxied.apiPath()));
+            observers.add(l.started(start));
         }
     }
 

@@ -58,7 +58,7 @@ public final class UsageLedger implements ExchangeListener, AutoCloseable {
     }
 
     @Override
-    public Observer started(String requestId, String virtualKey, String surface, String path) {
+    public Observer started(RequestStart start) {
         return observer;
     }
 

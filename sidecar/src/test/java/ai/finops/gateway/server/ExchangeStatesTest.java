@@ -139,7 +139,7 @@ class ExchangeStatesTest {
             GatewayMetrics metrics = new GatewayMetrics();
             ConfigService config = new ConfigService(List.of(dir), null, name -> null, metrics, new TlsContexts(), UnaryOperator.identity());
             config.loadInitial();
-            ExchangeListener recorder = (id, key, surface, path) -> new ExchangeListener.Observer() {
+            ExchangeListener recorder = start -> new ExchangeListener.Observer() {
                 @Override
                 public void ended(ExchangeListener.RequestEnd end) {
                     ended.add(end);
