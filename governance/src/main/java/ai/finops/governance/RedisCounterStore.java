@@ -92,22 +92,26 @@ import java.util.concurrent.atomic.AtomicReference;
  * counters (one namespace each) may take a tag each ({@code finops:<namespace>}) to spread over shards.
  * For a counter with key {@code K} (times in epoch µs, durations in µs):
  * <pre>
- * {tag}:c:K:settled   SPEND, hash: total (settled micro-dollars) and until (the instant from which the
- *                     total counts as zero, or "ever" for a counter without a window)
- * {tag}:c:K:res       SPEND and CONCURRENT, sorted set: reservation id -> its expiry
- * {tag}:c:K:amt       SPEND and CONCURRENT, hash: reservation id -> amount, and _sum, the total of the
- *                     live ones
+ * {tag}:c:K:sum       SPEND and CONCURRENT, hash: i:ID -> "amount expiry" of each live reservation,
+ *                     _sum (their total), _next (a lower bound of their earliest expiry, empty for
+ *                     none: the expired ones are dropped by the first call at or after it), _last
+ *                     (the latest expiry any had); for SPEND also total (settled micro-dollars) and
+ *                     until (the instant from which the total counts as zero, or "ever" for a counter
+ *                     without a window)
  * {tag}:c:K:rate      REQUESTS/TOKENS_PER_MINUTE, hash: level (units × window), last (the latest now it
  *                     was updated at) and window (the window the level is counted in)
  * {tag}:r:ID          hash: what reservation ID holds (per counter, c:K -> "kind limit window amount"),
  *                     _exp (its expiry), _ttl and _forget (the instant its id is forgotten); once
  *                     settled, _settled 1, _ttl and _forget
  * </pre>
+ * One counter is one hash, read once and written once by a call, so that a request's reservation and
+ * its settle cost Redis a few commands per counter; the layout trades a scan of a counter's live
+ * reservations, when one of them has expired unsettled (a gateway that died), for never keeping them
+ * sorted.
  * Every key has a TTL: the time its content counts, at the caller's clock, plus {@code GRACE} for
- * clocks and slow calls. {@code :settled} until {@code until}; {@code :res} and {@code :amt} the longest
- * ttl of their reservations; {@code :rate} until its level has drained at its limit, a window at least;
- * {@code r:ID} until {@code _forget}. The one exception is the settled total of a spend counter without
- * a window (a {@code Total} budget), kept for ever as the semantics say: it has no TTL. What Redis
+ * clocks and slow calls. {@code :sum} until the later of {@code until} and {@code _last}; {@code :rate} until its level has drained at its limit, a
+ * window at least; {@code r:ID} until {@code _forget}. The one exception is the hash of a spend counter
+ * without a window (a {@code Total} budget), kept for ever as the semantics say: it has no TTL. What Redis
  * forgets is forgotten here: a Redis without persistence (AOF) or a replica to fail over to starts every
  * budget of the period from zero after a restart.
  *
@@ -213,6 +217,8 @@ public final class RedisCounterStore implements CounterStore {
         return t;
     }, 5, TimeUnit.MILLISECONDS, 256);
     private final RedisClient client;
+    /** One per event loop of the caller's: what was asked on it during its current turn; none without loops. */
+    private final List<Batch> batches;
     private final AtomicReference<CompletableFuture<StatefulRedisConnection<String, String>>> connection = new AtomicReference<>();
     private volatile long connectFailedAt;
     private volatile boolean closed;
@@ -236,6 +242,11 @@ public final class RedisCounterStore implements CounterStore {
      * As above, with the connection on one of {@code eventLoops} (the caller's own, say a gateway's) instead of
      * Lettuce's threads: a call made on that loop is written and answered there, with no hand-off to another
      * thread. The store never shuts them down. Null: Lettuce's own threads.
+     *
+     * <p>With loops, the settles asked on one of them during one of its turns (the responses it read from one
+     * poll of its sockets) go to Redis together, as one script call at the end of the turn, taken in the order
+     * asked: under load, Redis and the gateway handle one command for many settles, and no settle waits for
+     * another turn. Reservations go at once, each on its own.
      */
     public RedisCounterStore(String url, Options options, io.netty.channel.EventLoopGroup eventLoops) {
         this.options = Objects.requireNonNull(options, "options");
@@ -277,6 +288,13 @@ public final class RedisCounterStore implements CounterStore {
             deadlines.stop();
             throw e;
         }
+        List<Batch> perLoop = new ArrayList<>();
+        if (eventLoops != null) {
+            for (io.netty.util.concurrent.EventExecutor loop : eventLoops) {
+                perLoop.add(new Batch(loop));
+            }
+        }
+        this.batches = List.copyOf(perLoop);
         CompletableFuture<StatefulRedisConnection<String, String>> first = new CompletableFuture<>();
         connection.set(first);
         connect(first);
@@ -315,7 +333,7 @@ public final class RedisCounterStore implements CounterStore {
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
-        return run(keys, args).thenApply(reply -> null);
+        return later(keys, args).thenApply(reply -> null);
     }
 
     @Override
@@ -373,6 +391,92 @@ public final class RedisCounterStore implements CounterStore {
 
     // --- calls
 
+    /**
+     * A settle: batched with the others of this turn when asked on one of the caller's loops, else run alone.
+     * Reservations are never batched: a request waits for its own, and one sent at once is answered soonest.
+     */
+    private CompletableFuture<List<Object>> later(List<String> keys, List<String> args) {
+        for (Batch batch : batches) {
+            if (batch.loop.inEventLoop()) {
+                return batch.add(keys, args);
+            }
+        }
+        return run(keys, args);
+    }
+
+    /** The settles asked on one loop during its current turn, sent when the turn ends (or when there are many). */
+    private final class Batch implements Runnable {
+        /** Beyond this many settles, the batch goes at once: one script call stays short for Redis. */
+        private static final int MOST = 64;
+
+        private final io.netty.util.concurrent.EventExecutor loop;
+        private final List<String> keys = new ArrayList<>();
+        private final List<String> args = new ArrayList<>();
+        private final List<CompletableFuture<List<Object>>> replies = new ArrayList<>();
+
+        Batch(io.netty.util.concurrent.EventExecutor loop) {
+            this.loop = loop;
+        }
+
+        CompletableFuture<List<Object>> add(List<String> decisionKeys, List<String> decisionArgs) {
+            CompletableFuture<List<Object>> reply = new CompletableFuture<>();
+            if (replies.isEmpty()) {
+                loop.execute(this);    // runs after what the loop is doing now: the end of its turn
+            }
+            keys.addAll(decisionKeys);
+            args.addAll(decisionArgs);
+            replies.add(reply);
+            if (replies.size() == MOST) {
+                run();
+            }
+            return reply;
+        }
+
+        @Override
+        public void run() {
+            if (replies.isEmpty()) {
+                return;
+            }
+            List<CompletableFuture<List<Object>>> waiting = List.copyOf(replies);
+            CompletableFuture<List<Object>> sent;
+            if (waiting.size() == 1) {
+                sent = RedisCounterStore.this.run(List.copyOf(keys), List.copyOf(args));
+            } else {
+                List<String> batch = new ArrayList<>(args.size() + 2);
+                batch.add("batch");
+                batch.add(Integer.toString(waiting.size()));
+                batch.addAll(args);
+                sent = RedisCounterStore.this.run(List.copyOf(keys), batch);
+            }
+            keys.clear();
+            args.clear();
+            replies.clear();
+            sent.whenComplete((reply, e) -> {
+                for (int i = 0; i < waiting.size(); i++) {
+                    if (e != null) {
+                        waiting.get(i).completeExceptionally(e);
+                    } else if (waiting.size() == 1) {
+                        waiting.get(i).complete(reply);
+                    } else {
+                        try {
+                            waiting.get(i).complete(list(reply.get(i)));
+                        } catch (RuntimeException bad) {
+                            waiting.get(i).completeExceptionally(bad);
+                        }
+                    }
+                }
+            });
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<Object> list(Object reply) {
+        if (reply instanceof List<?> l) {
+            return (List<Object>) l;
+        }
+        throw new IllegalStateException("unexpected reply from the counters script: " + reply);
+    }
+
     /** Runs the script with {@code keys} and {@code args}; completes within the timeout, or with {@link StoreUnavailable}. */
     private CompletableFuture<List<Object>> run(List<String> keys, List<String> args) {
         if (closed) {
@@ -382,8 +486,7 @@ public final class RedisCounterStore implements CounterStore {
         Timeout deadline;
         try {
             deadline = deadlines.newTimeout(
-                    t -> result.completeExceptionally(new StoreUnavailable(
-                            "Redis at " + where + " did not answer within " + options.timeout().toMillis() + " ms")),
+                    t -> result.completeExceptionally(new StoreUnavailable(didNotAnswer())),
                     options.timeout().toNanos(), TimeUnit.NANOSECONDS);
         } catch (RuntimeException e) {    // closed meanwhile
             return CompletableFuture.failedFuture(unavailable(e));
@@ -445,10 +548,17 @@ public final class RedisCounterStore implements CounterStore {
         }
     }
 
+    private String didNotAnswer() {
+        return "Redis at " + where + " did not answer within " + options.timeout().toMillis() + " ms";
+    }
+
     private Throwable unavailable(Throwable e) {
         Throwable c = cause(e);
         if (c instanceof StoreUnavailable) {
             return c;
+        }
+        if (c instanceof io.lettuce.core.RedisCommandTimeoutException) {    // Lettuce's own timeout, a tick before the wheel's
+            return new StoreUnavailable(didNotAnswer(), c);
         }
         return new StoreUnavailable("Redis at " + where + ": " + c.getMessage(), c);
     }
@@ -505,9 +615,8 @@ public final class RedisCounterStore implements CounterStore {
     List<String> keysOf(Counter counter) {
         String base = prefix + "c:" + counter.key() + ":";
         return switch (counter.kind()) {
-            case SPEND -> List.of(base + "settled", base + "res", base + "amt");
+            case SPEND, CONCURRENT -> List.of(base + "sum");
             case REQUESTS_PER_MINUTE, TOKENS_PER_MINUTE -> List.of(base + "rate");
-            case CONCURRENT -> List.of(base + "res", base + "amt");
         };
     }
 

@@ -1,7 +1,8 @@
--- The counters of RedisCounterStore: one call of this script is one decision, atomic in Redis.
--- The semantics are EmbeddedCounterStore's (its javadoc states them for both stores); the key layout
--- is in RedisCounterStore's javadoc; this file must agree with both.
+-- The counters of RedisCounterStore: one call of this script is one decision, or a batch of them
+-- taken in order, atomic in Redis. The semantics are EmbeddedCounterStore's (its javadoc states them
+-- for both stores); the key layout is in RedisCounterStore's javadoc; this file must agree with both.
 --
+-- One decision:
 -- ARGV[1] op: reserve | settle | used
 -- ARGV[2] now, epoch microseconds (the caller's clock)
 -- ARGV[3] key prefix, "{tag}:" (every key below starts with it, so all share one Cluster slot)
@@ -20,6 +21,9 @@
 -- settle  -> {1} settled now, {0} settled before
 -- used    -> {used...}
 --
+-- A batch: ARGV[1] "batch", ARGV[2] m, then m decisions, each with the arguments of one as above
+-- (from its op to its last counter); -> {reply...}, one reply per decision, in order.
+--
 -- Numbers are Lua doubles: every integer here stays within 2^53 - 1 (the Java side checks limits,
 -- windows and amounts), so the arithmetic is exact, and every number given to Redis is formatted
 -- with int(), never Lua's default %.14g.
@@ -27,25 +31,31 @@
 local MAX = 9007199254740991   -- 2^53 - 1
 local GRACE_MS = 60000         -- added to every key's TTL, past the instant its content stops counting
 
-local op = ARGV[1]
-local now = tonumber(ARGV[2])
-local prefix = ARGV[3]
-local id = ARGV[4]
-local ttl = tonumber(ARGV[5])
-local memory = tonumber(ARGV[6])
-local n = tonumber(ARGV[7])
+-- the decision being taken: set by parse, read by every function below
+local op, now, prefix, id, ttl, memory, n, counters, record
 
-local counters = {}
-for i = 1, n do
-  local b = 7 + (i - 1) * 5
-  counters[i] = {key = ARGV[b + 1], kind = ARGV[b + 2], limit = tonumber(ARGV[b + 3]),
-                 window = tonumber(ARGV[b + 4]), amount = tonumber(ARGV[b + 5])}
+-- reads the decision whose arguments start at ARGV[base]; returns the index after its last
+local function parse(base)
+  op = ARGV[base]
+  now = tonumber(ARGV[base + 1])
+  prefix = ARGV[base + 2]
+  id = ARGV[base + 3]
+  ttl = tonumber(ARGV[base + 4])
+  memory = tonumber(ARGV[base + 5])
+  n = tonumber(ARGV[base + 6])
+  counters = {}
+  for i = 1, n do
+    local b = base + 6 + (i - 1) * 5
+    counters[i] = {key = ARGV[b + 1], kind = ARGV[b + 2], limit = tonumber(ARGV[b + 3]),
+                   window = tonumber(ARGV[b + 4]), amount = tonumber(ARGV[b + 5])}
+  end
+  record = prefix .. 'r:' .. id
+  return base + 7 + n * 5
 end
 
 local function name(counter, suffix)
   return prefix .. 'c:' .. counter .. ':' .. suffix
 end
-local record = prefix .. 'r:' .. id
 
 local function int(x)
   if x == 0 then
@@ -74,90 +84,112 @@ local function ttl_ms(us)
   return int(math.max(ceildiv(us, 1000), 1) + GRACE_MS)
 end
 
--- keeps key k for at least ms more (never shortens it)
-local function keep(k, ms)
-  local left = redis.call('PTTL', k)
-  if left == -1 or (left >= 0 and left < tonumber(ms)) then
-    redis.call('PEXPIRE', k, ms)
-  end
-end
-
--- SPEND and CONCURRENT: the live reservations of a counter in :res (id -> expiry µs) and :amt (id ->
--- amount, and _sum, the total of the live ones); the expired ones are dropped first.
-local function purge(c)
-  local res, amt = name(c.key, 'res'), name(c.key, 'amt')
-  while true do
-    local ids = redis.call('ZRANGEBYSCORE', res, '-inf', int(now), 'LIMIT', 0, 256)
-    if #ids == 0 then
-      return
+-- SPEND and CONCURRENT: one hash per counter, :sum, read and written once per call. Its fields:
+--   i:ID     a live reservation's "amount expiry"
+--   _sum     the total of the live ones
+--   _next    a lower bound of their earliest expiry (empty: none); the expired ones are dropped
+--            (one HGETALL) only by a call at or after it, so most calls never look at them one by one
+--   _last    the latest expiry any of them had
+-- and for SPEND the settled total: total, and until (µs; 'ever' for a counter without a window),
+-- from which the total counts as zero.
+local function load(c)
+  local h = name(c.key, 'sum')
+  local v = redis.call('HMGET', h, '_sum', '_next', '_last', 'total', 'until')
+  local s = {key = h, sum = tonumber(v[1]) or 0, next = tonumber(v[2]), last = tonumber(v[3]) or 0,
+             total = tonumber(v[4]) or 0, ['until'] = v[5], dirty = false}
+  if s.next and s.next <= now then
+    -- drops the expired reservations and finds the earliest expiry of the others
+    local fields = redis.call('HGETALL', h)
+    local gone, next = {}, nil
+    for i = 1, #fields, 2 do
+      local f = fields[i]
+      if string.sub(f, 1, 2) == 'i:' then
+        local amount, expiry = string.match(fields[i + 1], '^(%d+) (%d+)$')
+        expiry = tonumber(expiry)
+        if expiry <= now then
+          gone[#gone + 1] = f
+          s.sum = s.sum - tonumber(amount)
+        elseif not next or expiry < next then
+          next = expiry
+        end
+      end
     end
-    local amounts = redis.call('HMGET', amt, unpack(ids))
-    local total = 0
-    for i = 1, #amounts do
-      total = total + (tonumber(amounts[i]) or 0)
+    for i = 1, #gone, 256 do
+      redis.call('HDEL', h, unpack(gone, i, math.min(i + 255, #gone)))
     end
-    redis.call('ZREM', res, unpack(ids))
-    redis.call('HDEL', amt, unpack(ids))
-    if total ~= 0 then
-      redis.call('HINCRBY', amt, '_sum', int(-total))
-    end
+    s.next = next
+    s.dirty = true
   end
-end
-
-local function held(c)
-  purge(c)
-  return tonumber(redis.call('HGET', name(c.key, 'amt'), '_sum') or 0)
-end
-
-local function hold(c, expiry)
-  local res, amt = name(c.key, 'res'), name(c.key, 'amt')
-  redis.call('ZADD', res, int(expiry), id)
-  redis.call('HSET', amt, id, int(c.amount))
-  redis.call('HINCRBY', amt, '_sum', int(c.amount))
-  keep(res, ttl_ms(ttl))
-  keep(amt, ttl_ms(ttl))
-end
-
-local function release(c)
-  local res, amt = name(c.key, 'res'), name(c.key, 'amt')
-  local a = tonumber(redis.call('HGET', amt, id))
-  if a then
-    redis.call('ZREM', res, id)
-    redis.call('HDEL', amt, id)
-    redis.call('HINCRBY', amt, '_sum', int(-a))
+  if s['until'] and s['until'] ~= 'ever' and tonumber(s['until']) <= now then
+    s.total, s['until'] = 0, false    -- forgotten: starts again from zero
+    s.dirty = true
   end
+  return s
 end
 
--- SPEND: the settled total in :settled, a hash: total, and until (µs; 'ever' for a counter without a
--- window), from which the total counts as zero.
-local function settled(c)
-  local v = redis.call('HMGET', name(c.key, 'settled'), 'total', 'until')
-  if v[2] and v[2] ~= 'ever' and tonumber(v[2]) <= now then
-    return 0
-  end
-  return tonumber(v[1]) or 0
+-- the settled total that counts at now
+local function settled(s)
+  return s.total
 end
 
 -- adds amount to the settled total and keeps the counter until now + window at least
-local function touch(c, amount)
-  local k = name(c.key, 'settled')
-  local v = redis.call('HMGET', k, 'total', 'until')
-  local total, till = tonumber(v[1]) or 0, v[2]
-  if till and till ~= 'ever' and tonumber(till) <= now then
-    total, till = 0, false    -- forgotten: starts again from zero
-  end
-  if till ~= 'ever' then
+local function touch(c, s, amount)
+  s.total = s.total + amount
+  if s['until'] ~= 'ever' then
     if c.window == 0 then
-      till = 'ever'
+      s['until'] = 'ever'
     else
-      till = int(math.max(tonumber(till) or 0, now + c.window))
+      s['until'] = int(math.max(tonumber(s['until']) or 0, now + c.window))
     end
   end
-  redis.call('HSET', k, 'total', int(total + amount), 'until', till)
-  if till == 'ever' then
-    redis.call('PERSIST', k)
+  s.dirty = true
+end
+
+-- writes s back (its sums; reservation fields are written by hold and release) and its TTL: the
+-- longest of what it holds, a settled total without a window for ever
+local function save(c, s, extra)
+  if not s.dirty and not extra then
+    return
+  end
+  -- an empty _next: no live reservation to look for
+  local args = {'HSET', s.key, '_sum', int(s.sum), '_last', int(s.last), '_next', s.next and int(s.next) or ''}
+  if c.kind == 'S' then
+    args[#args + 1] = 'total'
+    args[#args + 1] = int(s.total)
+    args[#args + 1] = 'until'
+    args[#args + 1] = s['until'] or int(now)
+  end
+  if extra then
+    args[#args + 1] = extra[1]
+    args[#args + 1] = extra[2]
+  end
+  redis.call(unpack(args))
+  if s['until'] == 'ever' then
+    redis.call('PERSIST', s.key)
   else
-    redis.call('PEXPIRE', k, ttl_ms(tonumber(till) - now))
+    local till = s.last
+    if c.kind == 'S' and s['until'] then
+      till = math.max(till, tonumber(s['until']))
+    end
+    redis.call('PEXPIRE', s.key, ttl_ms(math.max(till - now, 0)))
+  end
+end
+
+local function hold(c, s, expiry)
+  s.sum = s.sum + c.amount
+  s.last = math.max(s.last, expiry)
+  if not s.next or expiry < s.next then
+    s.next = expiry
+  end
+  s.dirty = true
+  return {'i:' .. id, int(c.amount) .. ' ' .. int(expiry)}
+end
+
+-- releases what reservation id holds in s, if it still does (an expired one was dropped already)
+local function release(s, amount)
+  if redis.call('HDEL', s.key, 'i:' .. id) == 1 then
+    s.sum = s.sum - amount
+    s.dirty = true
   end
 end
 
@@ -202,35 +234,35 @@ local function set_rate(c, level, at)
   redis.call('PEXPIRE', k, ttl_ms(math.max(ceildiv(level, c.limit), c.window)))
 end
 
-local function used(c)
+-- what c has used at now: for SPEND and CONCURRENT from its loaded hash s, for a rate from :rate
+local function used(c, s)
   if c.kind == 'S' then
-    return settled(c) + held(c)
+    return settled(s) + s.sum
   elseif c.kind == 'C' then
-    return held(c)
+    return s.sum
   end
   return ceildiv((rate(c)), c.window)
 end
 
-local function remaining(c)
+local function remaining(c, s, level)
   if c.kind == 'S' or c.kind == 'C' then
-    return c.limit - used(c)
+    return c.limit - used(c, s)
   end
-  return floordiv(c.limit * c.window - (rate(c)), c.window)
+  return floordiv(c.limit * c.window - level, c.window)
 end
 
 -- whether c has room for its amount: nil when it has, else used and retry-after µs (-1: waiting cannot help)
-local function check(c)
+local function check(c, s, level)
   if c.amount == 0 then
     return nil
   end
   if c.kind == 'S' or c.kind == 'C' then
-    local u = used(c)
+    local u = used(c, s)
     if c.amount <= c.limit - u then
       return nil
     end
     return u, -1
   end
-  local level = rate(c)
   local u = ceildiv(level, c.window)
   if c.amount > c.limit then
     return u, -1
@@ -242,114 +274,186 @@ local function check(c)
   return u, ceildiv(level - room, c.limit)
 end
 
--- the reservation record: 'live', 'expired', 'settled' or 'absent' (never seen, or forgotten), and its ttl
-local function state()
-  local v = redis.call('HMGET', record, '_settled', '_exp', '_ttl', '_forget')
-  if not v[4] then
+-- the state of every counter at now: the loaded hash of a SPEND or CONCURRENT one, the drained level of a rate
+local function states()
+  local out = {}
+  for i = 1, n do
+    local c = counters[i]
+    if c.kind == 'S' or c.kind == 'C' then
+      out[i] = {s = load(c)}
+    else
+      local level, at = rate(c)
+      out[i] = {level = level, at = at}
+    end
+  end
+  return out
+end
+
+-- the reservation record's state from its fields: 'live', 'expired', 'settled' or 'absent' (never seen, or
+-- forgotten), and its ttl
+local function state_of(settled_flag, exp, t, forget)
+  if not forget then
     return 'absent', 0
   end
-  if now >= tonumber(v[4]) then
+  if now >= tonumber(forget) then
     redis.call('DEL', record)
     return 'absent', 0
   end
-  local t = tonumber(v[3]) or 0
-  if v[1] then
+  t = tonumber(t) or 0
+  if settled_flag then
     return 'settled', t
   end
-  if now >= tonumber(v[2]) then
+  if now >= tonumber(exp) then
     return 'expired', t
   end
   return 'live', t
 end
 
-if op == 'used' then
-  local out = {}
+-- writes back what loading the counters changed (the expired reservations it dropped, a total it forgot)
+local function save_all(st)
   for i = 1, n do
-    out[i] = used(counters[i])
+    if st[i].s then
+      save(counters[i], st[i].s)
+    end
   end
-  return out
 end
 
-if op == 'reserve' then
-  local s = state()
-  if s == 'settled' or s == 'expired' then
-    return {2}
-  end
-  local out = {1}
-  if s == 'live' then
-    -- the same reservation asked again (a retry): granted as it is, nothing charged twice
+-- takes the decision parse read
+local function decide()
+  if op == 'used' then
+    local st = states()
+    local out = {}
     for i = 1, n do
-      out[i + 1] = remaining(counters[i])
+      local c = counters[i]
+      if st[i].s then
+        out[i] = used(c, st[i].s)
+      else
+        out[i] = ceildiv(st[i].level, c.window)
+      end
     end
+    save_all(st)
     return out
   end
-  for i = 1, n do
-    local u, retry = check(counters[i])
-    if u then
-      return {0, i, u, retry}
-    end
-  end
-  local expiry = now + ttl
-  local forget = expiry + math.max(ttl, memory)
-  redis.call('HSET', record, '_exp', int(expiry), '_ttl', int(ttl), '_forget', int(forget))
-  for i = 1, n do
-    local c = counters[i]
-    if c.kind == 'S' then
-      hold(c, expiry)
-      touch(c, 0)
-    elseif c.kind == 'C' then
-      hold(c, expiry)
-    else
-      local level, at = rate(c)
-      set_rate(c, level + c.amount * c.window, at)
-    end
-    redis.call('HSET', record, 'c:' .. c.key, c.kind .. ' ' .. int(c.limit) .. ' ' .. int(c.window) .. ' ' .. int(c.amount))
-    out[i + 1] = remaining(c)
-  end
-  redis.call('PEXPIRE', record, ttl_ms(forget - now))
-  return out
-end
 
-if op == 'settle' then
-  local s, t = state()
-  if s == 'settled' then
-    return {0}
-  end
-  -- spend actually used counts whether the reservation is live, expired or unknown
-  local actual = {}
-  for i = 1, n do
-    local c = counters[i]
-    actual[c.key] = c
-    if c.kind == 'S' and c.amount ~= 0 then
-      touch(c, c.amount)
+  if op == 'reserve' then
+    local v = redis.call('HMGET', record, '_settled', '_exp', '_ttl', '_forget')
+    local s = state_of(v[1], v[2], v[3], v[4])
+    if s == 'settled' or s == 'expired' then
+      return {2}
     end
+    local st = states()
+    local out = {1}
+    if s == 'live' then
+      -- the same reservation asked again (a retry): granted as it is, nothing charged twice
+      for i = 1, n do
+        out[i + 1] = remaining(counters[i], st[i].s, st[i].level)
+      end
+      save_all(st)
+      return out
+    end
+    for i = 1, n do
+      local u, retry = check(counters[i], st[i].s, st[i].level)
+      if u then
+        save_all(st)
+        return {0, i, u, retry}
+      end
+    end
+    local expiry = now + ttl
+    local forget = expiry + math.max(ttl, memory)
+    local rec = {'HSET', record, '_exp', int(expiry), '_ttl', int(ttl), '_forget', int(forget)}
+    for i = 1, n do
+      local c, t = counters[i], st[i]
+      if t.s then
+        local field = hold(c, t.s, expiry)
+        if c.kind == 'S' then
+          touch(c, t.s, 0)
+        end
+        save(c, t.s, field)
+        out[i + 1] = remaining(c, t.s)
+      else
+        local level = t.level + c.amount * c.window
+        set_rate(c, level, t.at)
+        if level <= 0 or c.limit == 0 then
+          level = 0
+        end
+        out[i + 1] = remaining(c, nil, level)
+      end
+      rec[#rec + 1] = 'c:' .. c.key
+      rec[#rec + 1] = c.kind .. ' ' .. int(c.limit) .. ' ' .. int(c.window) .. ' ' .. int(c.amount)
+    end
+    redis.call(unpack(rec))
+    redis.call('PEXPIRE', record, ttl_ms(forget - now))
+    return out
   end
-  if s == 'live' then
+
+  if op == 'settle' then
     local fields = redis.call('HGETALL', record)
+    local r = {}
     for i = 1, #fields, 2 do
-      local f, v = fields[i], fields[i + 1]
-      if string.sub(f, 1, 2) == 'c:' then
-        local kind, limit, window, amount = string.match(v, '^(%a) (%d+) (%d+) (%d+)$')
-        local h = {key = string.sub(f, 3), kind = kind, limit = tonumber(limit), window = tonumber(window),
-                   amount = tonumber(amount)}
-        if kind == 'S' or kind == 'C' then
-          release(h)
-        elseif actual[h.key] then
-          -- a rate named in actual: corrected by actual - reserved; one missing stays as reserved
-          local level, at = rate(h)
-          if h.limit > 0 then
-            level = math.max(0, math.min(MAX, level + (actual[h.key].amount - h.amount) * h.window))
+      r[fields[i]] = fields[i + 1]
+    end
+    local s, t = state_of(r._settled, r._exp, r._ttl, r._forget)
+    if s == 'settled' then
+      return {0}
+    end
+    -- every hash is loaded once and written once, whichever of actual and the record name it
+    local loaded, order = {}, {}
+    local function get(c)
+      local e = loaded[c.key]
+      if not e then
+        e = {c = c, s = load(c)}
+        loaded[c.key] = e
+        order[#order + 1] = e
+      end
+      return e.s
+    end
+    -- spend actually used counts whether the reservation is live, expired or unknown
+    local actual = {}
+    for i = 1, n do
+      local c = counters[i]
+      actual[c.key] = c
+      if c.kind == 'S' and c.amount ~= 0 then
+        touch(c, get(c), c.amount)
+      end
+    end
+    if s == 'live' then
+      for f, v in pairs(r) do
+        if string.sub(f, 1, 2) == 'c:' then
+          local kind, limit, window, amount = string.match(v, '^(%a) (%d+) (%d+) (%d+)$')
+          local h = {key = string.sub(f, 3), kind = kind, limit = tonumber(limit), window = tonumber(window),
+                     amount = tonumber(amount)}
+          if kind == 'S' or kind == 'C' then
+            release(get(h), h.amount)
+          elseif actual[h.key] and actual[h.key].amount ~= h.amount then
+            -- a rate named in actual: corrected by actual - reserved; one missing, or as reserved, stays
+            local level, at = rate(h)
+            if h.limit > 0 then
+              level = math.max(0, math.min(MAX, level + (actual[h.key].amount - h.amount) * h.window))
+            end
+            set_rate(h, level, at)
           end
-          set_rate(h, level, at)
         end
       end
     end
+    for _, e in ipairs(order) do
+      save(e.c, e.s)
+    end
+    local keep_for = math.max(t, memory)
+    redis.call('DEL', record)
+    redis.call('HSET', record, '_settled', 1, '_ttl', int(t), '_forget', int(now + keep_for))
+    redis.call('PEXPIRE', record, ttl_ms(keep_for))
+    return {1}
   end
-  local keep_for = math.max(t, memory)
-  redis.call('DEL', record)
-  redis.call('HSET', record, '_settled', 1, '_ttl', int(t), '_forget', int(now + keep_for))
-  redis.call('PEXPIRE', record, ttl_ms(keep_for))
-  return {1}
+  return redis.error_reply('unknown op ' .. tostring(op))
 end
 
-return redis.error_reply('unknown op ' .. tostring(op))
+if ARGV[1] == 'batch' then
+  local replies, base = {}, 3
+  for i = 1, tonumber(ARGV[2]) do
+    base = parse(base)
+    replies[i] = decide()
+  end
+  return replies
+end
+parse(1)
+return decide()

@@ -85,6 +85,45 @@ class RedisCounterStoreConnectionTest {
     }
 
     @Test
+    void theSettlesOfOneTurnOfALoopGoAsOneScriptCallTakenInOrder() throws Exception {
+        RedisServer server = closing(RedisServer.start());
+        io.netty.channel.EventLoopGroup loops = new io.netty.channel.MultiThreadIoEventLoopGroup(1,
+                new io.netty.util.concurrent.DefaultThreadFactory("callers-loop"), io.netty.channel.nio.NioIoHandler.newFactory());
+        try (RedisCounterStore store = new RedisCounterStore(server.url(), RedisCounterStore.Options.defaults().withTimeout(TIMEOUT), loops);
+                io.lettuce.core.RedisClient admin = io.lettuce.core.RedisClient.create(server.url());
+                io.lettuce.core.api.StatefulRedisConnection<String, String> adminConnection = admin.connect()) {
+            awaitServing(store);
+            Counter inFlight = new Counter("conc:ns/key/dev", Kind.CONCURRENT, 2, null);
+            Counter budget = new Counter("spend:ns/budget/batched:2026-12", Kind.SPEND, 1_000, Duration.ofDays(40));
+            List<Charge> one = List.of(new Charge(inFlight, 1), new Charge(budget, 10));
+            Duration ttl = Duration.ofMinutes(1);
+            CompletableFuture<Decision> reserved = new CompletableFuture<>();
+            loops.next().execute(() -> store.reserve("a", one, ttl, T0).thenCompose(a -> store.reserve("b", one, ttl, T0))
+                    .whenComplete((d, e) -> reserved.complete(d)));
+            assertThat(reserved).succeedsWithin(Duration.ofSeconds(5)).isInstanceOf(Granted.class);
+            adminConnection.sync().configResetstat();
+
+            CompletableFuture<Decision> after = new CompletableFuture<>();
+            loops.next().execute(() -> {
+                // settled twice (the second changes nothing), and settled with another id in the same turn
+                CompletableFuture<Void> a = store.settle("a", List.of(new Charge(budget, 7)), T0).toCompletableFuture();
+                CompletableFuture<Void> again = store.settle("a", List.of(new Charge(budget, 7)), T0).toCompletableFuture();
+                CompletableFuture<Void> b = store.settle("b", List.of(new Charge(budget, 3)), T0).toCompletableFuture();
+                CompletableFuture.allOf(a, again, b).thenCompose(v -> store.reserve("c", one, ttl, T0))
+                        .whenComplete((d, e) -> after.complete(d));
+            });
+            assertThat(after).succeedsWithin(Duration.ofSeconds(5)).isInstanceOf(Granted.class);
+            assertThat(((Granted) after.join()).remaining()).containsEntry(inFlight.key(), 1L)
+                    .containsEntry(budget.key(), 1_000L - 7 - 3 - 10);
+            String stats = adminConnection.sync().info("commandstats");
+            assertThat(stats).as("one script call for the three settles, one for the reservation")
+                    .containsPattern("cmdstat_evalsha:calls=2,");
+        } finally {
+            loops.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+
+    @Test
     void aKilledRedisFailsCallsAtOnceAndARestartedOneServesAgain() throws Exception {
         RedisServer server = closing(RedisServer.start());
         RedisCounterStore store = store(server.url(), RedisCounterStore.Options.defaults());

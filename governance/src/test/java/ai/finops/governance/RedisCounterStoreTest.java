@@ -95,23 +95,21 @@ class RedisCounterStoreTest {
         Counter budget = spend("spend:ns/budget/b:2026-12", 1_000);
         Counter rpm = perMinute("rpm:ns/key/dev", Kind.REQUESTS_PER_MINUTE, 100);
         Counter inFlight = concurrent("conc:ns/key/dev", 10);
-        assertThat(store.keysOf(budget)).containsExactly("{finops}:c:spend:ns/budget/b:2026-12:settled",
-                "{finops}:c:spend:ns/budget/b:2026-12:res", "{finops}:c:spend:ns/budget/b:2026-12:amt");
+        assertThat(store.keysOf(budget)).containsExactly("{finops}:c:spend:ns/budget/b:2026-12:sum");
         assertThat(store.keysOf(rpm)).containsExactly("{finops}:c:rpm:ns/key/dev:rate");
-        assertThat(store.keysOf(inFlight)).containsExactly("{finops}:c:conc:ns/key/dev:res", "{finops}:c:conc:ns/key/dev:amt");
+        assertThat(store.keysOf(inFlight)).containsExactly("{finops}:c:conc:ns/key/dev:sum");
         assertThat(store.recordKey("a")).isEqualTo("{finops}:r:a");
 
         reserve("a", T0, new Charge(budget, 100), new Charge(rpm, 1), new Charge(inFlight, 1));
         long expiry = T0_MICROS + Charges.micros(TTL);
         long window = Charges.micros(MINUTE);
-        assertThat(admin.hgetall(store.keysOf(budget).get(0)))
-                .isEqualTo(Map.of("total", "0", "until", Long.toString(T0_MICROS + Charges.micros(KEEP))));
-        assertThat(admin.zscore(store.keysOf(budget).get(1), "a")).isEqualTo((double) expiry);
-        assertThat(admin.hgetall(store.keysOf(budget).get(2))).isEqualTo(Map.of("a", "100", "_sum", "100"));
+        assertThat(admin.hgetall(store.keysOf(budget).get(0))).isEqualTo(Map.of("total", "0",
+                "until", Long.toString(T0_MICROS + Charges.micros(KEEP)), "i:a", "100 " + expiry, "_sum", "100",
+                "_next", Long.toString(expiry), "_last", Long.toString(expiry)));
         assertThat(admin.hgetall(store.keysOf(rpm).get(0)))
                 .isEqualTo(Map.of("level", Long.toString(window), "last", Long.toString(T0_MICROS), "window", Long.toString(window)));
-        assertThat(admin.zscore(store.keysOf(inFlight).get(0), "a")).isEqualTo((double) expiry);
-        assertThat(admin.hgetall(store.keysOf(inFlight).get(1))).isEqualTo(Map.of("a", "1", "_sum", "1"));
+        assertThat(admin.hgetall(store.keysOf(inFlight).get(0))).isEqualTo(Map.of("i:a", "1 " + expiry, "_sum", "1",
+                "_next", Long.toString(expiry), "_last", Long.toString(expiry)));
         assertThat(admin.hgetall(store.recordKey("a"))).isEqualTo(Map.of(
                 "_exp", Long.toString(expiry),
                 "_ttl", Long.toString(Charges.micros(TTL)),
@@ -122,8 +120,10 @@ class RedisCounterStoreTest {
 
         settle("a", T0, new Charge(budget, 70));
         assertThat(admin.hget(store.keysOf(budget).get(0), "total")).isEqualTo("70");
-        assertThat(admin.hgetall(store.keysOf(budget).get(2))).isEqualTo(Map.of("_sum", "0"));
-        assertThat(admin.zcard(store.keysOf(inFlight).get(0))).isZero();
+        assertThat(admin.hget(store.keysOf(budget).get(0), "_sum")).isEqualTo("0");
+        assertThat(admin.hexists(store.keysOf(budget).get(0), "i:a")).isFalse();
+        assertThat(admin.hgetall(store.keysOf(inFlight).get(0))).as("nothing in flight")
+                .containsEntry("_sum", "0").doesNotContainKey("i:a");
         assertThat(admin.hgetall(store.recordKey("a"))).isEqualTo(Map.of("_settled", "1", "_ttl", Long.toString(Charges.micros(TTL)),
                 "_forget", Long.toString(T0_MICROS + Charges.micros(CounterStore.DEFAULT_SETTLED_MEMORY))));
     }
@@ -157,10 +157,7 @@ class RedisCounterStoreTest {
         assertTtl(store.recordKey("b"), TTL.plus(memory).plus(grace));    // live, then remembered from its expiry
         assertTtl(store.recordKey("a"), memory.plus(grace));               // settled: remembered from now
         assertTtl(store.keysOf(budget).get(0), KEEP.plus(grace));          // the settled total: its window
-        for (String held : List.of(store.keysOf(budget).get(1), store.keysOf(budget).get(2), store.keysOf(inFlight).get(0),
-                store.keysOf(inFlight).get(1))) {
-            assertTtl(held, TTL.plus(grace));                              // reservations: their ttl
-        }
+        assertTtl(store.keysOf(inFlight).get(0), TTL.plus(grace));        // reservations: their ttl
         assertTtl(store.keysOf(rpm).get(0), MINUTE.plus(grace));          // a rate: until drained, a window at least
         assertTtl(store.keysOf(tpm).get(0), MINUTE.plus(grace));
     }
@@ -194,13 +191,15 @@ class RedisCounterStoreTest {
         Counter budget = spend("spend:ns/budget/b:2026-12", 100);
         Counter inFlight = concurrent("conc:ns/key/dev", 1);
         await(store.reserve("a", List.of(new Charge(budget, 100), new Charge(inFlight, 1)), Duration.ofSeconds(10), T0));
-        assertThat(admin.hget(store.keysOf(budget).get(2), "_sum")).isEqualTo("100");
+        assertThat(admin.hget(store.keysOf(budget).get(0), "_sum")).isEqualTo("100");
         Instant expired = T0.plusSeconds(10);
         reserve("c", expired, new Charge(budget, 60), new Charge(inFlight, 1));
-        assertThat(admin.hget(store.keysOf(budget).get(2), "_sum")).isEqualTo("60");
-        assertThat(admin.zrange(store.keysOf(budget).get(1), 0, -1)).containsExactly("c");
-        assertThat(admin.zrange(store.keysOf(inFlight).get(0), 0, -1)).containsExactly("c");
-        assertThat(admin.hget(store.keysOf(inFlight).get(1), "_sum")).isEqualTo("1");
+        long expiry = Charges.micros(expired.plus(TTL));
+        for (Counter c : List.of(budget, inFlight)) {
+            Map<String, String> sums = admin.hgetall(store.keysOf(c).get(0));
+            assertThat(sums).containsEntry("_sum", c == budget ? "60" : "1").containsEntry("_next", Long.toString(expiry))
+                    .doesNotContainKey("i:a").containsKey("i:c");
+        }
     }
 
     @Test
