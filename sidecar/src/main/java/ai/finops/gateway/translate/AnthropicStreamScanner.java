@@ -10,7 +10,8 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * The light scan of a passthrough Anthropic stream: checks that every event's data is JSON, picks
- * the usage out of {@code message_start} and {@code message_delta}, and notes the terminal
+ * the usage (and the message's id, model and stop reason) out of {@code message_start} and
+ * {@code message_delta}, and notes the terminal
  * {@code message_stop} (or an upstream {@code error} event), so the relay can tell a complete
  * stream from one that broke. Also reads the usage of a non-streaming response body.
  */
@@ -35,7 +36,7 @@ public final class AnthropicStreamScanner implements SseScanner.Listener {
         try (JsonParser p = JSON.createParser((java.io.InputStream) new ByteBufInputStream(data.duplicate()))) {
             switch (name) {
                 case "message_start" -> readUsage(p, "message");
-                case "message_delta" -> readUsage(p, null);
+                case "message_delta" -> readUsage(p, "delta");
                 default -> skipAll(p);
             }
         } catch (IOException | RuntimeException e) {
@@ -64,7 +65,7 @@ public final class AnthropicStreamScanner implements SseScanner.Listener {
         return malformed;
     }
 
-    /** Reads {@code usage} from a complete non-streaming Messages response. */
+    /** Reads {@code usage} (and id, model, stop reason) from a complete non-streaming Messages response. */
     public static void readResponseUsage(ByteBuf body, Usage usage) {
         try (JsonParser p = JSON.createParser((java.io.InputStream) new ByteBufInputStream(body.duplicate()))) {
             new AnthropicStreamScanner(usage).readUsage(p, null);
@@ -82,7 +83,10 @@ public final class AnthropicStreamScanner implements SseScanner.Listener {
         skipAll(p);
     }
 
-    /** Walks the fields of the current object, descending into {@code within} when given. */
+    /**
+     * Walks the fields of the current object, descending into {@code within} when given ({@code message}
+     * of {@code message_start}, {@code delta} of {@code message_delta}); content arrays are skipped whole.
+     */
     private void findUsage(JsonParser p, String within) throws IOException {
         while (p.nextToken() == JsonToken.FIELD_NAME) {
             String field = p.currentName();
@@ -91,9 +95,20 @@ public final class AnthropicStreamScanner implements SseScanner.Listener {
                 findUsage(p, null);
             } else if (value == JsonToken.START_OBJECT && field.equals("usage")) {
                 usageFields(p);
+            } else if (value == JsonToken.VALUE_STRING) {
+                describes(field, p.getText());
             } else {
                 p.skipChildren();
             }
+        }
+    }
+
+    private void describes(String field, String text) {
+        switch (field) {
+            case "id" -> usage.responseId = text;
+            case "model" -> usage.responseModel = text;
+            case "stop_reason" -> usage.stopReason = text;
+            default -> { }
         }
     }
 
