@@ -31,6 +31,13 @@ public interface ExchangeListener {
         default void attemptStarted(int number, Attempt attempt) {}
 
         /**
+         * Attempt {@code number}'s request is built and about to go: {@code upstreamHeaders} may still be added to (the
+         * trace context), after any signing, so only with headers no signature covers. Not called for an attempt that
+         * sends nothing.
+         */
+        default void sending(int number, HttpHeaders upstreamHeaders) {}
+
+        /**
          * Attempt {@code number} ended: {@code outcome} is {@code ok}, {@code status_NNN} (an answer the gateway did not
          * pass on), or how it failed ({@code refused}, {@code connect}, {@code reset}, {@code timeout}, {@code idle},
          * {@code malformed}, {@code truncated}, {@code credentials}, {@code request}), {@code unsupported} (the deployment cannot
@@ -43,6 +50,16 @@ public interface ExchangeListener {
 
         /** The request ended, accounted: what the metrics and the access line record. */
         default void ended(RequestEnd end) {}
+
+        /** The trace id of the span this observer records the request as, when it records a sampled one; else null. */
+        default String traceId() {
+            return null;
+        }
+
+        /** The id of that span, or null. */
+        default String spanId() {
+            return null;
+        }
     }
 
     /**
@@ -51,9 +68,12 @@ public interface ExchangeListener {
      * @param team     the virtual key's team, or null when it has none
      * @param answered the attempt that answered (its deployment and model, with the price), or null when none did
      * @param sessionId the client's session ({@code x-claude-code-session-id}), or null
+     * @param traceId  the trace the request is recorded in, or null (tracing off, or the request not sampled)
+     * @param spanId   the request's own (SERVER) span in it, or null
      */
     record RequestEnd(GatewayMetrics.RequestRecord record, String requestId, String upstreamRequestId, String requestedModel,
-            String path, int attempts, List<String> failures, String team, Attempt answered, String sessionId) {}
+            String path, int attempts, List<String> failures, String team, Attempt answered, String sessionId, String traceId,
+            String spanId) {}
 
     /** Today's first two: the meters (failed attempts by kind, the request) and the access line. */
     static List<ExchangeListener> standard(GatewayMetrics metrics) {

@@ -43,9 +43,12 @@ record ProxiedRequest(FullHttpRequest request, RequestBody body, String apiPath,
         return request.headers().get(SESSION_HEADER);
     }
 
-    /** How it ended, as the meters and the access line record it; {@code last} is the attempt that answered, or null. */
+    /**
+     * How it ended, as the meters and the access line record it; {@code last} is the attempt that answered, or null;
+     * {@code traced} tells the trace it is recorded in, if any.
+     */
     ExchangeListener.RequestEnd end(Attempt last, String outcome, int status, long firstByteNanos, Usage usage, String upstreamRequestId,
-            int calls, List<String> failures) {
+            int calls, List<String> failures, ExchangeListener.Observer traced) {
         Pricing pricing = last == null ? null : last.model().pricing();
         BigDecimal cost = pricing != null && usage.seen ? pricing.cost(usage) : null;
         GatewayMetrics.RequestRecord record = new GatewayMetrics.RequestRecord(
@@ -58,6 +61,6 @@ record ProxiedRequest(FullHttpRequest request, RequestBody body, String apiPath,
                 key.name(),
                 outcome, status, System.nanoTime() - startNanos, firstByteNanos, usage, cost);
         return new ExchangeListener.RequestEnd(record, requestId, upstreamRequestId, body.model(), apiPath, calls, failures, key.team(), last,
-                sessionId());
+                sessionId(), traced.traceId(), traced.spanId());
     }
 }

@@ -3,7 +3,7 @@ package ai.finops.gateway.server;
 import ai.finops.gateway.dialect.Headers;
 import ai.finops.gateway.governance.Admission;
 import ai.finops.gateway.governance.Quota;
-import ai.finops.gateway.observability.ExchangeListener;
+import ai.finops.gateway.observability.ExchangeObservers;
 import ai.finops.gateway.observability.Metrics;
 import ai.finops.gateway.provider.ProviderAdapter;
 import ai.finops.gateway.provider.ProviderCall;
@@ -26,10 +26,8 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponse;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeoutException;
-import java.util.function.Consumer;
 
 /**
  * One proxied request, from the resolved attempts to the last byte (DESIGN §4): admit, then one
@@ -54,7 +52,7 @@ final class ProxyExchange {
     private final Runnable onDone;
     private final Runnable onConnectionClosing; // pipelined requests behind this one must not start
     private final AttemptPlan plan;
-    private final List<ExchangeListener.Observer> observers;
+    private final ExchangeObservers observers;
     private final ToolNames toolNames = new ToolNames();
     private final Usage usage = new Usage();
 
@@ -75,11 +73,7 @@ final class ProxyExchange {
         this.onDone = onDone;
         this.onConnectionClosing = onConnectionClosing;
         this.plan = new AttemptPlan(proxied.resolution().attempts());
-        this.observers = new ArrayList<>(gateway.listeners().size() + 1);
-        ExchangeListener.RequestStart start = proxied.start();
-        for (ExchangeListener l : gateway.listeners()) {
-            observers.add(l.started(start));
-        }
+        this.observers = new ExchangeObservers(gateway.listeners(), proxied.start());
     }
 
     // ---- the steps -------------------------------------------------------------------------------
@@ -126,7 +120,7 @@ final class ProxyExchange {
             return;
         }
         int n = plan.called();
-        observe(o -> o.attemptStarted(n, a));
+        observers.attemptStarted(n, a);
         to(new Preparing(n, a));
         Deployment d = a.deployment();
         Resume.on(client.channel().eventLoop(), d.adapter().ready(), d.firstByteTimeout(), (ok, error) -> ready(n, a, error));
@@ -159,6 +153,7 @@ final class ProxyExchange {
             attemptFailed(n, a, "request", d.name() + ": cannot build the request: " + describe(e), false, 502);
             return;
         }
+        observers.sending(n, out.headers());
         Upstream.Call call = gateway.upstream().call(client.channel().eventLoop(), d.endpoint(),
                 new Upstream.Timeouts(d.connectTimeout(), d.firstByteTimeout(), d.idleTimeout()), out, new AttemptEvents(n));
         to(new Calling(n, a, call));
@@ -386,9 +381,8 @@ final class ProxyExchange {
         }
         to(new Done(outcome));
         proxied.request().release();
-        ExchangeListener.RequestEnd accounted = proxied.end(plan.current(), outcome, finalStatus, firstByteNanos, usage, upstreamRequestId,
-                plan.calls(), plan.failures());
-        observe(o -> o.ended(accounted));
+        observers.ended(proxied.end(plan.current(), outcome, finalStatus, firstByteNanos, usage, upstreamRequestId, plan.calls(),
+                plan.failures(), observers));
         lastWrite.run();
         onDone.run();
     }
@@ -409,30 +403,19 @@ final class ProxyExchange {
     private void endAttempt(int n, Attempt a, String outcome) {
         if (n > reportedAttempt) {
             reportedAttempt = n;
-            observe(o -> o.attemptEnded(n, a, outcome));
+            observers.attemptEnded(n, a, outcome);
         }
     }
 
     private void firstByte() {
         firstByteNanos = System.nanoTime() - proxied.startNanos();
-        long nanos = firstByteNanos;
-        observe(o -> o.firstByte(nanos));
+        observers.firstByte(firstByteNanos);
     }
 
     // ---- helpers ---------------------------------------------------------------------------------
 
     private boolean current(int n) {
         return state instanceof OnCall on && on.n() == n;
-    }
-
-    private void observe(Consumer<ExchangeListener.Observer> event) {
-        for (ExchangeListener.Observer o : observers) {
-            try {
-                event.accept(o);
-            } catch (RuntimeException e) {
-                LOG.atError().setCause(e).addKeyValue("request_id", requestId).log("a request listener failed");
-            }
-        }
     }
 
     private static String statusOutcome(int code) {

@@ -83,7 +83,7 @@ class GovernanceAdmissionTest {
         GatewayMetrics.RequestRecord record = new GatewayMetrics.RequestRecord("anthropic", "direct", "anthropic", "d", "m", "m", "alice",
                 "ok", 200, 1, 1, usage, BigDecimal.valueOf(costMicros, 6));
         ((Admission.Admitted) v).settlement().ended(new ExchangeListener.RequestEnd(record, "r", null, "m", "/v1/messages", 1, List.of(),
-                "platform", ATTEMPT, null));
+                "platform", ATTEMPT, null, null, null));
     }
 
     @Test
