@@ -7,6 +7,7 @@ import ai.finops.gateway.governance.Admission;
 import ai.finops.gateway.governance.GovernanceAdmission;
 import ai.finops.gateway.observability.ExchangeListener;
 import ai.finops.gateway.observability.GatewayMetrics;
+import ai.finops.gateway.observability.tracing.Tracing;
 import ai.finops.gateway.routing.Cooldowns;
 import ai.finops.gateway.server.GatewayContext;
 import ai.finops.gateway.server.GatewayServer;
@@ -40,6 +41,7 @@ public final class Gateway implements AutoCloseable {
     private final UpstreamConnector connector;
     private final CounterStore counters;
     private final UsageLedger usage;
+    private final Tracing tracing;
 
     /**
      * Where budgets and rate limits are counted.
@@ -69,7 +71,9 @@ public final class Gateway implements AutoCloseable {
     static final Duration REDIS_WARM_UP = Duration.ofSeconds(5);
 
     private Gateway(ConfigService configService, ConfigWatcher watcher, GatewayServer server, EventLoopGroup boss,
-            EventLoopGroup workers, GatewayMetrics metrics, UpstreamConnector connector, CounterStore counters, UsageLedger usage) {
+            EventLoopGroup workers, GatewayMetrics metrics, UpstreamConnector connector, CounterStore counters, UsageLedger usage,
+            Tracing tracing) {
+        this.tracing = tracing;
         this.counters = counters;
         this.usage = usage;
         this.connector = connector;
@@ -98,13 +102,19 @@ public final class Gateway implements AutoCloseable {
     /** As above, with the operations port bound to {@code adminBind} (null: the same address as the API). */
     public static Gateway start(List<Path> dirs, Path credentials, Function<String, String> env, String bind, String adminBind,
             Integer port, Integer adminPort) throws Exception {
-        return start(dirs, credentials, env, bind, adminBind, port, adminPort, null, Governance.inMemory());
+        return start(dirs, credentials, env, bind, adminBind, port, adminPort, Governance.inMemory(), Tracing.OFF);
     }
 
     /** As above, with budgets and rate limits counted where {@code governance} says. */
     public static Gateway start(List<Path> dirs, Path credentials, Function<String, String> env, String bind, String adminBind,
             Integer port, Integer adminPort, Governance governance) throws Exception {
-        return start(dirs, credentials, env, bind, adminBind, port, adminPort, null, governance);
+        return start(dirs, credentials, env, bind, adminBind, port, adminPort, governance, Tracing.OFF);
+    }
+
+    /** As above, each proxied request recorded as spans when {@code tracing} is on; the gateway closes it (flushing spans). */
+    public static Gateway start(List<Path> dirs, Path credentials, Function<String, String> env, String bind, String adminBind,
+            Integer port, Integer adminPort, Governance governance, Tracing tracing) throws Exception {
+        return start(dirs, credentials, env, bind, adminBind, port, adminPort, null, governance, tracing);
     }
 
     /**
@@ -121,11 +131,11 @@ public final class Gateway implements AutoCloseable {
         org.slf4j.LoggerFactory.getLogger(Gateway.class).atInfo().addKeyValue("target", relay.endpoint())
                 .addKeyValue("virtual_key", relay.key() != null ? "set" : "none")
                 .log("relay mode: every request goes to the shared gateway; no resources, no provider credentials");
-        return start(List.of(), null, name -> null, bind, adminBind, port, adminPort, relay, null);
+        return start(List.of(), null, name -> null, bind, adminBind, port, adminPort, relay, null, Tracing.OFF);
     }
 
     private static Gateway start(List<Path> dirs, Path credentials, Function<String, String> env, String bind, String adminBind,
-            Integer port, Integer adminPort, Relay relay, Governance governance) throws Exception {
+            Integer port, Integer adminPort, Relay relay, Governance governance, Tracing tracing) throws Exception {
         GatewayMetrics metrics = new GatewayMetrics();
         ConfigService configService = new ConfigService(dirs, credentials, env, metrics, new TlsContexts(),
                 settings -> settings.withListen(bind, port, adminPort));
@@ -149,6 +159,9 @@ public final class Gateway implements AutoCloseable {
         if (usage != null) {
             listeners.add(usage);
         }
+        if (tracing.on()) {
+            listeners.add(tracing.listener());
+        }
         GatewayContext context = new GatewayContext(configService.holder(), connector, connector, new Cooldowns(), metrics, clock, relay,
                 listeners, admission);
         GatewayServer server;
@@ -163,6 +176,7 @@ public final class Gateway implements AutoCloseable {
             if (usage != null) {
                 usage.close();
             }
+            tracing.close();
             throw e;
         }
         List<Path> watched = new java.util.ArrayList<>(dirs);
@@ -173,7 +187,7 @@ public final class Gateway implements AutoCloseable {
         if (!watched.isEmpty()) {
             watcher.start();
         }
-        return new Gateway(configService, watcher, server, boss, workers, metrics, connector, counters, usage);
+        return new Gateway(configService, watcher, server, boss, workers, metrics, connector, counters, usage, tracing);
     }
 
     /** The counter store: Redis (with local counters while it does not answer) when a URL is given, else embedded. */
@@ -290,6 +304,7 @@ public final class Gateway implements AutoCloseable {
             usage.close();
         }
         connector.closeAll(java.time.Duration.ofSeconds(2));
+        tracing.close();
         boss.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
     }

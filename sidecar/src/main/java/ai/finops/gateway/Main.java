@@ -2,6 +2,7 @@ package ai.finops.gateway;
 
 import ai.finops.crds.validation.Problem;
 import ai.finops.gateway.config.ConfigService;
+import ai.finops.gateway.observability.tracing.Tracing;
 import java.io.PrintWriter;
 import java.net.BindException;
 import java.net.URI;
@@ -117,7 +118,8 @@ public final class Main implements Callable<Integer> {
         }
         Gateway gateway;
         try {
-            gateway = Gateway.start(config, credentials, System::getenv, bind, adminBind, port, adminPort, governance());
+            gateway = Gateway.start(config, credentials, System::getenv, bind, adminBind, port, adminPort, governance(),
+                    Tracing.fromEnvironment(System.getenv(), "finops-gateway"));
         } catch (ConfigService.InvalidConfig e) {
             System.err.println("configuration rejected:");
             e.problems().forEach(p -> System.err.println("  " + p));

@@ -19,6 +19,8 @@ public final class GenAi {
     public static final String USAGE_CACHE_READ_INPUT_TOKENS = "gen_ai.usage.cache_read.input_tokens";
     public static final String USAGE_CACHE_WRITE_INPUT_TOKENS = "gen_ai.usage.cache_write.input_tokens";
     public static final String CONVERSATION_ID = "gen_ai.conversation.id";
+    /** Seconds from issuing the request to the first chunk of its response. */
+    public static final String RESPONSE_TIME_TO_FIRST_CHUNK = "gen_ai.response.time_to_first_chunk";
     public static final String TOKEN_TYPE = "gen_ai.token.type";
     public static final String ERROR_TYPE = "error.type";
 

@@ -26,6 +26,8 @@ final class GatewayHarness implements AutoCloseable {
     Gateway gateway;
     /** Where budgets and rate limits are counted: in memory unless a test says otherwise. */
     Gateway.Governance governance = Gateway.Governance.inMemory();
+    /** Off unless a test turns it on (the gateway closes it). */
+    ai.finops.gateway.observability.tracing.Tracing tracing = ai.finops.gateway.observability.tracing.Tracing.OFF;
 
     GatewayHarness() throws IOException {
         dir = Files.createTempDirectory("finops-it");
@@ -55,7 +57,7 @@ final class GatewayHarness implements AutoCloseable {
     }
 
     GatewayHarness start() throws Exception {
-        gateway = Gateway.start(List.of(dir), null, env::get, "127.0.0.1", null, 0, 0, governance);
+        gateway = Gateway.start(List.of(dir), null, env::get, "127.0.0.1", null, 0, 0, governance, tracing);
         return this;
     }
 
