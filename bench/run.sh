@@ -19,6 +19,8 @@ SIM_PORT=${SIM_PORT:-19991}; NGINX_PORT=${NGINX_PORT:-19992}; GW_PORT=${GW_PORT:
 RELAY_PORT=${RELAY_PORT:-19995}; RELAY_ADMIN=${RELAY_ADMIN:-19996}
 GOV_PORT=${GOV_PORT:-19997}; GOV_ADMIN=${GOV_ADMIN:-19998}; GOVR_PORT=${GOVR_PORT:-20001}; GOVR_ADMIN=${GOVR_ADMIN:-20002}
 REDIS_PORT=${REDIS_PORT:-20003}
+TR01_PORT=${TR01_PORT:-20004}; TR01_ADMIN=${TR01_ADMIN:-20005}; TR1_PORT=${TR1_PORT:-20006}; TR1_ADMIN=${TR1_ADMIN:-20007}
+OTLP_PORT=${OTLP_PORT:-20008}
 KEY=vk-bench-0123456789abcdef
 WORK=$(mktemp -d)
 pids=()
@@ -119,6 +121,19 @@ else
   echo "redis-server not installed: the admit step is measured with the embedded store only (apt-get install -y redis-server)" >&2
 fi
 
+# tracing's cost: the plain gateway's config, spans sampled at 0.1 and 1.0, exported over OTLP/HTTP to a local collector
+# (the testkit's receiver, counting what it gets)
+java "${JAVA_OPTS[@]}" -cp "$SIM_JAR" ai.finops.testkit.OtlpReceiver --port "$OTLP_PORT" > "$WORK/collector.log" 2>&1 & pids+=($!)
+for traced in "traced-0.1:$TR01_PORT:$TR01_ADMIN:0.1" "traced-1.0:$TR1_PORT:$TR1_ADMIN:1.0"; do
+  IFS=: read -r name port admin ratio <<< "$traced"
+  OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$OTLP_PORT" OTEL_TRACES_SAMPLER=traceidratio OTEL_TRACES_SAMPLER_ARG="$ratio" \
+    FINOPS_LOG_LEVEL=WARN java "${JAVA_OPTS[@]}" -jar "$GATEWAY_JAR" --config "$WORK/config" --port "$port" --admin-port "$admin" \
+    > "$WORK/$name.log" 2>&1 & pids+=($!)
+done
+TARGETS+=(traced-0.1 traced-1.0)
+# BENCH_TARGETS="gateway traced-0.1" measures only those (every process still starts)
+if [ -n "${BENCH_TARGETS:-}" ]; then read -r -a TARGETS <<< "$BENCH_TARGETS"; fi
+
 # a via-gateway sidecar in front of the gateway: what that mode adds over a direct sidecar
 FINOPS_LOG_LEVEL=WARN java "${JAVA_OPTS[@]}" -jar "$GATEWAY_JAR" --relay-to "http://127.0.0.1:$GW_PORT" --bind 127.0.0.1 \
   --port "$RELAY_PORT" --admin-port "$RELAY_ADMIN" > "$WORK/relay.log" 2>&1 & pids+=($!)
@@ -131,7 +146,7 @@ wait_port() {
   echo "$2 did not start; its log:" >&2; cat "$WORK/$2.log" >&2; exit 1
 }
 wait_port "$SIM_PORT" simulator; wait_port "$NGINX_PORT" nginx; wait_port "$GW_PORT" gateway; wait_port "$RELAY_PORT" relay
-wait_port "$GOV_PORT" governed
+wait_port "$GOV_PORT" governed; wait_port "$OTLP_PORT" collector; wait_port "$TR01_PORT" traced-0.1; wait_port "$TR1_PORT" traced-1.0
 if [[ " ${TARGETS[*]} " == *" governed-redis "* ]]; then wait_port "$GOVR_PORT" governed-redis; fi
 
 DIRECT=http://127.0.0.1:$SIM_PORT/v1/messages?beta=true
@@ -140,9 +155,11 @@ GATEWAY=http://127.0.0.1:$GW_PORT/anthropic/v1/messages?beta=true
 RELAY=http://127.0.0.1:$RELAY_PORT/anthropic/v1/messages?beta=true
 GOVERNED=http://127.0.0.1:$GOV_PORT/anthropic/v1/messages?beta=true
 GOVERNED_REDIS=http://127.0.0.1:$GOVR_PORT/anthropic/v1/messages?beta=true
+TRACED01=http://127.0.0.1:$TR01_PORT/anthropic/v1/messages?beta=true
+TRACED1=http://127.0.0.1:$TR1_PORT/anthropic/v1/messages?beta=true
 url_of() {
   case $1 in direct) echo "$DIRECT" ;; nginx) echo "$NGINX" ;; gateway) echo "$GATEWAY" ;; relay) echo "$RELAY" ;;
-    governed) echo "$GOVERNED" ;; governed-redis) echo "$GOVERNED_REDIS" ;; esac
+    governed) echo "$GOVERNED" ;; governed-redis) echo "$GOVERNED_REDIS" ;; traced-0.1) echo "$TRACED01" ;; traced-1.0) echo "$TRACED1" ;; esac
 }
 
 if [ $SMOKE = 1 ]; then SECONDS_EACH=2; WARMUP=1; RATE=200; STREAM_RATE=100; CONNS=8
@@ -204,6 +221,15 @@ for key, t in by.items():
             else:
                 print(f'{key}: peak throughput {governed}/gateway {v["throughput"]/max(g["throughput"],1e-9):.2f}x '
                       f'(target: >= 0.95x with Redis on loopback)')
+    for traced in ("traced-0.1", "traced-1.0"):
+        if {"gateway", traced} <= t.keys():
+            g, v = t["gateway"], t[traced]
+            if key.startswith("rate"):
+                print(f'{key}: tracing ({traced}) adds p50/p99 over the untraced gateway: '
+                      f'{v["p50_ms"]-g["p50_ms"]:+.3f}/{v["p99_ms"]-g["p99_ms"]:+.3f} ms')
+            else:
+                print(f'{key}: peak throughput {traced}/gateway {v["throughput"]/max(g["throughput"],1e-9):.3f}x '
+                      f'(target: loss under 3% at 0.1)')
 print(f'errors: {errors}')
 sys.exit(1 if errors else 0)
 PY

@@ -61,3 +61,18 @@ redis://{{ .Release.Name }}-redis.{{ .Release.Namespace }}.svc:6379
 {{- end }}
 {{- end }}
 {{- end -}}
+
+{{/* The gateway's OpenTelemetry variables: none while tracing.otlpEndpoint is empty (tracing off). */}}
+{{- define "finops.tracingEnv" -}}
+{{- with .Values.tracing }}
+{{- if .otlpEndpoint }}
+- {name: OTEL_EXPORTER_OTLP_ENDPOINT, value: {{ .otlpEndpoint | quote }}}
+- {name: OTEL_EXPORTER_OTLP_PROTOCOL, value: {{ .protocol | quote }}}
+- {name: OTEL_TRACES_SAMPLER, value: {{ .sampler | quote }}}
+- {name: OTEL_TRACES_SAMPLER_ARG, value: {{ .samplerArg | quote }}}
+{{- end }}
+{{- with .extraEnv }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+{{- end -}}

@@ -27,8 +27,8 @@ import java.util.zip.GZIPInputStream;
 
 /**
  * A collector of OTLP/HTTP traces ({@code POST /v1/traces}, protobuf, gzip or not) that keeps what it
- * receives, for tests to read; {@code java -cp finops-testkit.jar ai.finops.testkit.OtlpReceiver [--port 4318]}
- * runs one that only counts (the benchmark's collector).
+ * receives, for tests to read; {@code java -cp finops-testkit.jar ai.finops.testkit.OtlpReceiver [--port 4318] [--print]}
+ * runs one that counts (the benchmark's collector) or, with {@code --print}, prints each span on a line.
  */
 public final class OtlpReceiver implements AutoCloseable {
     /** A span as exported: ids in hex, attributes as plain values (strings, longs, doubles, booleans, lists). */
@@ -45,13 +45,15 @@ public final class OtlpReceiver implements AutoCloseable {
 
     private final HttpServer server;
     private final boolean keep;
+    private final boolean print;
     private final List<ReceivedSpan> spans = new ArrayList<>();
     private final AtomicLong received = new AtomicLong();
     private final AtomicLong requests = new AtomicLong();
 
-    private OtlpReceiver(HttpServer server, boolean keep) {
+    private OtlpReceiver(HttpServer server, boolean keep, boolean print) {
         this.server = server;
         this.keep = keep;
+        this.print = print;
         server.createContext("/v1/traces", this::export);
         server.setExecutor(Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "otlp-receiver");
@@ -68,7 +70,7 @@ public final class OtlpReceiver implements AutoCloseable {
 
     /** A receiver on loopback port {@code port} (0: any free one) that keeps every span. */
     public static OtlpReceiver start(int port) throws IOException {
-        return new OtlpReceiver(HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0), true);
+        return new OtlpReceiver(HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0), true, false);
     }
 
     /** The base URL, as {@code OTEL_EXPORTER_OTLP_ENDPOINT} takes it. */
@@ -125,6 +127,9 @@ public final class OtlpReceiver implements AutoCloseable {
                     if (keep) {
                         ss.getSpansList().forEach(s -> add(s, resource));
                     }
+                    if (print) {
+                        ss.getSpansList().forEach(s -> System.out.println(line(s)));
+                    }
                 }
             }
             byte[] answer = ExportTraceServiceResponse.getDefaultInstance().toByteArray();
@@ -138,6 +143,13 @@ public final class OtlpReceiver implements AutoCloseable {
         spans.add(new ReceivedSpan(hex(s.getTraceId()), hex(s.getSpanId()), s.getParentSpanId().isEmpty() ? null : hex(s.getParentSpanId()),
                 s.getName(), s.getKind(), values(s.getAttributesList()), s.getStatus().getCode(), resource, s.getStartTimeUnixNano(),
                 s.getEndTimeUnixNano()));
+    }
+
+    private static String line(Span s) {
+        return hex(s.getTraceId()) + " " + hex(s.getSpanId()) + " parent=" + (s.getParentSpanId().isEmpty() ? "-" : hex(s.getParentSpanId()))
+                + " " + s.getKind().name().substring("SPAN_KIND_".length()) + " \"" + s.getName() + "\" "
+                + (s.getEndTimeUnixNano() - s.getStartTimeUnixNano()) / 1000 + "us " + s.getStatus().getCode().name().substring("STATUS_CODE_".length())
+                + " " + values(s.getAttributesList());
     }
 
     private static Map<String, Object> values(List<KeyValue> attributes) {
@@ -168,12 +180,15 @@ public final class OtlpReceiver implements AutoCloseable {
 
     public static void main(String[] args) throws Exception {
         int port = 4318;
+        boolean print = false;
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--port")) {
                 port = Integer.parseInt(args[++i]);
+            } else if (args[i].equals("--print")) {
+                print = true;
             }
         }
-        OtlpReceiver receiver = new OtlpReceiver(HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0), false);
+        OtlpReceiver receiver = new OtlpReceiver(HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0), false, print);
         System.out.println("OTLP/HTTP receiver listening on " + receiver.endpoint());
         Runtime.getRuntime().addShutdownHook(new Thread(() -> System.out.println("spans received: " + receiver.received()
                 + " in " + receiver.requests() + " export requests")));
