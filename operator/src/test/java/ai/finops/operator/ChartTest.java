@@ -185,6 +185,21 @@ class ChartTest {
     }
 
     @Test
+    void theTracingValuesBecomeTheGatewaysOtelVariablesAndNoneWithoutAnEndpoint() {
+        Container untraced = container(render(t -> t.set("gateway.enabled", true)), "finops-gateway");
+        assertThat(untraced.getEnv()).noneMatch(e -> e.getName().startsWith("OTEL_"));
+
+        Container traced = container(render(t -> t.set("gateway.enabled", true).set("tracing.otlpEndpoint", "http://collector.obs:4317")
+                .set("tracing.protocol", "grpc").set("tracing.samplerArg", "0.25").set("tracing.extraEnv[0].name", "OTEL_RESOURCE_ATTRIBUTES")
+                .set("tracing.extraEnv[0].value", "deployment.environment.name=prod")), "finops-gateway");
+        assertThat(env(traced, "OTEL_EXPORTER_OTLP_ENDPOINT").getValue()).isEqualTo("http://collector.obs:4317");
+        assertThat(env(traced, "OTEL_EXPORTER_OTLP_PROTOCOL").getValue()).isEqualTo("grpc");
+        assertThat(env(traced, "OTEL_TRACES_SAMPLER").getValue()).isEqualTo("parentbased_traceidratio");
+        assertThat(env(traced, "OTEL_TRACES_SAMPLER_ARG").getValue()).isEqualTo("0.25");
+        assertThat(env(traced, "OTEL_RESOURCE_ATTRIBUTES").getValue()).isEqualTo("deployment.environment.name=prod");
+    }
+
+    @Test
     void anExistingRedisReachesTheOperatorTheSharedGatewayAndTheSidecars() {
         List<HasMetadata> objects = render(t -> t.set("gateway.enabled", true).set("redis.url", "rediss://redis.data.svc:6380")
                 .set("redis.passwordSecret.name", "redis-auth").set("redis.passwordSecret.key", "pw").set("operator.spendInterval", "1m"));

@@ -56,22 +56,23 @@ public final class ExchangeObservers implements ExchangeListener.Observer {
         each(o -> o.ended(end));
     }
 
-    /** The first trace id an observer records the request under (there is one tracer at most). */
+    /** The trace id of the observer that records the request as a span (there is one tracer at most), or null. */
     @Override
     public String traceId() {
-        for (ExchangeListener.Observer o : observers) {
-            if (o.traceId() != null) {
-                return o.traceId();
-            }
-        }
-        return null;
+        ExchangeListener.Observer traced = traced();
+        return traced == null ? null : traced.traceId();
     }
 
     @Override
     public String spanId() {
+        ExchangeListener.Observer traced = traced();
+        return traced == null ? null : traced.spanId();
+    }
+
+    private ExchangeListener.Observer traced() {
         for (ExchangeListener.Observer o : observers) {
             if (o.traceId() != null) {
-                return o.spanId();
+                return o;
             }
         }
         return null;

@@ -1,6 +1,5 @@
 package ai.finops.gateway.it;
 
-import static ai.finops.gateway.it.GatewayHarness.KEY;
 import static ai.finops.gateway.it.GatewayHarness.PROVIDER_KEY;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -102,9 +101,7 @@ class FaultsIT {
     }
 
     private HttpResponse<String> send(String model, boolean stream) throws Exception {
-        String body = "{\"model\":\"" + model + "\",\"max_tokens\":64,\"stream\":" + stream
-                + ",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
-        return harness.post("/v1/messages", body, "x-api-key", KEY, "content-type", "application/json", "anthropic-version", "2023-06-01");
+        return harness.message(model, stream);
     }
 
     @Test

@@ -105,6 +105,18 @@ final class GatewayHarness implements AutoCloseable {
                 """.formatted(name, model, target, fallback);
     }
 
+    /** A RoutingRule {@code name} that sends {@code model} to {@code target} alone. */
+    static String rule(String name, String model, String target) {
+        return """
+                apiVersion: finops.ai/v1alpha1
+                kind: RoutingRule
+                metadata: {name: %s}
+                spec:
+                  when: 'model == "%s"'
+                  targets: [{model: %s}]
+                """.formatted(name, model, target);
+    }
+
     static String keyAndSecrets() {
         return """
                 apiVersion: finops.ai/v1alpha1
@@ -156,6 +168,16 @@ final class GatewayHarness implements AutoCloseable {
             b.headers(headers);
         }
         return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** A one-message Messages request for {@code model} with the test key (and {@code headers} besides), on {@code /v1/messages}. */
+    HttpResponse<String> message(String model, boolean stream, String... headers) throws Exception {
+        String body = "{\"model\":\"" + model + "\",\"max_tokens\":64,\"stream\":" + stream
+                + ",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+        List<String> all = new java.util.ArrayList<>(List.of("x-api-key", KEY, "content-type", "application/json", "anthropic-version",
+                "2023-06-01"));
+        all.addAll(List.of(headers));
+        return post("/v1/messages", body, all.toArray(String[]::new));
     }
 
     /** Headers the JDK client computes itself. */

@@ -86,30 +86,9 @@ class TracingIT {
                         + "---\n" + GatewayHarness.anthropicDeployment("dead", "http://127.0.0.1:" + closedPort, null))
                 .write("keys.yaml", GatewayHarness.keyAndSecrets())
                 .write("rules.yaml", GatewayHarness.fallbackRule("with-fallback", "fallback-model", "primary/claude-sonnet-4-6",
-                        "secondary/claude-sonnet-4-6") + "---\n" + """
-                        apiVersion: finops.ai/v1alpha1
-                        kind: RoutingRule
-                        metadata: {name: solo}
-                        spec:
-                          when: 'model == "solo-model"'
-                          targets: [{model: primary/claude-sonnet-4-6}]
-                        ---
-                        apiVersion: finops.ai/v1alpha1
-                        kind: RoutingRule
-                        metadata: {name: dead-only}
-                        spec:
-                          when: 'model == "dead-only-model"'
-                          targets: [{model: dead/claude-sonnet-4-6}]
-                        """)
+                        "secondary/claude-sonnet-4-6") + "---\n" + GatewayHarness.rule("solo", "solo-model", "primary/claude-sonnet-4-6")
+                        + "---\n" + GatewayHarness.rule("dead-only", "dead-only-model", "dead/claude-sonnet-4-6"))
                 .start();
-    }
-
-    private HttpResponse<String> send(String model, boolean stream, String... headers) throws Exception {
-        String body = "{\"model\":\"" + model + "\",\"max_tokens\":64,\"stream\":" + stream
-                + ",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
-        List<String> all = new java.util.ArrayList<>(List.of("x-api-key", KEY, "content-type", "application/json", "anthropic-version", "2023-06-01"));
-        all.addAll(List.of(headers));
-        return harness.post("/v1/messages", body, all.toArray(String[]::new));
     }
 
     /** The spans of the one trace that has a server span of request {@code requestId}, once {@code n} arrived. */
@@ -172,7 +151,7 @@ class TracingIT {
     void aFallbackIsASecondClientSpanAndEachProviderGetsItsOwnAttemptsContext() throws Exception {
         primary.enqueue(Reply.status(529, "overloaded_error", "Overloaded"));
         secondary.enqueue(Reply.text("from the fallback").withUsage(5, 6, 0, 0));
-        HttpResponse<String> r = send("fallback-model", true);
+        HttpResponse<String> r = harness.message("fallback-model", true);
         assertThat(r.statusCode()).isEqualTo(200);
 
         List<ReceivedSpan> spans = trace(r.headers().firstValue("x-finops-request-id").orElseThrow(), 3);
@@ -196,7 +175,7 @@ class TracingIT {
     @Test
     void aStreamResetMidwayIsAnErrorOnTheAttemptAndTheRequest() throws Exception {
         primary.enqueue(Reply.resetAfterFirstByte());
-        HttpResponse<String> r = send("solo-model", true);
+        HttpResponse<String> r = harness.message("solo-model", true);
         assertThat(r.statusCode()).isEqualTo(200);
 
         List<ReceivedSpan> spans = trace(r.headers().firstValue("x-finops-request-id").orElseThrow(), 2);
@@ -209,13 +188,13 @@ class TracingIT {
     @Test
     void aTimeoutAndARefusedConnectionAreErrorSpans() throws Exception {
         primary.enqueue(Reply.stallBeforeFirstByte());
-        HttpResponse<String> timedOut = send("solo-model", false);
+        HttpResponse<String> timedOut = harness.message("solo-model", false);
         assertThat(timedOut.statusCode()).isEqualTo(504);
         List<ReceivedSpan> spans = trace(timedOut.headers().firstValue("x-finops-request-id").orElseThrow(), 2);
         assertThat(spans.get(1).attributes()).containsEntry("error.type", "timeout");
         assertThat(spans.get(0).attributes()).containsEntry("error.type", "504").containsEntry("http.response.status_code", 504L);
 
-        HttpResponse<String> refused = send("dead-only-model", false);
+        HttpResponse<String> refused = harness.message("dead-only-model", false);
         assertThat(refused.statusCode()).isEqualTo(502);
         spans = trace(refused.headers().firstValue("x-finops-request-id").orElseThrow(), 2);
         assertThat(spans.get(1).attributes()).containsEntry("error.type", "refused").containsEntry("finops.deployment", "dead");
@@ -231,7 +210,7 @@ class TracingIT {
         long start = System.nanoTime();
         for (int i = 0; i < 20; i++) {
             primary.enqueue(Reply.text("still here"));
-            HttpResponse<String> r = send("solo-model", false);
+            HttpResponse<String> r = harness.message("solo-model", false);
             assertThat(r.statusCode()).isEqualTo(200);
         }
         assertThat(Duration.ofNanos(System.nanoTime() - start)).as("no request waits for the collector").isLessThan(Duration.ofSeconds(5));
@@ -252,7 +231,7 @@ class TracingIT {
             harness = setup(new GatewayHarness(), Map.of("OTEL_SERVICE_NAME", "untraced", "OTEL_TRACES_SAMPLER", "always_on",
                     "OTEL_BSP_SCHEDULE_DELAY", "1"));
             primary.enqueue(Reply.text("untraced"));
-            assertThat(send("solo-model", false).statusCode()).isEqualTo(200);
+            assertThat(harness.message("solo-model", false).statusCode()).isEqualTo(200);
             assertThat(primary.requests().get(0).headers().get("traceparent")).isNull();
             harness.close();           // a tracer would flush now
             harness = null;
