@@ -94,15 +94,7 @@ final class GatewayHarness implements AutoCloseable {
 
     /** A RoutingRule {@code name} that sends {@code model} to {@code target}, then to {@code fallback} when it fails. */
     static String fallbackRule(String name, String model, String target, String fallback) {
-        return """
-                apiVersion: finops.ai/v1alpha1
-                kind: RoutingRule
-                metadata: {name: %s}
-                spec:
-                  when: 'model == "%s"'
-                  targets: [{model: %s}]
-                  fallbacks: [%s]
-                """.formatted(name, model, target, fallback);
+        return rule(name, model, target) + "  fallbacks: [" + fallback + "]\n";
     }
 
     /** A RoutingRule {@code name} that sends {@code model} to {@code target} alone. */
