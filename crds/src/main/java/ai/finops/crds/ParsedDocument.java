@@ -6,8 +6,8 @@ import java.util.Optional;
 /**
  * One YAML document read by {@link ResourceYaml}.
  *
- * <p>{@link #resource()} is a {@link ProviderDeployment}, {@link RoutingRule}, {@link VirtualKey} or
- * {@link Budget} for the resources of {@code finops.ai/v1alpha1}; a {@link ResourceYaml.SecretValues} for a
+ * <p>{@link #resource()} is a {@link ProviderDeployment}, {@link RoutingRule}, {@link VirtualKey},
+ * {@link Budget} or {@link McpServer} for the resources of {@code finops.ai/v1alpha1}; a {@link ResourceYaml.SecretValues} for a
  * {@code v1 Secret}; and the document's {@link JsonNode} for any other kind (such as {@code
  * GatewaySettings}, which the gateway reads itself).
  *

@@ -42,12 +42,12 @@ import java.util.stream.Stream;
  *
  * <ul>
  *   <li>{@code finops.ai/v1alpha1} {@code ProviderDeployment}, {@code RoutingRule}, {@code VirtualKey},
- *       {@code Budget}: bound to the resource classes. Unknown fields are problems (with the field path and
+ *       {@code Budget}, {@code McpServer}: bound to the resource classes. Unknown fields are problems (with the field path and
  *       {@code file:line:column}), as are duplicate keys, and floats where integers are expected.
  *   <li>{@code v1} {@code Secret}: its name and values ({@code stringData} as is, {@code data}
  *       base64-decoded; {@code stringData} wins, as in Kubernetes) as {@link SecretValues}.
  *   <li>Any other kind (e.g. {@code GatewaySettings}): returned as a {@link JsonNode} for the caller.
- *       Within the {@code finops.ai} group, only the four resources and {@link #GENERIC_FINOPS_KINDS}
+ *       Within the {@code finops.ai} group, only the five resources and {@link #GENERIC_FINOPS_KINDS}
  *       are known; any other kind there is a problem (a typo in {@code kind}).
  * </ul>
  *
@@ -66,7 +66,8 @@ public final class ResourceYaml {
             ResourceValidator.PROVIDER_DEPLOYMENT, ProviderDeployment.class,
             ResourceValidator.ROUTING_RULE, RoutingRule.class,
             ResourceValidator.VIRTUAL_KEY, VirtualKey.class,
-            ResourceValidator.BUDGET, Budget.class);
+            ResourceValidator.BUDGET, Budget.class,
+            ResourceValidator.MCP_SERVER, McpServer.class);
     private static final Set<String> SECRET_FIELDS = Set.of("apiVersion", "kind", "metadata", "data", "stringData", "type", "immutable");
 
     private static final YAMLMapper MAPPER = YAMLMapper.builder()
@@ -80,7 +81,8 @@ public final class ResourceYaml {
             ProviderDeployment.class, MAPPER.readerFor(ProviderDeployment.class),
             RoutingRule.class, MAPPER.readerFor(RoutingRule.class),
             VirtualKey.class, MAPPER.readerFor(VirtualKey.class),
-            Budget.class, MAPPER.readerFor(Budget.class));
+            Budget.class, MAPPER.readerFor(Budget.class),
+            McpServer.class, MAPPER.readerFor(McpServer.class));
 
     private ResourceYaml() {}
 
@@ -163,7 +165,7 @@ public final class ResourceYaml {
                 secrets.put(s.name(), values);
             }
             return new ResourceSet(resources(ProviderDeployment.class), resources(RoutingRule.class), resources(VirtualKey.class),
-                    resources(Budget.class), secrets, checks);
+                    resources(Budget.class), resources(McpServer.class), secrets, checks);
         }
     }
 

@@ -40,6 +40,10 @@ public class VirtualKeySpec {
         public List<String> providers = new ArrayList<>();
         @JsonPropertyDescription("Glob patterns (`*`) over the requested model and the resolved model; empty = all.")
         public List<String> models = new ArrayList<>();
+        @JsonPropertyDescription("McpServer names whose tools the key may use on /mcp; empty = every McpServer of the namespace.")
+        public List<String> mcpServers = new ArrayList<>();
+        @JsonPropertyDescription("Glob patterns (`*`) over tool names as /mcp lists them, <toolPrefix>__<tool>; empty = every tool of the allowed servers.")
+        public List<String> mcpTools = new ArrayList<>();
     }
 
     /** The key's own budget: the same limit, period or rolling window and time zone as a {@link BudgetSpec}, over this key alone. */

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 class CrdDriftTest {
     static final Path GENERATED = Path.of("target/classes/META-INF/fabric8");
     static final Path COMMITTED = Path.of(".");
-    static final List<String> NAMES = List.of("budgets.finops.ai-v1.yml", "providerdeployments.finops.ai-v1.yml",
+    static final List<String> NAMES = List.of("budgets.finops.ai-v1.yml", "mcpservers.finops.ai-v1.yml", "providerdeployments.finops.ai-v1.yml",
             "routingrules.finops.ai-v1.yml", "virtualkeys.finops.ai-v1.yml");
 
     @Test

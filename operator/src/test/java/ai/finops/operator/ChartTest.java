@@ -277,7 +277,7 @@ class ChartTest {
         try (Stream<Path> files = Files.list(Path.of("../crds"))) {
             List<Path> crds = files.filter(p -> p.toString().endsWith(".yml")).sorted().toList();
             assertThat(crds).extracting(p -> p.getFileName().toString()).containsExactly("budgets.finops.ai-v1.yml",
-                    "providerdeployments.finops.ai-v1.yml", "routingrules.finops.ai-v1.yml", "virtualkeys.finops.ai-v1.yml");
+                    "mcpservers.finops.ai-v1.yml", "providerdeployments.finops.ai-v1.yml", "routingrules.finops.ai-v1.yml", "virtualkeys.finops.ai-v1.yml");
             for (Path crd : crds) {
                 assertThat(Files.readString(CHART.resolve("crds").resolve(crd.getFileName())))
                         .as("charts/finops/crds/%s differs from crds/; copy it", crd.getFileName()).isEqualTo(Files.readString(crd));

@@ -4,6 +4,9 @@ import ai.finops.crds.Budget;
 import ai.finops.crds.BudgetAction;
 import ai.finops.crds.BudgetPeriod;
 import ai.finops.crds.BudgetSpec;
+import ai.finops.crds.McpServer;
+import ai.finops.crds.McpServerSpec;
+import ai.finops.crds.McpTransport;
 import ai.finops.crds.ProviderDeployment;
 import ai.finops.crds.ProviderDeploymentSpec;
 import ai.finops.crds.ProviderType;
@@ -48,7 +51,7 @@ import java.util.regex.Pattern;
  * status conditions) and the gateway (which rejects a whole bundle that has any problem).
  *
  * <p>{@link #validate} returns every problem, never only the first, in a deterministic order: kinds
- * in the order ProviderDeployment, RoutingRule, VirtualKey, Budget; resources by name within a kind;
+ * in the order ProviderDeployment, RoutingRule, VirtualKey, Budget, McpServer; resources by name within a kind;
  * problems in field order within a resource. Messages never contain a Secret value.
  *
  * <p>Defaults shared with the gateway are public constants here ({@link #DEFAULT_WEIGHT}, ...).
@@ -58,6 +61,7 @@ public final class ResourceValidator {
     public static final String ROUTING_RULE = "RoutingRule";
     public static final String VIRTUAL_KEY = "VirtualKey";
     public static final String BUDGET = "Budget";
+    public static final String MCP_SERVER = "McpServer";
 
     /** Weight of a ProviderDeployment or a RoutingRule target when not given; 0 means drained. */
     public static final int DEFAULT_WEIGHT = 1;
@@ -72,6 +76,18 @@ public final class ResourceValidator {
     public static final String DEFAULT_API_KEY_KEY = "apiKey";
     /** Default Secret key of VirtualKey tokens ({@code secretRef.key}). */
     public static final String DEFAULT_TOKEN_KEY = "token";
+    /** Default Secret key of an McpServer's {@code auth.secretRef}. */
+    public static final String DEFAULT_MCP_TOKEN_KEY = "token";
+    /** Default header of an McpServer's {@code auth}. */
+    public static final String DEFAULT_MCP_AUTH_HEADER = "Authorization";
+    /** Default scheme of an McpServer's {@code auth} ("" sends the value alone). */
+    public static final String DEFAULT_MCP_AUTH_SCHEME = "Bearer";
+    /** What joins an McpServer's tool prefix and a tool's own name on {@code /mcp}. */
+    public static final String MCP_TOOL_SEPARATOR = "__";
+    /** Default {@code timeouts.connect} of an McpServer. */
+    public static final String DEFAULT_MCP_CONNECT_TIMEOUT = "5s";
+    /** Default {@code timeouts.call} of an McpServer. */
+    public static final String DEFAULT_MCP_CALL_TIMEOUT = "120s";
     /** Shortest VirtualKey token accepted. */
     public static final int MIN_TOKEN_LENGTH = 16;
     /** Budget periods ({@code Budget.spec.period}, {@code VirtualKey.spec.budget.period}). */
@@ -92,6 +108,10 @@ public final class ResourceValidator {
     private static final int MAX_SUBDOMAIN = 253;
     private static final Pattern DNS_LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
     private static final Pattern DNS_SUBDOMAIN = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
+    private static final Pattern TOOL_PREFIX = Pattern.compile("[A-Za-z0-9]([-._A-Za-z0-9]*[A-Za-z0-9])?");
+    private static final Pattern HEADER_TOKEN = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
+    private static final Set<String> RESERVED_HEADERS = Set.of("host", "content-length", "content-type", "accept", "connection",
+            "transfer-encoding", "mcp-session-id", "mcp-protocol-version", "last-event-id");
     private static final Pattern SECRET_KEY = Pattern.compile("[-._a-zA-Z0-9]+");
     private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-f]{64}");
     private static final Pattern REGION = Pattern.compile("[a-z0-9]+(-[a-z0-9]+)*");
@@ -119,6 +139,10 @@ public final class ResourceValidator {
         }
         for (Budget budget : sorted(set.budgets())) {
             validateBudget(budget, ctx, problems::add);
+        }
+        Map<String, String> prefixOwners = new HashMap<>();
+        for (McpServer server : sorted(set.mcpServers())) {
+            validateMcpServer(server, ctx, prefixOwners, problems::add);
         }
         return List.copyOf(problems);
     }
@@ -680,6 +704,18 @@ public final class ResourceValidator {
                     }
                 }
             }
+            if (spec.allow.mcpServers != null) {
+                for (int i = 0; i < spec.allow.mcpServers.size(); i++) {
+                    String server = spec.allow.mcpServers.get(i);
+                    if (server == null || server.isEmpty()) {
+                        r.add("spec.allow.mcpServers[" + i + "]", "is empty");
+                    } else if (!ctx.mcpNames.containsKey(server)) {
+                        r.unresolved("spec.allow.mcpServers[" + i + "]", "McpServer " + Messages.quote(server) + " not found (McpServers: "
+                                + new TreeSet<>(ctx.mcpNames.keySet()) + ")");
+                    }
+                }
+            }
+            globs(spec.allow.mcpTools, "spec.allow.mcpTools", "use \"*\" to allow every tool, or omit the list", r);
         }
         if (spec.budget != null) {
             if (spec.budget.limitUsd == null) {
@@ -837,6 +873,106 @@ public final class ResourceValidator {
         }
     }
 
+    // ---------------------------------------------------------------- McpServer
+
+    private static void validateMcpServer(McpServer server, Context ctx, Map<String, String> prefixOwners, Consumer<Problem> out) {
+        Reporter r = new Reporter(MCP_SERVER, nameOf(server), out);
+        checkMetadata(server, false, ctx.mcpNames, r);
+        McpServerSpec spec = server.getSpec();
+        if (spec == null) {
+            r.add("spec", "is required");
+            return;
+        }
+        if (spec.url == null || spec.url.isEmpty()) {
+            r.add("spec.url", "is required (the server's MCP endpoint, such as https://mcp.example.com/mcp)");
+        } else {
+            String problem = checkEndpoint(spec.url);
+            if (problem != null) {
+                r.add("spec.url", problem.replace("omit it to use the provider's default endpoint", "the server's MCP endpoint"));
+            }
+        }
+        if (spec.transport != null && McpTransport.fromId(spec.transport).isEmpty()) {
+            r.add("spec.transport", "unknown transport " + Messages.quote(spec.transport) + " (one of " + McpTransport.ids() + ")");
+        }
+        String prefix = toolPrefix(server);
+        if (spec.toolPrefix != null && (spec.toolPrefix.length() > MAX_LABEL || !TOOL_PREFIX.matcher(spec.toolPrefix).matches()
+                || spec.toolPrefix.contains(MCP_TOOL_SEPARATOR))) {
+            r.add("spec.toolPrefix", Messages.quote(spec.toolPrefix) + " is not a valid tool prefix: at most " + MAX_LABEL
+                    + " letters, digits, '-', '.' and '_', starting and ending with a letter or digit, without \"__\"");
+        } else if (prefix != null && r.name != null) {
+            String other = prefixOwners.putIfAbsent(prefix, r.name);
+            if (other != null) {
+                r.add(spec.toolPrefix != null ? "spec.toolPrefix" : "metadata.name", "tool prefix " + Messages.quote(prefix)
+                        + " is already McpServer " + Messages.quote(other) + "'s: each server's tools need a prefix of their own");
+            }
+        }
+        if (spec.auth != null) {
+            checkMcpAuth(spec.auth, ctx, r);
+        }
+        if (spec.tools != null) {
+            globs(spec.tools.allow, "spec.tools.allow", "use \"*\" to allow every tool, or omit the list", r);
+            globs(spec.tools.deny, "spec.tools.deny", "omit it to deny nothing", r);
+        }
+        if (spec.timeouts != null) {
+            duration(spec.timeouts.connect, "spec.timeouts.connect", r);
+            duration(spec.timeouts.call, "spec.timeouts.call", r);
+        }
+    }
+
+    private static void checkMcpAuth(McpServerSpec.Auth auth, Context ctx, Reporter r) {
+        if (auth.header != null) {
+            if (!HEADER_TOKEN.matcher(auth.header).matches()) {
+                r.add("spec.auth.header", Messages.quote(auth.header) + " is not a valid header name");
+            } else if (RESERVED_HEADERS.contains(auth.header.toLowerCase(java.util.Locale.ROOT))) {
+                r.add("spec.auth.header", "header " + Messages.quote(auth.header) + " is the protocol's own: name another");
+            }
+        }
+        if (auth.scheme != null && !auth.scheme.isEmpty() && !HEADER_TOKEN.matcher(auth.scheme).matches()) {
+            r.add("spec.auth.scheme", Messages.quote(auth.scheme) + " is not a valid scheme (a single word such as Bearer, or \"\")");
+        }
+        SecretKeyRef ref = auth.secretRef;
+        if (ref == null) {
+            r.add("spec.auth.secretRef", "is required when spec.auth is given");
+            return;
+        }
+        if (!checkSecretRef(ref, "spec.auth.secretRef", r) || !ctx.set.resolvesProviderSecrets()) {
+            return;
+        }
+        Map<String, String> secret = ctx.set.secrets().get(ref.name);
+        String key = mcpCredentialKey(auth);
+        if (secret == null) {
+            r.unresolved("spec.auth.secretRef.name", "Secret " + Messages.quote(ref.name) + " not found");
+        } else if (secret.get(key) == null) {
+            r.unresolved("spec.auth.secretRef.key", "Secret " + Messages.quote(ref.name) + " has no key " + Messages.quote(key)
+                    + " (keys: " + new TreeSet<>(secret.keySet()) + ")");
+        } else if (secret.get(key).isBlank()) {
+            r.add("spec.auth.secretRef.key", "key " + Messages.quote(key) + " of Secret " + Messages.quote(ref.name) + " is empty");
+        } else if (secret.get(key).chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+            r.add("spec.auth.secretRef.key", "key " + Messages.quote(key) + " of Secret " + Messages.quote(ref.name)
+                    + " holds control characters: it cannot be sent in a header");
+        }
+    }
+
+    /** The Secret key an McpServer's {@code auth} reads: {@code secretRef.key}, or {@value #DEFAULT_MCP_TOKEN_KEY}. */
+    public static String mcpCredentialKey(McpServerSpec.Auth auth) {
+        return auth.secretRef.key != null ? auth.secretRef.key : DEFAULT_MCP_TOKEN_KEY;
+    }
+
+    /** An McpServer's tool prefix: {@code spec.toolPrefix}, or its name. */
+    public static String toolPrefix(McpServer server) {
+        return server.getSpec() != null && server.getSpec().toolPrefix != null ? server.getSpec().toolPrefix : nameOf(server);
+    }
+
+    private static void globs(List<String> patterns, String path, String hint, Reporter r) {
+        if (patterns != null) {
+            for (int i = 0; i < patterns.size(); i++) {
+                if (patterns.get(i) == null || patterns.get(i).isBlank()) {
+                    r.add(path + "[" + i + "]", "is empty (" + hint + ")");
+                }
+            }
+        }
+    }
+
     // ---------------------------------------------------------------- shared checks
 
     private static void checkMetadata(HasMetadata resource, boolean label, Map<String, ?> byName, Reporter r) {
@@ -901,6 +1037,9 @@ public final class ResourceValidator {
         if (resource instanceof Budget) {
             return BUDGET;
         }
+        if (resource instanceof McpServer) {
+            return MCP_SERVER;
+        }
         return resource.getKind();
     }
 
@@ -918,6 +1057,7 @@ public final class ResourceValidator {
         final Map<String, RoutingRule> ruleNames = new LinkedHashMap<>();
         final Map<String, VirtualKey> keyNames = new LinkedHashMap<>();
         final Map<String, Budget> budgetNames = new LinkedHashMap<>();
+        final Map<String, McpServer> mcpNames = new LinkedHashMap<>();
         final Map<ProviderType, List<ProviderDeployment>> byType = new LinkedHashMap<>();
 
         Context(ResourceSet set) {
@@ -944,6 +1084,11 @@ public final class ResourceValidator {
             for (Budget budget : set.budgets()) {
                 if (budget != null && nameOf(budget) != null) {
                     budgetNames.putIfAbsent(nameOf(budget), budget);
+                }
+            }
+            for (McpServer server : set.mcpServers()) {
+                if (server != null && nameOf(server) != null) {
+                    mcpNames.putIfAbsent(nameOf(server), server);
                 }
             }
         }
