@@ -26,11 +26,11 @@ import org.junit.jupiter.api.Test;
 class ArgoCdHealthTest {
     static final Path ROOT = Path.of("argocd");
     static final Path CUSTOMIZATIONS = ROOT.resolve("resource_customizations/finops.ai");
-    static final List<String> KINDS = List.of("ProviderDeployment", "RoutingRule", "VirtualKey", "Budget");
+    static final List<String> KINDS = List.of("ProviderDeployment", "RoutingRule", "VirtualKey", "Budget", "McpServer");
     static final YAMLMapper YAML = new YAMLMapper();
 
     @ParameterizedTest
-    @ValueSource(strings = {"ProviderDeployment", "RoutingRule", "VirtualKey", "Budget"})
+    @ValueSource(strings = {"ProviderDeployment", "RoutingRule", "VirtualKey", "Budget", "McpServer"})
     void everyCaseOfHealthTestYamlGivesItsStatusAndMessage(String kind) throws Exception {
         assumeLua();
         Path dir = CUSTOMIZATIONS.resolve(kind);

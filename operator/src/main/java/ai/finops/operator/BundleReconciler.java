@@ -1,6 +1,7 @@
 package ai.finops.operator;
 
 import ai.finops.crds.Budget;
+import ai.finops.crds.McpServer;
 import ai.finops.crds.ProviderDeployment;
 import ai.finops.crds.ResourceStatus;
 import ai.finops.crds.RoutingRule;
@@ -50,7 +51,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reconciles one namespace's VirtualKeys, RoutingRules, ProviderDeployments and Budgets into its gateway
+ * Reconciles one namespace's VirtualKeys, RoutingRules, ProviderDeployments, Budgets and McpServers into its gateway
  * bundle: the ConfigMap {@value Names#BUNDLE_CONFIG_MAP}, the Secret {@value Names#CREDENTIALS_SECRET}
  * and the {@code .status} of every resource.
  *
@@ -80,6 +81,7 @@ public final class BundleReconciler implements Reconciler<Namespace> {
     private InformerEventSource<RoutingRule, Namespace> rules;
     private InformerEventSource<VirtualKey, Namespace> keys;
     private InformerEventSource<Budget, Namespace> budgets;
+    private InformerEventSource<McpServer, Namespace> mcpServers;
     private InformerEventSource<Secret, Namespace> secrets;
     private InformerEventSource<ConfigMap, Namespace> configMaps;
     private InformerEventSource<Namespace, Namespace> sharingNamespaces;   // null without a shared gateway
@@ -121,6 +123,9 @@ public final class BundleReconciler implements Reconciler<Namespace> {
         budgets = new InformerEventSource<>(watched(InformerEventSourceConfiguration.from(Budget.class, Namespace.class)
                 .withName("budgets").withSecondaryToPrimaryMapper(toNamespace()).withOnUpdateFilter(BundleReconciler::specChanged))
                 .build(), context);
+        mcpServers = new InformerEventSource<>(watched(InformerEventSourceConfiguration.from(McpServer.class, Namespace.class)
+                .withName("mcp-servers").withSecondaryToPrimaryMapper(toNamespace()).withOnUpdateFilter(BundleReconciler::specChanged))
+                .build(), context);
         secrets = new InformerEventSource<>(watched(InformerEventSourceConfiguration.from(Secret.class, Namespace.class)
                 .withName("secrets").withSecondaryToPrimaryMapper(this::referencedSecretToNamespace)
                 .withOnUpdateFilter((now, before) -> !Objects.equals(now.getData(), before.getData())
@@ -131,7 +136,7 @@ public final class BundleReconciler implements Reconciler<Namespace> {
                 .withSecondaryToPrimaryMapper(toNamespace()))
                 .build(), context);
         if (sharedGateway == null) {
-            return List.of(deployments, rules, keys, budgets, secrets, configMaps);
+            return List.of(deployments, rules, keys, budgets, mcpServers, secrets, configMaps);
         }
         // a namespace's label deciding whether the shared gateway takes its keys: a change re-bundles the shared gateway
         sharingNamespaces = new InformerEventSource<>(InformerEventSourceConfiguration.from(Namespace.class,
@@ -141,7 +146,7 @@ public final class BundleReconciler implements Reconciler<Namespace> {
                 .withOnUpdateFilter((now, before) -> sharesKeys(now) != sharesKeys(before))
                 .withOnDeleteFilter((n, unknown) -> sharesKeys(n))
                 .build(), context);
-        return List.of(deployments, rules, keys, budgets, secrets, configMaps, sharingNamespaces, sharedGatewayTrigger);
+        return List.of(deployments, rules, keys, budgets, mcpServers, secrets, configMaps, sharingNamespaces, sharedGatewayTrigger);
     }
 
     static boolean sharesKeys(Namespace namespace) {
@@ -182,7 +187,8 @@ public final class BundleReconciler implements Reconciler<Namespace> {
         }
         boolean referenced = Names.CREDENTIALS_SECRET.equals(name)
                 || deployments.list(ns, pd -> pd.getSpec() != null && pd.getSpec().credentials != null
-                        && pd.getSpec().credentials.secretRef != null && name.equals(pd.getSpec().credentials.secretRef.name)).findAny().isPresent();
+                        && pd.getSpec().credentials.secretRef != null && name.equals(pd.getSpec().credentials.secretRef.name)).findAny().isPresent()
+                || mcpServers.list(ns, mcp -> name.equals(mcpSecretName(mcp))).findAny().isPresent();
         return referenced ? Set.of(new ResourceID(ns)) : Set.of();
     }
 
@@ -196,9 +202,10 @@ public final class BundleReconciler implements Reconciler<Namespace> {
         List<RoutingRule> rrs = rules.list(ns, r -> true).toList();
         List<VirtualKey> vks = keys.list(ns, r -> true).toList();
         List<Budget> buds = budgets.list(ns, r -> true).toList();
+        List<McpServer> mcps = mcpServers.list(ns, r -> true).toList();
         List<VirtualKey> shared = ns.equals(sharedGateway) ? sharedKeys() : List.of();
         ConfigMap currentBundle = configMaps.get(new ResourceID(Names.BUNDLE_CONFIG_MAP, ns)).orElse(null);
-        if (pds.isEmpty() && rrs.isEmpty() && vks.isEmpty() && buds.isEmpty() && shared.isEmpty() && currentBundle == null) {
+        if (pds.isEmpty() && rrs.isEmpty() && vks.isEmpty() && buds.isEmpty() && mcps.isEmpty() && shared.isEmpty() && currentBundle == null) {
             return UpdateControl.noUpdate();   // nothing of ours here: write nothing into this namespace
         }
         KubernetesClient client = context.getClient();
@@ -219,7 +226,8 @@ public final class BundleReconciler implements Reconciler<Namespace> {
         }
         shared = withoutCollisions(ns, shared, vks, secretsByName);
         List<VirtualKey> allKeys = shared.isEmpty() ? vks : java.util.stream.Stream.concat(vks.stream(), shared.stream()).toList();
-        Bundle bundle = BundleBuilder.build(new BundleBuilder.Input(ns, pds, rrs, allKeys, buds, referencedValues(pds, vks, secretsByName)));
+        Bundle bundle = BundleBuilder.build(new BundleBuilder.Input(ns, pds, rrs, allKeys, buds, mcps,
+                referencedValues(pds, vks, mcps, secretsByName)));
         for (VirtualKey vk : shared) {
             Verdict verdict = bundle.verdicts().get(ResourceKey.of(vk));
             if (verdict != null && !verdict.included()) {
@@ -233,6 +241,7 @@ public final class BundleReconciler implements Reconciler<Namespace> {
         writeStatuses(client, bundle, rrs, rules);
         writeStatuses(client, bundle, vks, keys);
         writeStatuses(client, bundle, buds, budgets);
+        writeStatuses(client, bundle, mcps, mcpServers);
         return UpdateControl.noUpdate();
     }
 
@@ -315,7 +324,7 @@ public final class BundleReconciler implements Reconciler<Namespace> {
 
     /** The decoded values of the Secrets the resources reference; no other Secret is read. */
     private static Map<String, Map<String, String>> referencedValues(List<ProviderDeployment> pds, List<VirtualKey> vks,
-            Map<String, Secret> secretsByName) {
+            List<McpServer> mcps, Map<String, Secret> secretsByName) {
         Map<String, Map<String, String>> values = new TreeMap<>();
         for (ProviderDeployment pd : pds) {
             if (pd.getSpec() != null && pd.getSpec().credentials != null && pd.getSpec().credentials.secretRef != null) {
@@ -327,7 +336,16 @@ public final class BundleReconciler implements Reconciler<Namespace> {
                 addSecret(vk.getSpec().secretRef.name, secretsByName, values);
             }
         }
+        for (McpServer mcp : mcps) {
+            addSecret(mcpSecretName(mcp), secretsByName, values);
+        }
         return values;
+    }
+
+    /** The Secret an McpServer's {@code auth} names, or null. */
+    private static String mcpSecretName(McpServer mcp) {
+        return mcp.getSpec() != null && mcp.getSpec().auth != null && mcp.getSpec().auth.secretRef != null
+                ? mcp.getSpec().auth.secretRef.name : null;
     }
 
     private static void addSecret(String name, Map<String, Secret> secretsByName, Map<String, Map<String, String>> values) {

@@ -284,7 +284,7 @@ class ChartTest {
             }
         }
         try (Stream<Path> files = Files.list(CHART.resolve("crds"))) {
-            assertThat(files.count()).isEqualTo(4);
+            assertThat(files.count()).isEqualTo(5);
         }
     }
 }

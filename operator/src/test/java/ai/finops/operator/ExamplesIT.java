@@ -39,7 +39,8 @@ class ExamplesIT {
     @SuppressWarnings({"unchecked", "rawtypes"})
     static final Map<String, Class<? extends CustomResource<?, ? extends ResourceStatus>>> TYPES = (Map) Map.of(
             "ProviderDeployment", ai.finops.crds.ProviderDeployment.class, "RoutingRule", ai.finops.crds.RoutingRule.class,
-            "VirtualKey", ai.finops.crds.VirtualKey.class, "Budget", ai.finops.crds.Budget.class);
+            "VirtualKey", ai.finops.crds.VirtualKey.class, "Budget", ai.finops.crds.Budget.class,
+            "McpServer", ai.finops.crds.McpServer.class);
 
     @ParameterizedTest
     @ValueSource(strings = {"kubernetes", "gitops/resources"})

@@ -3,6 +3,7 @@ package ai.finops.operator;
 import static ai.finops.operator.Resources.anthropic;
 import static ai.finops.operator.Resources.budget;
 import static ai.finops.operator.Resources.key;
+import static ai.finops.operator.Resources.mcpServer;
 import static ai.finops.operator.Resources.rule;
 import static ai.finops.operator.Resources.secret;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -133,7 +134,13 @@ class LeaderElectionAndRbacIT {
         client.resource(rule(NS, "claude-code", "model == \"sonnet-model\"", "anthropic-prod/claude-sonnet-4-6")).create();
         client.resource(key(NS, "alice", "vk-alice")).create();   // its Secret is generated
         client.resource(budget(NS, "platform-monthly", "platform", "2000.00")).create();
-        await().atMost(WAIT).untilAsserted(() -> assertThat(bundle()).contains("name: alice", "name: platform-monthly"));
+        client.resource(secret(NS, "gh-mcp", Map.of("token", "ghp-1"))).create();
+        client.resource(mcpServer(NS, "github", "https://mcp.github.example/mcp", "gh-mcp")).create();
+        await().atMost(WAIT).untilAsserted(() -> assertThat(bundle()).contains("name: alice", "name: platform-monthly", "name: github"));
+        await().atMost(WAIT).untilAsserted(() -> assertThat(BundleReconciler.decode(client.secrets().inNamespace(NS)
+                .withName(Names.CREDENTIALS_SECRET).get())).containsEntry("gh-mcp.token", "ghp-1"));
+        await().atMost(WAIT).until(() -> client.resources(ai.finops.crds.McpServer.class).inNamespace(NS).withName("github").get()
+                .getStatus().conditions.size() == 3);
         // the spend loop (embedded mode: no spend to show) writes its condition through /status too
         await().atMost(WAIT).until(() -> {
             var status = client.resources(ai.finops.crds.Budget.class).inNamespace(NS).withName("platform-monthly").get().getStatus();

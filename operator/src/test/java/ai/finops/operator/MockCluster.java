@@ -46,7 +46,7 @@ final class MockCluster implements AutoCloseable {
         server = new KubernetesMockServer(new Context(), new MockWebServer(), responses, new KubernetesMixedDispatcher(responses), false);
         server.init();
         for (Class<? extends io.fabric8.kubernetes.client.CustomResource<?, ?>> type : List.of(VirtualKey.class, RoutingRule.class,
-                ProviderDeployment.class, Budget.class)) {
+                ProviderDeployment.class, Budget.class, ai.finops.crds.McpServer.class)) {
             server.expectCustomResource(CustomResourceDefinitionContext.fromCustomResourceType(type));
         }
         // JOSDK asks what it may do with Leases before it campaigns

@@ -70,6 +70,18 @@ final class Resources {
         return budget;
     }
 
+    /** An McpServer at {@code url} whose token is key {@code token} of Secret {@code secret}. */
+    static ai.finops.crds.McpServer mcpServer(String ns, String name, String url, String secret) {
+        ai.finops.crds.McpServer server = new ai.finops.crds.McpServer();
+        server.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(ns).build());
+        ai.finops.crds.McpServerSpec spec = new ai.finops.crds.McpServerSpec();
+        spec.url = url;
+        spec.auth = new ai.finops.crds.McpServerSpec.Auth();
+        spec.auth.secretRef = new ai.finops.crds.SecretKeyRef(secret, null);
+        server.setSpec(spec);
+        return server;
+    }
+
     static Secret secret(String ns, String name, Map<String, String> values) {
         return new SecretBuilder().withMetadata(new ObjectMetaBuilder().withName(name).withNamespace(ns).build())
                 .withStringData(values).build();

@@ -3,6 +3,7 @@ package ai.finops.operator.bundle;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.finops.crds.Budget;
+import ai.finops.crds.McpServer;
 import ai.finops.crds.ProviderDeployment;
 import ai.finops.crds.ResourceStatus;
 import ai.finops.crds.ResourceYaml;
@@ -50,7 +51,8 @@ class BundleGoldenTest {
         List<RoutingRule> rrs = in.resources(RoutingRule.class);
         List<VirtualKey> vks = in.resources(VirtualKey.class);
         List<Budget> buds = in.resources(Budget.class);
-        Bundle bundle = BundleBuilder.build(new BundleBuilder.Input("team-a", pds, rrs, vks, buds, secrets));
+        List<McpServer> mcps = in.resources(McpServer.class);
+        Bundle bundle = BundleBuilder.build(new BundleBuilder.Input("team-a", pds, rrs, vks, buds, mcps, secrets));
 
         Map<String, ResourceStatus> statuses = new LinkedHashMap<>();
         List<CustomResource<?, ? extends ResourceStatus>> all = new ArrayList<>();
@@ -58,6 +60,7 @@ class BundleGoldenTest {
         all.addAll(rrs);
         all.addAll(vks);
         all.addAll(buds);
+        all.addAll(mcps);
         for (CustomResource<?, ? extends ResourceStatus> r : all) {
             statuses.put(ResourceKey.of(r).toString(),
                     Statuses.desired(bundle.verdicts().get(ResourceKey.of(r)), r.getMetadata().getGeneration(), null, NOW));
@@ -70,7 +73,7 @@ class BundleGoldenTest {
         assertThat(bundle.sha256()).isEqualTo(BundleBuilder.sha256(bundle.yaml()));
         // unchanged input, in another order: the same bytes
         Bundle again = BundleBuilder.build(new BundleBuilder.Input("team-a", reversed(pds), reversed(rrs), reversed(vks), reversed(buds),
-                secrets));
+                reversed(mcps), secrets));
         assertThat(again.yaml()).isEqualTo(bundle.yaml());
         assertThat(again.credentials()).isEqualTo(bundle.credentials());
     }
