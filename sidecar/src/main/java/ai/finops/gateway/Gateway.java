@@ -5,6 +5,8 @@ import ai.finops.gateway.config.ConfigWatcher;
 import ai.finops.gateway.config.GatewaySettings;
 import ai.finops.gateway.governance.Admission;
 import ai.finops.gateway.governance.GovernanceAdmission;
+import ai.finops.gateway.mcp.McpGateway;
+import ai.finops.gateway.mcp.SessionTokens;
 import ai.finops.gateway.observability.ExchangeListener;
 import ai.finops.gateway.observability.GatewayMetrics;
 import ai.finops.gateway.observability.tracing.Tracing;
@@ -32,6 +34,7 @@ import java.util.function.Function;
 
 /** A running gateway: config loaded and watched, ports bound. Used by main and by tests. */
 public final class Gateway implements AutoCloseable {
+    private final McpGateway mcp;
     private final ConfigService configService;
     private final ConfigWatcher watcher;
     private final GatewayServer server;
@@ -72,8 +75,9 @@ public final class Gateway implements AutoCloseable {
 
     private Gateway(ConfigService configService, ConfigWatcher watcher, GatewayServer server, EventLoopGroup boss,
             EventLoopGroup workers, GatewayMetrics metrics, UpstreamConnector connector, CounterStore counters, UsageLedger usage,
-            Tracing tracing) {
+            Tracing tracing, McpGateway mcp) {
         this.tracing = tracing;
+        this.mcp = mcp;
         this.counters = counters;
         this.usage = usage;
         this.connector = connector;
@@ -162,8 +166,10 @@ public final class Gateway implements AutoCloseable {
         if (tracing.on()) {
             listeners.add(tracing.listener());
         }
+        McpGateway mcp = new McpGateway(SessionTokens.fromSetting(relay == null ? env.apply(SessionTokens.ENV) : null), metrics.registry(),
+                clock);
         GatewayContext context = new GatewayContext(configService.holder(), connector, connector, new Cooldowns(), metrics, clock, relay,
-                listeners, admission);
+                listeners, admission, mcp);
         GatewayServer server;
         try {
             server = new GatewayServer(context, transport, boss, workers).start(settings, adminBind);
@@ -177,6 +183,7 @@ public final class Gateway implements AutoCloseable {
                 usage.close();
             }
             tracing.close();
+            mcp.close();
             throw e;
         }
         List<Path> watched = new java.util.ArrayList<>(dirs);
@@ -187,7 +194,7 @@ public final class Gateway implements AutoCloseable {
         if (!watched.isEmpty()) {
             watcher.start();
         }
-        return new Gateway(configService, watcher, server, boss, workers, metrics, connector, counters, usage, tracing);
+        return new Gateway(configService, watcher, server, boss, workers, metrics, connector, counters, usage, tracing, mcp);
     }
 
     /** The counter store: Redis (with local counters while it does not answer) when a URL is given, else embedded. */
@@ -303,6 +310,7 @@ public final class Gateway implements AutoCloseable {
         if (usage != null) {
             usage.close();
         }
+        mcp.close();
         connector.closeAll(java.time.Duration.ofSeconds(2));
         tracing.close();
         boss.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();

@@ -11,6 +11,8 @@ import java.util.Objects;
  * @param expiresAt null when the key does not expire
  * @param budget the key's own {@code spec.budget}, over this key alone; null when it has none
  * @param rateLimits its {@code spec.rateLimits}; {@link RateLimits#NONE} when it has none
+ * @param allowMcpServers McpServer names whose tools it may use on {@code /mcp}; empty = all
+ * @param allowMcpTools globs over tool names as {@code /mcp} lists them ({@code <prefix>__<tool>}); empty = all
  */
 public record KeyEntry(
         String name,
@@ -22,10 +24,20 @@ public record KeyEntry(
         List<String> allowProviders,
         List<String> allowModels,
         CompiledBudget budget,
-        RateLimits rateLimits) {
+        RateLimits rateLimits,
+        List<String> allowMcpServers,
+        List<String> allowMcpTools) {
 
     public KeyEntry {
         rateLimits = Objects.requireNonNullElse(rateLimits, RateLimits.NONE);
+        allowMcpServers = List.copyOf(Objects.requireNonNullElse(allowMcpServers, List.of()));
+        allowMcpTools = List.copyOf(Objects.requireNonNullElse(allowMcpTools, List.of()));
+    }
+
+    /** A key that may use every MCP server and tool. */
+    public KeyEntry(String name, String owner, String team, byte[] tokenSha256, boolean disabled, Instant expiresAt,
+            List<String> allowProviders, List<String> allowModels, CompiledBudget budget, RateLimits rateLimits) {
+        this(name, owner, team, tokenSha256, disabled, expiresAt, allowProviders, allowModels, budget, rateLimits, List.of(), List.of());
     }
 
     /** A key without budget or rate limits. */
@@ -75,6 +87,16 @@ public record KeyEntry(
             }
         }
         return false;
+    }
+
+    /** Whether the key may use the McpServer {@code server}. */
+    public boolean allowsMcpServer(String server) {
+        return allowMcpServers.isEmpty() || allowMcpServers.contains(server);
+    }
+
+    /** Whether the key may use the tool that {@code /mcp} lists as {@code prefixedName}. */
+    public boolean allowsMcpTool(String prefixedName) {
+        return allowMcpTools.isEmpty() || allowMcpTools.stream().anyMatch(glob -> Globs.matches(glob, prefixedName));
     }
 
     @Override

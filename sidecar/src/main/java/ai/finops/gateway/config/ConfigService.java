@@ -1,6 +1,8 @@
 package ai.finops.gateway.config;
 
 import ai.finops.crds.ParsedDocument;
+import ai.finops.crds.McpServer;
+import ai.finops.crds.McpServerSpec;
 import ai.finops.crds.ProviderDeployment;
 import ai.finops.crds.ProviderDeploymentSpec;
 import ai.finops.crds.ResourceSet;
@@ -314,6 +316,12 @@ public final class ConfigService {
             if (spec != null && spec.secretRef != null) {
                 assume.accept(spec.secretRef.name,
                         List.of(spec.secretRef.key != null ? spec.secretRef.key : ResourceValidator.DEFAULT_TOKEN_KEY));
+            }
+        }
+        for (McpServer server : set.mcpServers()) {
+            McpServerSpec spec = server == null ? null : server.getSpec();
+            if (spec != null && spec.auth != null && spec.auth.secretRef != null) {
+                assume.accept(spec.auth.secretRef.name, List.of(ResourceValidator.mcpCredentialKey(spec.auth)));
             }
         }
         return placeholders;

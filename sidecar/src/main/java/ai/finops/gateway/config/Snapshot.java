@@ -2,6 +2,7 @@ package ai.finops.gateway.config;
 
 import ai.finops.gateway.auth.CompiledBudget;
 import ai.finops.gateway.auth.KeyEntry;
+import ai.finops.gateway.mcp.McpUpstream;
 import ai.finops.gateway.routing.RoutingTable;
 import java.time.Instant;
 import java.util.List;
@@ -14,16 +15,18 @@ import java.util.Map;
  * @param generation increases with every accepted reload
  * @param keys virtual keys by lower-case hex SHA-256 of their token; each carries its own budget and rate limits
  * @param budgets the Budget resources, by name (a VirtualKey's own budget is on its {@link KeyEntry#budget()})
+ * @param mcpServers the McpServers that {@code /mcp} aggregates, by name
  */
 public record Snapshot(long generation, Instant loadedAt, GatewaySettings settings, Map<String, KeyEntry> keys, RoutingTable routing,
-        List<CompiledBudget> budgets) {
+        List<CompiledBudget> budgets, List<McpUpstream> mcpServers) {
 
     public Snapshot {
         budgets = List.copyOf(budgets);
+        mcpServers = List.copyOf(mcpServers);
     }
 
     /** A snapshot without Budgets. */
     public Snapshot(long generation, Instant loadedAt, GatewaySettings settings, Map<String, KeyEntry> keys, RoutingTable routing) {
-        this(generation, loadedAt, settings, keys, routing, List.of());
+        this(generation, loadedAt, settings, keys, routing, List.of(), List.of());
     }
 }

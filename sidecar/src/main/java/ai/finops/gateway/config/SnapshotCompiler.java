@@ -21,6 +21,7 @@ import ai.finops.crds.validation.ResourceValidator;
 import ai.finops.crds.validation.TimeZones;
 import ai.finops.gateway.auth.Authenticator;
 import ai.finops.gateway.auth.KeyEntry;
+import ai.finops.gateway.mcp.McpUpstream;
 import ai.finops.gateway.observability.PriceCatalogue;
 import ai.finops.gateway.provider.ProviderAdapter;
 import ai.finops.gateway.provider.ModelCatalogue;
@@ -51,7 +52,8 @@ import java.util.TreeMap;
 /**
  * Compiles a validated {@link ResourceSet} into a {@link Snapshot}: CEL programs compiled, keys
  * hashed, deployments indexed, endpoints, credentials and prices resolved, budgets and rate limits
- * compiled (money in micro-dollars, windows and time zones parsed). Runs off the event loops.
+ * compiled (money in micro-dollars, windows and time zones parsed), McpServers with their credentials.
+ * Runs off the event loops.
  */
 public final class SnapshotCompiler {
     static final Duration DEFAULT_COOLDOWN = Duration.ofSeconds(10);
@@ -88,7 +90,9 @@ public final class SnapshotCompiler {
         RoutingTable routing = new RoutingTable(rules, Map.copyOf(deployments), Map.copyOf(byType));
         List<CompiledBudget> budgets = set.budgets().stream().map(SnapshotCompiler::budget)
                 .sorted(Comparator.comparing(CompiledBudget::name)).toList();
-        return new Snapshot(generation, now, settings, Map.copyOf(keys), routing, budgets);
+        List<McpUpstream> mcpServers = set.mcpServers().stream().map(server -> McpUpstream.of(server, set.secrets()))
+                .sorted(Comparator.comparing(McpUpstream::name)).toList();
+        return new Snapshot(generation, now, settings, Map.copyOf(keys), routing, budgets, mcpServers);
     }
 
     /** A Budget resource. */
@@ -144,7 +148,7 @@ public final class SnapshotCompiler {
         return new KeyEntry(name, spec.owner, spec.team, hash, Boolean.TRUE.equals(spec.disabled),
                 spec.expiresAt == null ? null : Instant.parse(spec.expiresAt),
                 List.copyOf(nonNull(allow.providers)), List.copyOf(nonNull(allow.models)),
-                budget(name, spec.budget), rateLimits(spec.rateLimits));
+                budget(name, spec.budget), rateLimits(spec.rateLimits), nonNull(allow.mcpServers), nonNull(allow.mcpTools));
     }
 
     private Deployment deployment(ProviderDeployment pd, Map<String, Map<String, String>> secrets, GatewaySettings settings) {

@@ -10,8 +10,9 @@ import io.netty.handler.codec.http.FullHttpResponse;
 /**
  * A request {@link ApiHandler} has routed, as its {@link Endpoint} gets it: the request (which it owns
  * until one of the two endings below releases it), its connection, its route, the snapshot it is
- * served with from start to end, and the key it was authenticated with. It ends one of two ways:
- * {@link #reply}, an answer the gateway gives itself, or {@link #proxy}, to a provider.
+ * served with from start to end, and the key it was authenticated with. It ends one of three ways:
+ * {@link #reply}, an answer the gateway gives itself, {@link #proxy}, to a provider, or {@link #mcp},
+ * to the MCP servers.
  */
 final class ApiCall {
     private final ApiHandler handler;
@@ -90,6 +91,11 @@ final class ApiCall {
     /** Answers it with {@code response}, traced ({@link LocalAnswer}), and releases the request. */
     void reply(FullHttpResponse response) {
         ApiHandler.reply(ctx, request, answer, response);
+    }
+
+    /** Serves it on {@code /mcp} ({@link ApiHandler#mcp}). */
+    void mcp() {
+        handler.mcp(this);
     }
 
     /** Sends it to a provider as a request to the Anthropic API path {@code api} ({@link ApiHandler#proxy}). */

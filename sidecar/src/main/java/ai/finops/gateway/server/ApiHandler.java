@@ -4,12 +4,14 @@ import static ai.finops.gateway.server.Endpoint.ANTHROPIC_MODELS;
 import static ai.finops.gateway.server.Endpoint.CHAT_COMPLETIONS;
 import static ai.finops.gateway.server.Endpoint.COUNT_TOKENS;
 import static ai.finops.gateway.server.Endpoint.LIVENESS;
+import static ai.finops.gateway.server.Endpoint.MCP;
 import static ai.finops.gateway.server.Endpoint.MESSAGES;
 import static ai.finops.gateway.server.Endpoint.OPENAI_MODELS;
 import static ai.finops.gateway.server.RouteTable.Surface.ANTHROPIC;
 import static ai.finops.gateway.server.RouteTable.Surface.OPENAI;
 import static ai.finops.gateway.server.RouteTable.probe;
 import static ai.finops.gateway.server.RouteTable.route;
+import static io.netty.handler.codec.http.HttpMethod.DELETE;
 import static io.netty.handler.codec.http.HttpMethod.GET;
 import static io.netty.handler.codec.http.HttpMethod.HEAD;
 import static io.netty.handler.codec.http.HttpMethod.POST;
@@ -18,6 +20,7 @@ import ai.finops.gateway.dialect.ErrorResponses;
 import ai.finops.gateway.dialect.Headers;
 import ai.finops.gateway.auth.Authenticator;
 import ai.finops.gateway.config.Snapshot;
+import ai.finops.gateway.mcp.McpCall;
 import ai.finops.gateway.routing.Resolution;
 import ai.finops.gateway.routing.RouteRequest;
 import ai.finops.gateway.translate.RequestBody;
@@ -60,12 +63,15 @@ final class ApiHandler extends SequentialRequests {
             route(POST, "/openai/v1/chat/completions", OPENAI, CHAT_COMPLETIONS),
             route(POST, "/v1/chat/completions", OPENAI, CHAT_COMPLETIONS),
             route(GET, "/openai/v1/models", OPENAI, OPENAI_MODELS),
+            route(POST, "/mcp", ANTHROPIC, MCP),
+            route(DELETE, "/mcp", ANTHROPIC, MCP),
             probe(HEAD, "/", LIVENESS),
             probe(GET, "/", LIVENESS));
 
     private final GatewayContext gateway;
     private final OpenAiClientDialect openai;
     private ProxyExchange active;
+    private boolean mcpInFlight;
 
     /** @param openai the connection's outbound OpenAI dialect, or null (tests of the Anthropic surface only) */
     ApiHandler(GatewayContext gateway, OpenAiClientDialect openai) {
@@ -75,17 +81,21 @@ final class ApiHandler extends SequentialRequests {
 
     @Override
     boolean busy() {
-        return active != null;
+        return active != null || mcpInFlight;
     }
 
     @Override
     void clientClosed() {
-        active.clientClosed();
+        if (active != null) {
+            active.clientClosed();
+        }
     }
 
     @Override
     void cutByShutdown() {
-        active.cutByShutdown();
+        if (active != null) {
+            active.cutByShutdown();
+        }
     }
 
     /**
@@ -163,6 +173,21 @@ final class ApiHandler extends SequentialRequests {
                 call.snapshot().budgets(), requestId, start),
                 () -> exchangeDone(ctx), this::dropWaiting);
         active.start();
+    }
+
+    /**
+     * An {@code /mcp} request: the MCP gateway answers it, maybe after its upstream servers did, and the
+     * answer is written on this connection's event loop like any local answer.
+     */
+    void mcp(ApiCall call) {
+        ChannelHandlerContext ctx = call.ctx();
+        mcpInFlight = true;
+        gateway.mcp().serve(new McpCall(call.request(), call.key(), call.snapshot().mcpServers(),
+                call.snapshot().settings().allowedOrigins(), ctx.alloc()), response -> ctx.executor().execute(() -> {
+                    mcpInFlight = false;
+                    call.reply(response);
+                    served(ctx);
+                }));
     }
 
     private void exchangeDone(ChannelHandlerContext ctx) {

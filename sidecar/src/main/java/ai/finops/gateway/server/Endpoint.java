@@ -11,8 +11,7 @@ import io.netty.handler.codec.http.HttpVersion;
  * {@link ApiHandler} has routed it and, on a route, authenticated its key; it answers it, at once
  * ({@link ApiCall#reply}) or through a provider ({@link ApiCall#proxy}), either of which releases it.
  * It runs on the connection's event loop and must not block. The constants below are the endpoints
- * there are; a new one (an MCP server on {@code /mcp}, say) is one more constant here and one more row
- * in the table.
+ * there are; a new one is one more constant here and one more row in the table.
  */
 @FunctionalInterface
 interface Endpoint {
@@ -32,6 +31,9 @@ interface Endpoint {
 
     /** The models the key may name, in OpenAI's list form. */
     Endpoint OPENAI_MODELS = ModelLists::openAi;
+
+    /** MCP streamable HTTP: the tools of the key's McpServers ({@link ai.finops.gateway.mcp.McpGateway}). */
+    Endpoint MCP = ApiCall::mcp;
 
     /** 200 and no body, for clients that probe the base URL. */
     Endpoint LIVENESS = call -> {

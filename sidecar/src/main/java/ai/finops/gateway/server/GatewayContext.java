@@ -2,6 +2,8 @@ package ai.finops.gateway.server;
 
 import ai.finops.gateway.config.SnapshotHolder;
 import ai.finops.gateway.governance.Admission;
+import ai.finops.gateway.mcp.McpGateway;
+import ai.finops.gateway.mcp.SessionTokens;
 import ai.finops.gateway.observability.ExchangeListener;
 import ai.finops.gateway.upstream.Upstream;
 import java.util.List;
@@ -25,6 +27,7 @@ public final class GatewayContext {
     private final Upstream upstream;
     private final List<ExchangeListener> listeners;
     private final Admission admission;
+    private final McpGateway mcp;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicLong requestCounter = new AtomicLong();
     private final String instanceId = Long.toHexString(System.nanoTime() & 0xffffffL);
@@ -47,6 +50,14 @@ public final class GatewayContext {
      */
     public GatewayContext(SnapshotHolder snapshots, Upstream upstream, UpstreamConnector connector, Cooldowns cooldowns, GatewayMetrics metrics,
             Clock clock, Relay relay, List<ExchangeListener> listeners, Admission admission) {
+        this(snapshots, upstream, connector, cooldowns, metrics, clock, relay, listeners, admission,
+                new McpGateway(SessionTokens.fromSetting(null), metrics.registry(), clock));
+    }
+
+    /** @param mcp the {@code /mcp} endpoint, its upstream clients and its session key */
+    public GatewayContext(SnapshotHolder snapshots, Upstream upstream, UpstreamConnector connector, Cooldowns cooldowns, GatewayMetrics metrics,
+            Clock clock, Relay relay, List<ExchangeListener> listeners, Admission admission, McpGateway mcp) {
+        this.mcp = mcp;
         this.upstream = upstream;
         this.listeners = List.copyOf(listeners);
         this.admission = admission;
@@ -65,6 +76,10 @@ public final class GatewayContext {
 
     public List<ExchangeListener> listeners() {
         return listeners;
+    }
+
+    public McpGateway mcp() {
+        return mcp;
     }
 
     public Admission admission() {
