@@ -507,16 +507,8 @@ public final class ResourceValidator {
             r.add("spec", "is required");
             return;
         }
-        if (spec.scope != null && spec.scope.virtualKeys != null) {
-            for (int i = 0; i < spec.scope.virtualKeys.size(); i++) {
-                String key = spec.scope.virtualKeys.get(i);
-                if (key == null || key.isEmpty()) {
-                    r.add("spec.scope.virtualKeys[" + i + "]", "is empty");
-                } else if (!ctx.keyNames.containsKey(key)) {
-                    r.unresolved("spec.scope.virtualKeys[" + i + "]", "VirtualKey " + Messages.quote(key) + " not found (VirtualKeys: "
-                            + new TreeSet<>(ctx.keyNames.keySet()) + ")");
-                }
-            }
+        if (spec.scope != null) {
+            references(spec.scope.virtualKeys, "spec.scope.virtualKeys", VIRTUAL_KEY, ctx.keyNames, r);
         }
         if (spec.when != null && !spec.when.isBlank()) {
             RuleExpressions.check(spec.when).ifPresent(error -> r.add("spec.when", error));
@@ -704,17 +696,7 @@ public final class ResourceValidator {
                     }
                 }
             }
-            if (spec.allow.mcpServers != null) {
-                for (int i = 0; i < spec.allow.mcpServers.size(); i++) {
-                    String server = spec.allow.mcpServers.get(i);
-                    if (server == null || server.isEmpty()) {
-                        r.add("spec.allow.mcpServers[" + i + "]", "is empty");
-                    } else if (!ctx.mcpNames.containsKey(server)) {
-                        r.unresolved("spec.allow.mcpServers[" + i + "]", "McpServer " + Messages.quote(server) + " not found (McpServers: "
-                                + new TreeSet<>(ctx.mcpNames.keySet()) + ")");
-                    }
-                }
-            }
+            references(spec.allow.mcpServers, "spec.allow.mcpServers", MCP_SERVER, ctx.mcpNames, r);
             globs(spec.allow.mcpTools, "spec.allow.mcpTools", "use \"*\" to allow every tool, or omit the list", r);
         }
         if (spec.budget != null) {
@@ -759,16 +741,7 @@ public final class ResourceValidator {
                     r.add("spec.scope.teams[" + i + "]", "is empty");
                 }
             }
-            List<String> keys = spec.scope.virtualKeys == null ? List.of() : spec.scope.virtualKeys;
-            for (int i = 0; i < keys.size(); i++) {
-                String key = keys.get(i);
-                if (key == null || key.isEmpty()) {
-                    r.add("spec.scope.virtualKeys[" + i + "]", "is empty");
-                } else if (!ctx.keyNames.containsKey(key)) {
-                    r.unresolved("spec.scope.virtualKeys[" + i + "]", "VirtualKey " + Messages.quote(key) + " not found (VirtualKeys: "
-                            + new TreeSet<>(ctx.keyNames.keySet()) + ")");
-                }
-            }
+            references(spec.scope.virtualKeys, "spec.scope.virtualKeys", VIRTUAL_KEY, ctx.keyNames, r);
             List<String> models = spec.scope.models == null ? List.of() : spec.scope.models;
             for (int i = 0; i < models.size(); i++) {
                 if (models.get(i) == null || models.get(i).isBlank()) {
@@ -961,6 +934,22 @@ public final class ResourceValidator {
     /** An McpServer's tool prefix: {@code spec.toolPrefix}, or its name. */
     public static String toolPrefix(McpServer server) {
         return server.getSpec() != null && server.getSpec().toolPrefix != null ? server.getSpec().toolPrefix : nameOf(server);
+    }
+
+    /** Names of resources of {@code kind} that must exist: an empty one is a problem, a missing one unresolved. */
+    private static void references(List<String> names, String path, String kind, Map<String, ?> known, Reporter r) {
+        if (names == null) {
+            return;
+        }
+        for (int i = 0; i < names.size(); i++) {
+            String name = names.get(i);
+            if (name == null || name.isEmpty()) {
+                r.add(path + "[" + i + "]", "is empty");
+            } else if (!known.containsKey(name)) {
+                r.unresolved(path + "[" + i + "]", kind + " " + Messages.quote(name) + " not found (" + kind + "s: "
+                        + new TreeSet<>(known.keySet()) + ")");
+            }
+        }
     }
 
     private static void globs(List<String> patterns, String path, String hint, Reporter r) {

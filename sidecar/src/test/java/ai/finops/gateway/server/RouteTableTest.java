@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 class RouteTableTest {
     private static final Map<Endpoint, String> ENDPOINTS = Map.of(Endpoint.MESSAGES, "messages", Endpoint.COUNT_TOKENS, "count_tokens",
             Endpoint.CHAT_COMPLETIONS, "chat_completions", Endpoint.ANTHROPIC_MODELS, "anthropic_models",
-            Endpoint.OPENAI_MODELS, "openai_models", Endpoint.LIVENESS, "liveness");
+            Endpoint.OPENAI_MODELS, "openai_models", Endpoint.MCP, "mcp", Endpoint.LIVENESS, "liveness");
 
     @Test
     void everyRouteAndItsEndpoint() {
@@ -35,19 +35,22 @@ class RouteTableTest {
                 "POST /openai/v1/chat/completions -> chat_completions (openai)",
                 "POST /v1/chat/completions -> chat_completions (openai)",
                 "GET /openai/v1/models -> openai_models (openai)",
+                "POST /mcp -> mcp (anthropic)",
+                "DELETE /mcp -> mcp (anthropic)",
                 "HEAD / -> liveness (anthropic, probe: no key)",
                 "GET / -> liveness (anthropic, probe: no key)");
         for (RouteTable.Route r : ApiHandler.ROUTES.routes()) {
             assertThat(ApiHandler.ROUTES.find(r.method(), r.path())).as(r.toString()).isSameAs(r);
             assertThat(ApiHandler.needsKey(r.path())).as(r.toString()).isEqualTo(!r.probe());
             assertThat(ApiHandler.openAiSurface(r.path())).as(r.toString()).isEqualTo(r.surface() == RouteTable.Surface.OPENAI);
-            assertThat(ApiHandler.ROUTES.allowed(r.path())).as(r.toString()).isEqualTo(r.probe() ? List.of() : List.of(r.method()));
+            assertThat(ApiHandler.ROUTES.allowed(r.path())).as(r.toString()).isEqualTo(r.probe() ? List.of()
+                    : r.path().equals("/mcp") ? List.of(HttpMethod.POST, HttpMethod.DELETE) : List.of(r.method()));
         }
     }
 
     @Test
     void aPathNoRowHasNeedsNoKeyAndTakesItsSurfaceFromItsPrefix() {
-        for (String path : new String[] {"/v1/complete", "/anthropic/v1/chat/completions", "/openai/v1/messages", "/openai", "/mcp", "/"}) {
+        for (String path : new String[] {"/v1/complete", "/anthropic/v1/chat/completions", "/openai/v1/messages", "/openai", "/v1/mcp", "/"}) {
             assertThat(ApiHandler.ROUTES.find(HttpMethod.POST, path)).as(path).isNull();
             assertThat(ApiHandler.ROUTES.allowed(path)).as(path).isEmpty();
         }
@@ -152,7 +155,7 @@ class RouteTableTest {
                 {"GET", "/anthropic/", "/anthropic", "anthropic"},
                 {"POST", "/anthropic/anthropic/v1/messages", "/anthropic/anthropic/v1/messages", "anthropic"},
                 {"GET", "/V1/models", "/V1/models", "anthropic"},
-                {"POST", "/mcp", "/mcp", "anthropic"},
+                {"POST", "/v1/mcp", "/v1/mcp", "anthropic"},
                 {"POST", "/openai/v1/messages", "/openai/v1/messages", "openai"},
                 {"POST", "/openai/v1/completions", "/openai/v1/completions", "openai"},
                 {"GET", "/openai/v1/models/gpt-4o", "/openai/v1/models/gpt-4o", "openai"},
