@@ -1,7 +1,9 @@
 package ai.finops.gateway.provider;
 
+import ai.finops.gateway.dialect.BedrockErrors;
 import ai.finops.gateway.dialect.ErrorResponses;
 import ai.finops.gateway.translate.BedrockStreamTranscoder;
+import ai.finops.gateway.translate.ResponseTranscoder;
 import ai.finops.gateway.upstream.UpstreamEndpoint;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;

@@ -1,5 +1,6 @@
 package ai.finops.gateway.provider;
 
+import ai.finops.gateway.translate.ResponseTranscoder;
 import ai.finops.gateway.translate.openai.AnthropicToOpenAi;
 import ai.finops.gateway.translate.openai.OpenAiToAnthropic;
 import ai.finops.gateway.translate.openai.OpenAiToAnthropicStream;

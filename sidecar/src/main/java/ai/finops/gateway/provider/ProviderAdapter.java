@@ -1,10 +1,11 @@
 package ai.finops.gateway.provider;
 
+import ai.finops.gateway.translate.ResponseTranscoder;
 import ai.finops.gateway.translate.openai.ToolNames;
 import io.netty.buffer.ByteBufAllocator;
-import java.util.concurrent.CompletableFuture;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaders;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * How one kind of provider is spoken to: the upstream request for an Anthropic Messages request, and

@@ -1,7 +1,7 @@
 package ai.finops.gateway.server;
 
 import ai.finops.gateway.dialect.Headers;
-import ai.finops.gateway.provider.ResponseTranscoder;
+import ai.finops.gateway.translate.ResponseTranscoder;
 import ai.finops.gateway.translate.AnthropicStreamScanner;
 import ai.finops.gateway.translate.SseFramer;
 import ai.finops.gateway.translate.Usage;

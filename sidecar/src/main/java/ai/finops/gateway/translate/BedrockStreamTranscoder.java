@@ -1,7 +1,7 @@
 package ai.finops.gateway.translate;
 
-import ai.finops.gateway.provider.BedrockErrors;
-import ai.finops.gateway.provider.ResponseTranscoder;
+import ai.finops.gateway.dialect.BedrockErrors;
+import ai.finops.gateway.translate.ResponseTranscoder;
 import ai.finops.gateway.dialect.ErrorResponses;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

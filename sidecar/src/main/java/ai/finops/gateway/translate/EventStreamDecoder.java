@@ -1,6 +1,6 @@
 package ai.finops.gateway.translate;
 
-import ai.finops.gateway.provider.ResponseTranscoder.MalformedResponse;
+import ai.finops.gateway.translate.ResponseTranscoder.MalformedResponse;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import java.nio.charset.StandardCharsets;

@@ -3,7 +3,7 @@ package ai.finops.gateway.translate;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import ai.finops.gateway.provider.ResponseTranscoder.MalformedResponse;
+import ai.finops.gateway.translate.ResponseTranscoder.MalformedResponse;
 import ai.finops.testkit.EventStreamFrames;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;

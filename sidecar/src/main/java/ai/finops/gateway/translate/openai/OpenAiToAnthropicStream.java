@@ -1,6 +1,6 @@
 package ai.finops.gateway.translate.openai;
 
-import ai.finops.gateway.provider.ResponseTranscoder;
+import ai.finops.gateway.translate.ResponseTranscoder;
 import ai.finops.gateway.dialect.ErrorResponses;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;

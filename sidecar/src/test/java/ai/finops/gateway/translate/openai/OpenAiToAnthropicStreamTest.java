@@ -3,7 +3,7 @@ package ai.finops.gateway.translate.openai;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import ai.finops.gateway.provider.ResponseTranscoder.MalformedResponse;
+import ai.finops.gateway.translate.ResponseTranscoder.MalformedResponse;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.netty.buffer.ByteBuf;

@@ -1,6 +1,5 @@
-package ai.finops.gateway.provider;
+package ai.finops.gateway.dialect;
 
-import ai.finops.gateway.dialect.ErrorResponses;
 import java.util.Locale;
 
 /**

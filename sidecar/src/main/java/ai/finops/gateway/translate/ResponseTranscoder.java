@@ -1,4 +1,4 @@
-package ai.finops.gateway.provider;
+package ai.finops.gateway.translate;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
