@@ -87,7 +87,7 @@ public interface ExchangeListener {
 
             @Override
             public void ended(RequestEnd end) {
-                metrics.request(end.record());
+                metrics.request(end);
             }
         };
         Observer accessLine = new Observer() {

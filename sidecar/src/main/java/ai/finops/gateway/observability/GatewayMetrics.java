@@ -4,11 +4,11 @@ import static ai.finops.gateway.observability.Metrics.*;
 
 import ai.finops.gateway.translate.Usage;
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.math.BigDecimal;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -24,26 +24,46 @@ import java.util.function.LongSupplier;
  * together, never some without the others.
  */
 public final class GatewayMetrics {
-    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT, new PrometheusRegistry(),
+            io.micrometer.core.instrument.Clock.SYSTEM, new TraceExemplars());
+    private final GenAiMeters genAi = new GenAiMeters(registry);
     /** Shared while a request's meters are recorded (requests record concurrently), exclusive while scraping. */
     private final StampedLock recording = new StampedLock();
+
+    static final String OPENMETRICS = "application/openmetrics-text";
+    static final String OPENMETRICS_CONTENT_TYPE = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+    static final String TEXT_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
     public PrometheusMeterRegistry registry() {
         return registry;
     }
 
+    /** A scrape, in the Prometheus text format. */
     public String scrape() {
+        return scrape(null).body();
+    }
+
+    /** A scrape's body and its content type. */
+    public record Exposition(String contentType, String body) {}
+
+    /**
+     * A scrape in the format the scraper's {@code Accept} header asks for: OpenMetrics (with the exemplars that
+     * link latency buckets to traces) when it names {@code application/openmetrics-text}, else the Prometheus text
+     * format.
+     */
+    public Exposition scrape(String accept) {
+        String type = accept != null && accept.contains(OPENMETRICS) ? OPENMETRICS_CONTENT_TYPE : TEXT_CONTENT_TYPE;
         long stamp = recording.writeLock();
         try {
-            return registry.scrape();
+            return new Exposition(type, registry.scrape(type));
         } finally {
             recording.unlockWrite(stamp);
         }
     }
 
     /** The meters of one combination of request dimensions, looked up once and reused. */
-    private record Meters(Counter requests, Timer duration, Timer firstByte, DistributionSummary input, DistributionSummary output,
-            DistributionSummary cacheCreation, DistributionSummary cacheRead, Counter cost) {}
+    private record Meters(Counter requests, Timer duration, Timer firstByte, Counter input, Counter output, Counter cacheWrite,
+            Counter cacheRead, Counter cost) {}
 
     /** The dimensions that select a {@link Meters}; every value comes from configuration. */
     private record Key(String api, String route, String provider, String deployment, String model, String virtualKey, String outcome,
@@ -51,7 +71,23 @@ public final class GatewayMetrics {
 
     private final Map<Key, Meters> meters = new ConcurrentHashMap<>();
 
-    /** One finished request, with the dimensions of where it went. */
+    /**
+     * One request a provider was asked for, ended: its {@code finops_*} meters and its GenAI operation, recorded
+     * together, with its trace (when it has one) as the exemplar of the buckets it falls in.
+     */
+    public void request(ExchangeListener.RequestEnd end) {
+        long stamp = recording.readLock();
+        try {
+            TraceExemplars.during(end.traceId(), end.spanId(), () -> {
+                record(end.record());
+                genAi.record(end);
+            });
+        } finally {
+            recording.unlockRead(stamp);
+        }
+    }
+
+    /** One request the gateway answered itself, with the dimensions it reached. */
     public void request(RequestRecord r) {
         long stamp = recording.readLock();
         try {
@@ -71,10 +107,10 @@ public final class GatewayMetrics {
         }
         Usage u = r.usage();
         if (u != null && u.seen) {
-            m.input().record(u.inputTokens);
-            m.output().record(u.outputTokens);
-            m.cacheCreation().record(u.cacheCreationInputTokens);
-            m.cacheRead().record(u.cacheReadInputTokens);
+            m.input().increment(u.inputTokens);
+            m.output().increment(u.outputTokens);
+            m.cacheWrite().increment(u.cacheCreationInputTokens);
+            m.cacheRead().increment(u.cacheReadInputTokens);
         }
         if (r.costUsd() != null) {
             m.cost().increment(r.costUsd().doubleValue());
@@ -98,15 +134,16 @@ public final class GatewayMetrics {
                 Timer.builder(TIME_TO_FIRST_BYTE).description("Request received to first response byte sent to the client")
                         .tags(TAG_PROVIDER, k.provider(), TAG_DEPLOYMENT, k.deployment())
                         .publishPercentileHistogram().register(registry),
-                tokens(k, "input"), tokens(k, "output"), tokens(k, "cache_creation_input"), tokens(k, "cache_read_input"),
+                tokens(k, "input"), tokens(k, "output"), tokens(k, "cache_write"), tokens(k, "cache_read"),
                 Counter.builder(COST).description("Cost of requests in USD from the deployment's or the built-in prices")
                         .tags(TAG_MODEL, k.model(), TAG_DEPLOYMENT, k.deployment(), TAG_VIRTUAL_KEY, k.virtualKey())
                         .register(registry));
     }
 
-    private DistributionSummary tokens(Key k, String type) {
-        return DistributionSummary.builder(TOKEN_USAGE).description("Tokens used per request").baseUnit("tokens")
-                .tags(TAG_TOKEN_TYPE, type, TAG_GEN_AI_MODEL, k.model(), TAG_GEN_AI_SYSTEM, k.provider(), TAG_VIRTUAL_KEY, k.virtualKey())
+    /** Tokens by kind (input here excludes cache reads and writes, as providers report it), per key, model and deployment. */
+    private Counter tokens(Key k, String type) {
+        return Counter.builder(TOKENS).description("Tokens used, by kind, as the provider reported them")
+                .tags(TAG_TOKEN_TYPE, type, TAG_MODEL, k.model(), TAG_DEPLOYMENT, k.deployment(), TAG_VIRTUAL_KEY, k.virtualKey())
                 .register(registry);
     }
 
@@ -199,8 +236,9 @@ public final class GatewayMetrics {
     /**
      * What the access log and the meters record of one request; route, provider, deployment, model and key
      * may be null (not known). {@code model} is the resolved model, for the log; {@code modelTag} the same
-     * model as metrics name it, from config or the catalogue only (see {@code ModelEntry.metricName}).
+     * model as metrics name it, from config or the catalogue only (see {@code ModelEntry.metricName}); {@code stream}
+     * whether the client asked for a stream.
      */
     public record RequestRecord(String api, String route, String provider, String deployment, String model, String modelTag, String virtualKey,
-            String outcome, int status, long durationNanos, long firstByteNanos, Usage usage, BigDecimal costUsd) {}
+            String outcome, int status, long durationNanos, long firstByteNanos, Usage usage, BigDecimal costUsd, boolean stream) {}
 }

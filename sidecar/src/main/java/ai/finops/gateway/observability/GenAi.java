@@ -24,6 +24,11 @@ public final class GenAi {
     public static final String TOKEN_TYPE = "gen_ai.token.type";
     public static final String ERROR_TYPE = "error.type";
 
+    /** Metric names; Prometheus shows them with {@code _} for {@code .}, and the durations with {@code _seconds}. */
+    public static final String CLIENT_TOKEN_USAGE = "gen_ai.client.token.usage";
+    public static final String CLIENT_OPERATION_DURATION = "gen_ai.client.operation.duration";
+    public static final String SERVER_TIME_TO_FIRST_TOKEN = "gen_ai.server.time_to_first_token";
+
     /** Every request the gateway proxies is a chat (Messages or Chat Completions). */
     public static final String OPERATION_CHAT = "chat";
 

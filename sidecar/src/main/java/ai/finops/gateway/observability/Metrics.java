@@ -25,8 +25,7 @@ public final class Metrics {
     public static final String OUTCOME_SHUTDOWN = "cut_by_shutdown";
     /** A request the admit step refused (a rate limit or a budget), or could not decide on. */
     public static final String OUTCOME_ADMISSION = "rejected_admission";
-    /** OpenTelemetry GenAI semantic convention. */
-    public static final String TOKEN_USAGE = "gen_ai.client.token.usage";
+    public static final String TOKENS = "finops.gateway.tokens";
 
     public static final String TAG_API = "api";
     public static final String TAG_ROUTE = "route";
@@ -37,9 +36,7 @@ public final class Metrics {
     public static final String TAG_OUTCOME = "outcome";
     public static final String TAG_STATUS = "status";
     public static final String TAG_KIND = "kind";
-    public static final String TAG_TOKEN_TYPE = "gen_ai.token.type";
-    public static final String TAG_GEN_AI_MODEL = "gen_ai.request.model";
-    public static final String TAG_GEN_AI_SYSTEM = "gen_ai.system";
+    public static final String TAG_TOKEN_TYPE = "token_type";
 
     public static final String NONE = "none";
 

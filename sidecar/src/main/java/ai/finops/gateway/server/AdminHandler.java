@@ -4,6 +4,7 @@ import ai.finops.gateway.dialect.Headers;
 import ai.finops.gateway.auth.KeyEntry;
 import ai.finops.gateway.config.ConfigStatus;
 import ai.finops.gateway.config.Snapshot;
+import ai.finops.gateway.observability.GatewayMetrics;
 import ai.finops.gateway.routing.Attempt;
 import ai.finops.gateway.routing.Resolution;
 import ai.finops.gateway.routing.RouteRequest;
@@ -60,7 +61,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                     : text(HttpResponseStatus.OK, gateway.relay() != null ? "ready (relaying to " + gateway.relay().endpoint() + ")\n"
                             : ready(gateway.snapshots().status()) + "governance: " + gateway.admission().describe() + "\n",
                             "text/plain; charset=utf-8");
-            case "/metrics" -> text(HttpResponseStatus.OK, gateway.metrics().scrape(), "text/plain; version=0.0.4; charset=utf-8");
+            case "/metrics" -> metrics(request);
             case "/explain" -> request.method().equals(HttpMethod.POST)
                     ? explain(request)
                     : text(HttpResponseStatus.METHOD_NOT_ALLOWED, "POST a JSON body: {\"model\":..., \"virtualKey\":..., \"headers\":{...}}\n",
@@ -90,6 +91,12 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         ledger.answer(request.uri()).whenComplete((answer, e) -> ctx.writeAndFlush(e == null
                 ? text(HttpResponseStatus.valueOf(answer.status()), answer.body(), answer.contentType())
                 : json(HttpResponseStatus.INTERNAL_SERVER_ERROR, JSON.createObjectNode().put("error", String.valueOf(e.getMessage())))));
+    }
+
+    /** The meters, in the format the scraper's {@code Accept} asks for (OpenMetrics carries exemplars). */
+    private FullHttpResponse metrics(FullHttpRequest request) {
+        GatewayMetrics.Exposition scrape = gateway.metrics().scrape(request.headers().get(HttpHeaderNames.ACCEPT));
+        return text(HttpResponseStatus.OK, scrape.body(), scrape.contentType());
     }
 
     /**

@@ -59,7 +59,7 @@ final class LocalAnswer {
     void record(String outcome, int status) {
         long duration = System.nanoTime() - startNanos;
         GatewayMetrics.RequestRecord r = new GatewayMetrics.RequestRecord(ApiHandler.openAiSurface(path) ? "openai" : "anthropic", rule,
-                null, null, null, null, key == null ? null : key.name(), outcome, status, duration, 0, null, null);
+                null, null, null, null, key == null ? null : key.name(), outcome, status, duration, 0, null, null, false);
         if (gateway.relay() != null) {
             gateway.metrics().relayed(outcome, status, duration);
         } else {

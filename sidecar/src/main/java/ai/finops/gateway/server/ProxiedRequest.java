@@ -59,7 +59,7 @@ record ProxiedRequest(FullHttpRequest request, RequestBody body, String apiPath,
                 last == null ? body.model() : last.model().name(),
                 last == null ? null : last.model().metricName(),
                 key.name(),
-                outcome, status, System.nanoTime() - startNanos, firstByteNanos, usage, cost);
+                outcome, status, System.nanoTime() - startNanos, firstByteNanos, usage, cost, body.stream());
         return new ExchangeListener.RequestEnd(record, requestId, upstreamRequestId, body.model(), apiPath, calls, failures, key.team(), last,
                 sessionId(), traced.traceId(), traced.spanId());
     }

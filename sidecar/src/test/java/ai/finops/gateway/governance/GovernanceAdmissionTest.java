@@ -81,7 +81,7 @@ class GovernanceAdmissionTest {
         Usage usage = new Usage();
         usage.seen = true;
         GatewayMetrics.RequestRecord record = new GatewayMetrics.RequestRecord("anthropic", "direct", "anthropic", "d", "m", "m", "alice",
-                "ok", 200, 1, 1, usage, BigDecimal.valueOf(costMicros, 6));
+                "ok", 200, 1, 1, usage, BigDecimal.valueOf(costMicros, 6), false);
         ((Admission.Admitted) v).settlement().ended(new ExchangeListener.RequestEnd(record, "r", null, "m", "/v1/messages", 1, List.of(),
                 "platform", ATTEMPT, null, null, null));
     }

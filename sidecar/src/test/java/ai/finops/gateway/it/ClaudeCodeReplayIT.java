@@ -141,9 +141,14 @@ class ClaudeCodeReplayIT extends SimulatedProviderTest {
             assertThat(sample(metrics, "finops_gateway_requests_total", "model", model)).as("requests of %s", model).isEqualTo(1.0);
             assertThat(sample(metrics, "finops_gateway_request_duration_seconds_count", "deployment", "anthropic-sim")).isEqualTo(
                     sample(metrics, "finops_gateway_requests_total", "deployment", "anthropic-sim"));
-            for (String type : List.of("input", "output", "cache_creation_input", "cache_read_input")) {
-                assertThat(sample(metrics, "gen_ai_client_token_usage_tokens_count", "gen_ai_request_model", model, "gen_ai_token_type", type))
+            for (String type : List.of("input", "output")) {
+                assertThat(sample(metrics, "gen_ai_client_token_usage_count", "gen_ai_request_model", model, "gen_ai_token_type", type))
                         .as("%s tokens of %s", type, model).isEqualTo(1.0);
+            }
+            assertThat(sample(metrics, "gen_ai_client_operation_duration_seconds_count", "gen_ai_request_model", model)).isEqualTo(1.0);
+            for (String type : List.of("input", "output", "cache_write", "cache_read")) {
+                assertThat(metrics).as("%s tokens of %s", type, model)
+                        .containsPattern("finops_gateway_tokens_total\\{[^}]*model=\"" + model + "\",token_type=\"" + type + "\"");
             }
             assertThat(sample(metrics, "finops_gateway_cost_usd_total", "model", model)).as("cost of %s", model).isPositive();
         }
