@@ -1,39 +1,41 @@
 package ai.finops.gateway.observability;
 
 import ai.finops.gateway.translate.Usage;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.spi.LoggingEventBuilder;
 
 /**
- * One structured line per request, on logger {@code ai.finops.gateway.access}: ids, who, where it
- * went, the outcome, tokens and cost; a value not known (no upstream, no key yet) is left out. Never
- * a key, a token or prompt text.
+ * One structured line per request, on logger {@code ai.finops.gateway.access}: ids (the request's, the
+ * provider's, the client's session and the trace), who, where it went, the outcome, tokens and cost; a value
+ * not known (no upstream, no key yet, no session) is left out. Numbers are numbers, so the JSON format
+ * ({@link LogLineEncoder}) writes them as such. Never a key, a token or prompt text.
  */
 public final class AccessLog {
     private static final Logger LOG = LoggerFactory.getLogger("ai.finops.gateway.access");
 
     private AccessLog() {}
 
-    public static void log(GatewayMetrics.RequestRecord r, String requestId, String upstreamRequestId, String requestedModel,
-            String path, int attempts, List<String> failures) {
+    public static void log(ExchangeListener.RequestEnd end) {
         if (!LOG.isInfoEnabled()) {
             return;
         }
+        GatewayMetrics.RequestRecord r = end.record();
         LoggingEventBuilder e = LOG.atInfo();
-        e = put(e, "request_id", requestId);
-        e = put(e, "upstream_request_id", upstreamRequestId);
+        e = put(e, "request_id", end.requestId());
+        e = put(e, "upstream_request_id", end.upstreamRequestId());
+        e = put(e, "session_id", end.sessionId());
+        e = put(e, "trace_id", end.traceId());
         e = put(e, "virtual_key", r.virtualKey());
-        e = put(e, "path", path);
-        e = put(e, "requested_model", requestedModel);
+        e = put(e, "path", end.path());
+        e = put(e, "requested_model", end.requestedModel());
         e = put(e, "route", r.route());
         e = put(e, "deployment", r.deployment());
         e = put(e, "model", r.model());
         e = e.addKeyValue("status", r.status())
                 .addKeyValue("outcome", r.outcome())
-                .addKeyValue("attempts", attempts);
+                .addKeyValue("attempts", end.attempts());
         if (r.firstByteNanos() > 0) {
             e = e.addKeyValue("ttfb_ms", TimeUnit.NANOSECONDS.toMicros(r.firstByteNanos()) / 1000.0);
         }
@@ -46,10 +48,10 @@ public final class AccessLog {
                     .addKeyValue("cache_read_input_tokens", u.cacheReadInputTokens);
         }
         if (r.costUsd() != null) {
-            e = e.addKeyValue("cost_usd", r.costUsd().toPlainString());
+            e = e.addKeyValue("cost_usd", r.costUsd());
         }
-        if (!failures.isEmpty()) {
-            e = e.addKeyValue("failed_attempts", String.join("; ", failures));
+        if (!end.failures().isEmpty()) {
+            e = e.addKeyValue("failed_attempts", String.join("; ", end.failures()));
         }
         e.log("request");
     }

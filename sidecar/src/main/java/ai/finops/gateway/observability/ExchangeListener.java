@@ -93,8 +93,7 @@ public interface ExchangeListener {
         Observer accessLine = new Observer() {
             @Override
             public void ended(RequestEnd end) {
-                AccessLog.log(end.record(), end.requestId(), end.upstreamRequestId(), end.requestedModel(), end.path(), end.attempts(),
-                        end.failures());
+                AccessLog.log(end);
             }
         };
         return List.of(start -> meters, start -> accessLine);

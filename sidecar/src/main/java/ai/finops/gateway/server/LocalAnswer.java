@@ -2,6 +2,7 @@ package ai.finops.gateway.server;
 
 import ai.finops.gateway.auth.KeyEntry;
 import ai.finops.gateway.observability.AccessLog;
+import ai.finops.gateway.observability.ExchangeListener;
 import ai.finops.gateway.observability.GatewayMetrics;
 import java.util.List;
 
@@ -65,7 +66,8 @@ final class LocalAnswer {
         } else {
             gateway.metrics().request(r);
         }
-        AccessLog.log(r, requestId, null, requestedModel, path, 0, List.of());
+        AccessLog.log(new ExchangeListener.RequestEnd(r, requestId, null, requestedModel, path, 0, List.of(), key == null ? null : key.team(),
+                null, null, null, null));
     }
 
     /** The outcome of a refusal: one per status the gateway refuses with, so the set stays small. */
