@@ -15,6 +15,7 @@ import ai.finops.gateway.server.GatewayContext;
 import ai.finops.gateway.server.GatewayServer;
 import ai.finops.gateway.server.Relay;
 import ai.finops.gateway.server.Transport;
+import ai.finops.gateway.sessions.SessionLedger;
 import ai.finops.gateway.upstream.TlsContexts;
 import ai.finops.gateway.upstream.UpstreamConnector;
 import ai.finops.gateway.upstream.UpstreamEndpoint;
@@ -168,6 +169,9 @@ public final class Gateway implements AutoCloseable {
         }
         McpGateway mcp = new McpGateway(SessionTokens.fromSetting(relay == null ? env.apply(SessionTokens.ENV) : null), metrics.registry(),
                 clock);
+        if (relay == null) {
+            listeners.add(new SessionLedger(SessionLedger.DEFAULT_WINDOW, SessionLedger.DEFAULT_MAX_SESSIONS, clock));
+        }
         GatewayContext context = new GatewayContext(configService.holder(), connector, connector, new Cooldowns(), metrics, clock, relay,
                 listeners, admission, mcp);
         GatewayServer server;

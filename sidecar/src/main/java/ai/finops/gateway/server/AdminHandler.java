@@ -8,6 +8,7 @@ import ai.finops.gateway.observability.GatewayMetrics;
 import ai.finops.gateway.routing.Attempt;
 import ai.finops.gateway.routing.Resolution;
 import ai.finops.gateway.routing.RouteRequest;
+import ai.finops.gateway.sessions.SessionLedger;
 import ai.finops.gateway.usage.UsageLedger;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -32,8 +33,8 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The operations port: {@code /healthz}, {@code /readyz}, {@code /metrics} (Prometheus), {@code GET
- * /usage} (cost and tokens per day, JSON or FOCUS CSV) and {@code POST /explain}, the dry-run answer
+ * The operations port: {@code /healthz}, {@code /readyz}, {@code /metrics} (Prometheus or OpenMetrics), {@code GET
+ * /usage} (cost and tokens per day, JSON or FOCUS CSV), {@code GET /sessions} (cost per client session) and {@code POST /explain}, the dry-run answer
  * to "which rule and target would this request get, and why",
  * computed by the resolver that serves traffic. Bind it where only operators reach it.
  */
@@ -54,6 +55,10 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             usage(ctx, request);
             return;
         }
+        if (path.equals("/sessions")) {
+            ctx.writeAndFlush(sessions(request));
+            return;
+        }
         FullHttpResponse response = switch (path) {
             case "/healthz" -> text(HttpResponseStatus.OK, "ok\n", "text/plain; charset=utf-8");
             case "/readyz" -> gateway.draining()
@@ -66,7 +71,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                     ? explain(request)
                     : text(HttpResponseStatus.METHOD_NOT_ALLOWED, "POST a JSON body: {\"model\":..., \"virtualKey\":..., \"headers\":{...}}\n",
                             "text/plain; charset=utf-8");
-            default -> text(HttpResponseStatus.NOT_FOUND, "not found; try /healthz, /readyz, /metrics, /usage, POST /explain\n",
+            default -> text(HttpResponseStatus.NOT_FOUND, "not found; try /healthz, /readyz, /metrics, /usage, /sessions, POST /explain\n",
                     "text/plain; charset=utf-8");
         };
         ctx.writeAndFlush(response);
@@ -97,6 +102,20 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private FullHttpResponse metrics(FullHttpRequest request) {
         GatewayMetrics.Exposition scrape = gateway.metrics().scrape(request.headers().get(HttpHeaderNames.ACCEPT));
         return text(HttpResponseStatus.OK, scrape.body(), scrape.contentType());
+    }
+
+    /** {@code GET /sessions}: what each client session cost, from the session ledger (one of the exchange listeners; a relay has none). */
+    private FullHttpResponse sessions(FullHttpRequest request) {
+        if (!request.method().equals(HttpMethod.GET)) {
+            return json(HttpResponseStatus.METHOD_NOT_ALLOWED, JSON.createObjectNode().put("error", "GET /sessions"));
+        }
+        SessionLedger ledger = gateway.listeners().stream().filter(SessionLedger.class::isInstance).map(SessionLedger.class::cast)
+                .findFirst().orElse(null);
+        if (ledger == null) {
+            return json(HttpResponseStatus.NOT_FOUND, JSON.createObjectNode().put("error", "this gateway keeps no sessions (a relay: ask the shared gateway)"));
+        }
+        UsageLedger.Answer answer = ledger.answer(request.uri());
+        return text(HttpResponseStatus.valueOf(answer.status()), answer.body(), answer.contentType());
     }
 
     /**

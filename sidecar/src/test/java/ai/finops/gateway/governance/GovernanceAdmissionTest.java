@@ -14,14 +14,13 @@ import ai.finops.gateway.routing.ModelEntry;
 import ai.finops.gateway.translate.RequestBody;
 import ai.finops.gateway.translate.Usage;
 import ai.finops.governance.EmbeddedCounterStore;
+import ai.finops.testkit.MovingClock;
 import io.netty.buffer.Unpooled;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -126,33 +125,5 @@ class GovernanceAdmissionTest {
                 BudgetPeriod.DAILY, null, null, BudgetAction.BLOCK, List.of());
         Admission.Verdict v = admit(key(null), List.of(otherTeam));
         assertThat(v).isSameAs(Admission.Admitted.FREELY);
-    }
-
-    /** A clock the test sets. */
-    static final class MovingClock extends Clock {
-        private volatile Instant now;
-
-        MovingClock(Instant now) {
-            this.now = now;
-        }
-
-        void set(Instant instant) {
-            now = instant;
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
     }
 }
