@@ -172,7 +172,11 @@ public final class Gateway implements AutoCloseable {
         if (relay == null) {
             listeners.add(new SessionLedger(SessionLedger.DEFAULT_WINDOW, SessionLedger.DEFAULT_MAX_SESSIONS, clock));
         }
-        GatewayContext context = new GatewayContext(configService.holder(), connector, connector, new Cooldowns(), metrics, clock, relay,
+        Cooldowns cooldowns = new Cooldowns();
+        if (relay == null) {
+            metrics.cooldownMeters(cooldowns::coolingDownCount);
+        }
+        GatewayContext context = new GatewayContext(configService.holder(), connector, connector, cooldowns, metrics, clock, relay,
                 listeners, admission, mcp);
         GatewayServer server;
         try {

@@ -79,6 +79,13 @@ public interface ExchangeListener {
     static List<ExchangeListener> standard(GatewayMetrics metrics) {
         Observer meters = new Observer() {
             @Override
+            public void attemptStarted(int number, Attempt attempt) {
+                if (attempt.fallback()) {
+                    metrics.fallback(attempt.deployment().name());
+                }
+            }
+
+            @Override
             public void attemptEnded(int number, Attempt attempt, String outcome) {
                 if (!"ok".equals(outcome) && !"cancelled".equals(outcome) && !"unsupported".equals(outcome)) {
                     metrics.upstreamError(attempt.deployment().name(), outcome);

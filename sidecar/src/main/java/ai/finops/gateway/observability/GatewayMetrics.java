@@ -66,8 +66,8 @@ public final class GatewayMetrics {
             Counter cacheRead, Counter cost) {}
 
     /** The dimensions that select a {@link Meters}; every value comes from configuration. */
-    private record Key(String api, String route, String provider, String deployment, String model, String virtualKey, String outcome,
-            int status) {}
+    private record Key(String api, String route, String provider, String deployment, String model, String virtualKey, String team,
+            String outcome, int status) {}
 
     private final Map<Key, Meters> meters = new ConcurrentHashMap<>();
 
@@ -79,7 +79,7 @@ public final class GatewayMetrics {
         long stamp = recording.readLock();
         try {
             TraceExemplars.during(end.traceId(), end.spanId(), () -> {
-                record(end.record());
+                record(end.record(), end.team());
                 genAi.record(end);
             });
         } finally {
@@ -87,19 +87,19 @@ public final class GatewayMetrics {
         }
     }
 
-    /** One request the gateway answered itself, with the dimensions it reached. */
-    public void request(RequestRecord r) {
+    /** One request the gateway answered itself, with the dimensions it reached ({@code team} null when it had no key or team). */
+    public void request(RequestRecord r, String team) {
         long stamp = recording.readLock();
         try {
-            record(r);
+            record(r, team);
         } finally {
             recording.unlockRead(stamp);
         }
     }
 
-    private void record(RequestRecord r) {
+    private void record(RequestRecord r, String team) {
         Meters m = meters.computeIfAbsent(new Key(r.api(), tag(r.route()), tag(r.provider()), tag(r.deployment()), tag(r.modelTag()),
-                tag(r.virtualKey()), r.outcome(), r.status()), this::register);
+                tag(r.virtualKey()), tag(team), r.outcome(), r.status()), this::register);
         m.requests().increment();
         m.duration().record(r.durationNanos(), TimeUnit.NANOSECONDS);
         if (r.firstByteNanos() > 0) {
@@ -136,14 +136,28 @@ public final class GatewayMetrics {
                         .publishPercentileHistogram().register(registry),
                 tokens(k, "input"), tokens(k, "output"), tokens(k, "cache_write"), tokens(k, "cache_read"),
                 Counter.builder(COST).description("Cost of requests in USD from the deployment's or the built-in prices")
-                        .tags(TAG_MODEL, k.model(), TAG_DEPLOYMENT, k.deployment(), TAG_VIRTUAL_KEY, k.virtualKey())
+                        .tags(TAG_MODEL, k.model(), TAG_DEPLOYMENT, k.deployment(), TAG_VIRTUAL_KEY, k.virtualKey(), TAG_TEAM, k.team())
                         .register(registry));
     }
 
     /** Tokens by kind (input here excludes cache reads and writes, as providers report it), per key, model and deployment. */
     private Counter tokens(Key k, String type) {
         return Counter.builder(TOKENS).description("Tokens used, by kind, as the provider reported them")
-                .tags(TAG_TOKEN_TYPE, type, TAG_MODEL, k.model(), TAG_DEPLOYMENT, k.deployment(), TAG_VIRTUAL_KEY, k.virtualKey())
+                .tags(TAG_TOKEN_TYPE, type, TAG_MODEL, k.model(), TAG_DEPLOYMENT, k.deployment(), TAG_VIRTUAL_KEY, k.virtualKey(), TAG_TEAM,
+                        k.team())
+                .register(registry);
+    }
+
+    /** An attempt on one of a rule's fallbacks, its targets having failed before the first byte. */
+    public void fallback(String deployment) {
+        Counter.builder(FALLBACKS).description("Attempts on a rule's fallbacks, by deployment").tags(TAG_DEPLOYMENT, deployment)
+                .register(registry).increment();
+    }
+
+    /** The deployments cooling down (after a 429, 529 or 5xx), there from the start. */
+    public void cooldownMeters(IntSupplier coolingDown) {
+        Gauge.builder(DEPLOYMENTS_COOLING_DOWN, coolingDown, IntSupplier::getAsInt)
+                .description("Deployments cooling down after a 429, 529 or 5xx, skipped while others can serve").strongReference(true)
                 .register(registry);
     }
 

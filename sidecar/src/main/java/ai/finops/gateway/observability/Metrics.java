@@ -26,6 +26,8 @@ public final class Metrics {
     /** A request the admit step refused (a rate limit or a budget), or could not decide on. */
     public static final String OUTCOME_ADMISSION = "rejected_admission";
     public static final String TOKENS = "finops.gateway.tokens";
+    public static final String FALLBACKS = "finops.gateway.fallbacks";
+    public static final String DEPLOYMENTS_COOLING_DOWN = "finops.gateway.deployments.cooling.down";
 
     public static final String TAG_API = "api";
     public static final String TAG_ROUTE = "route";
@@ -33,6 +35,7 @@ public final class Metrics {
     public static final String TAG_DEPLOYMENT = "deployment";
     public static final String TAG_MODEL = "model";
     public static final String TAG_VIRTUAL_KEY = "virtual_key";
+    public static final String TAG_TEAM = "team";
     public static final String TAG_OUTCOME = "outcome";
     public static final String TAG_STATUS = "status";
     public static final String TAG_KIND = "kind";

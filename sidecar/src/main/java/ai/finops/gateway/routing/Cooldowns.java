@@ -53,6 +53,12 @@ public final class Cooldowns {
         return false;
     }
 
+    /** How many deployments are cooling down now. */
+    public int coolingDownCount() {
+        long now = nanoClock.getAsLong();
+        return (int) until.values().stream().filter(deadline -> deadline - now > 0).count();
+    }
+
     /** Remaining cooldown in milliseconds, 0 when none. */
     public long remainingMillis(String deployment) {
         Long deadline = until.get(deployment);

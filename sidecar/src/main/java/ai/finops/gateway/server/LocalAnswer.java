@@ -64,7 +64,7 @@ final class LocalAnswer {
         if (gateway.relay() != null) {
             gateway.metrics().relayed(outcome, status, duration);
         } else {
-            gateway.metrics().request(r);
+            gateway.metrics().request(r, key == null ? null : key.team());
         }
         AccessLog.log(new ExchangeListener.RequestEnd(r, requestId, null, requestedModel, path, 0, List.of(), key == null ? null : key.team(),
                 null, null, null, null));

@@ -148,7 +148,7 @@ class ClaudeCodeReplayIT extends SimulatedProviderTest {
             assertThat(sample(metrics, "gen_ai_client_operation_duration_seconds_count", "gen_ai_request_model", model)).isEqualTo(1.0);
             for (String type : List.of("input", "output", "cache_write", "cache_read")) {
                 assertThat(metrics).as("%s tokens of %s", type, model)
-                        .containsPattern("finops_gateway_tokens_total\\{[^}]*model=\"" + model + "\",token_type=\"" + type + "\"");
+                        .containsPattern("finops_gateway_tokens_total\\{[^}]*model=\"" + model + "\",team=\"[^\"]*\",token_type=\"" + type + "\"");
             }
             assertThat(sample(metrics, "finops_gateway_cost_usd_total", "model", model)).as("cost of %s", model).isPositive();
         }

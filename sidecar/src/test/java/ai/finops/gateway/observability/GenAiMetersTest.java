@@ -70,7 +70,7 @@ class GenAiMetersTest {
         assertThat(text).contains("gen_ai_server_time_to_first_token_seconds_count{" + labels + "} 1")
                 .contains("gen_ai_client_operation_duration_seconds_count{error_type=\"\"," + labels + "} 1");
         assertThat(text).contains("finops_gateway_tokens_total{deployment=\"d-bedrock\",model=\"claude-sonnet-4-6\","
-                + "token_type=\"cache_read\",virtual_key=\"alice\"} 300.0");
+                + "team=\"platform\",token_type=\"cache_read\",virtual_key=\"alice\"} 300.0");
     }
 
     @Test
