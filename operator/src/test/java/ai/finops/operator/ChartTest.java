@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.LintResult;
 import com.marcnuri.helm.TemplateCommand;
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.PodSpec;
@@ -28,8 +29,13 @@ import org.junit.jupiter.api.Test;
 class ChartTest {
     static final Path CHART = Path.of("../charts/finops");
 
+    /** The chart rendered with {@code values}, as helm template prints it. */
+    static String template(UnaryOperator<TemplateCommand> values) {
+        return values.apply(new Helm(CHART).template().withName("finops").withNamespace("finops-system").withKubeVersion("1.31.0")).call();
+    }
+
     static List<HasMetadata> render(UnaryOperator<TemplateCommand> values) {
-        String yaml = values.apply(new Helm(CHART).template().withName("finops").withNamespace("finops-system").withKubeVersion("1.31.0")).call();
+        String yaml = template(values);
         List<HasMetadata> objects = new ArrayList<>();
         for (String doc : yaml.split("(?m)^---\\s*$")) {
             if (doc.lines().anyMatch(l -> l.startsWith("kind:"))) {
@@ -60,6 +66,26 @@ class ChartTest {
             assertThat(c.getVolumeMounts()).as(c.getName()).anySatisfy(m -> assertThat(m.getMountPath()).isEqualTo("/tmp"));
             assertThat(c.getVolumeMounts()).allSatisfy(m -> assertThat(m.getSubPath()).isNull());
         }
+    }
+
+    @Test
+    void dashboardsAndAlertsFollowTheirValuesAndAreOffByDefault() {
+        assertThat(render(t -> t)).noneMatch(o -> o.getKind().equals("PrometheusRule"))
+                .noneMatch(o -> o.getMetadata().getLabels() != null && o.getMetadata().getLabels().containsKey("grafana_dashboard"));
+        List<HasMetadata> objects = render(t -> t.set("grafana.dashboards.enabled", true).set("grafana.dashboards.namespace", "monitoring")
+                .set("grafana.dashboards.folder", "FinOps").set("prometheusRule.enabled", true)
+                .set("prometheusRule.labels.release", "kube-prometheus-stack"));
+        List<ConfigMap> dashboards = of(objects, ConfigMap.class).stream()
+                .filter(c -> "1".equals(c.getMetadata().getLabels().get("grafana_dashboard"))).toList();
+        assertThat(dashboards).extracting(c -> c.getMetadata().getName())
+                .containsExactlyInAnyOrder("finops-dashboard-finops-operations", "finops-dashboard-finops-spend");
+        assertThat(dashboards).allSatisfy(c -> {
+            assertThat(c.getMetadata().getNamespace()).isEqualTo("monitoring");
+            assertThat(c.getMetadata().getAnnotations()).containsEntry("grafana_folder", "FinOps");
+        });
+        assertThat(objects).filteredOn(o -> o.getKind().equals("PrometheusRule")).singleElement()
+                .satisfies(r -> assertThat(r.getMetadata().getLabels()).containsEntry("release", "kube-prometheus-stack"));
+        assertThatThrownBy(() -> render(t -> t.set("prometheusRule.errorRatio", 2))).hasMessageContaining("errorRatio");
     }
 
     @Test
@@ -116,7 +142,7 @@ class ChartTest {
         deployments.forEach(d -> restricted(d.getSpec().getTemplate().getSpec()));
         Deployment operator = deployments.stream().filter(d -> d.getMetadata().getName().equals("finops-operator")).findFirst().get();
         assertThat(operator.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs()).contains("--namespaces=team-a,team-b,finops-system");
-        assertThat(objects).extracting(HasMetadata::getKind).contains("PodDisruptionBudget", "ServiceMonitor", "Service");
+        assertThat(objects).extracting(HasMetadata::getKind).contains("PodDisruptionBudget", "ServiceMonitor", "PodMonitor", "Service");
         assertThat(of(objects, MutatingWebhookConfiguration.class).get(0).getWebhooks()).allSatisfy(w -> assertThat(w.getFailurePolicy()).isEqualTo("Fail"));
     }
 
