@@ -15,6 +15,7 @@ import ai.finops.governance.RedisCounterStore;
 import ai.finops.operator.bundle.Statuses;
 import ai.finops.operator.bundle.Verdict;
 import ai.finops.operator.spend.SpendStatusLoop;
+import ai.finops.testkit.MovingClock;
 import ai.finops.testkit.RedisServer;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.fabric8.kubernetes.api.model.Condition;
@@ -30,7 +31,6 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
@@ -67,31 +67,8 @@ class SpendStatusLoopIT {
     KubernetesClient client;
     CounterStore store;
     OperatorMetrics metrics;
-    final MutableClock clock = new MutableClock(T0);
-
     /** The clock the loop reads: moved by the test to a new period. */
-    static final class MutableClock extends Clock {
-        volatile Instant now;
-
-        MutableClock(Instant now) {
-            this.now = now;
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-    }
+    final MovingClock clock = new MovingClock(T0);
 
     @BeforeEach
     void start() {
@@ -288,7 +265,7 @@ class SpendStatusLoopIT {
         assertThat(spendWrites("Budget")).isEqualTo(1);
 
         // nothing moved: nothing written, not even updatedAt
-        clock.now = T0.plusSeconds(30);
+        clock.set(T0.plusSeconds(30));
         int before = cluster.requests().size();
         assertThat(loop.runOnce().writes()).isZero();
         assertThat(cluster.writesSince(before)).isEmpty();
@@ -361,7 +338,7 @@ class SpendStatusLoopIT {
         assertThat(spend("Budget", "platform-monthly").path("alertedPercent")).extracting(JsonNode::asInt).containsExactly(50, 80, 95, 100);
 
         // a new period (January in Paris starts at 23:00 UTC): from zero, thresholds announced anew
-        clock.now = Instant.parse("2026-12-31T23:00:05Z");
+        clock.set(Instant.parse("2026-12-31T23:00:05Z"));
         assertThat(loop.runOnce().writes()).isEqualTo(1);
         JsonNode spend = spend("Budget", "platform-monthly");
         assertThat(spend.path("spentUsd").asText()).isEqualTo("0.00");
@@ -406,7 +383,7 @@ class SpendStatusLoopIT {
         assertThat(loop.runOnce().writes()).isZero();
 
         // eight days on, both charges left the window: the threshold is announced again on the next crossing
-        clock.now = T0.plus(Duration.ofDays(8));
+        clock.set(T0.plus(Duration.ofDays(8)));
         loop.runOnce();
         assertThat(spend("Budget", "weekly-rolling").path("spentUsd").asText()).isEqualTo("0.00");
         assertThat(spend("Budget", "weekly-rolling").has("alertedPercent")).isFalse();
@@ -414,7 +391,7 @@ class SpendStatusLoopIT {
         int before = thresholdEvents().size();
         loop.runOnce();
         assertThat(thresholdEvents()).hasSize(before + 1);
-        clock.now = T0;
+        clock.set(T0);
     }
 
     void chargeRolling(String name, java.time.Instant at, long micros) throws Exception {

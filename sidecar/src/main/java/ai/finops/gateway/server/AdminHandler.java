@@ -34,9 +34,9 @@ import java.util.Map;
 
 /**
  * The operations port: {@code /healthz}, {@code /readyz}, {@code /metrics} (Prometheus or OpenMetrics), {@code GET
- * /usage} (cost and tokens per day, JSON or FOCUS CSV), {@code GET /sessions} (cost per client session) and {@code POST /explain}, the dry-run answer
- * to "which rule and target would this request get, and why",
- * computed by the resolver that serves traffic. Bind it where only operators reach it.
+ * /usage} (cost and tokens per day, JSON or FOCUS CSV), {@code GET /sessions} (cost per client session) and {@code
+ * POST /explain}, the dry-run answer to "which rule and target would this request get, and why", computed by the
+ * resolver that serves traffic. Bind it where only operators reach it.
  */
 @ChannelHandler.Sharable
 final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
@@ -112,7 +112,8 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         SessionLedger ledger = gateway.listeners().stream().filter(SessionLedger.class::isInstance).map(SessionLedger.class::cast)
                 .findFirst().orElse(null);
         if (ledger == null) {
-            return json(HttpResponseStatus.NOT_FOUND, JSON.createObjectNode().put("error", "this gateway keeps no sessions (a relay: ask the shared gateway)"));
+            return json(HttpResponseStatus.NOT_FOUND,
+                    JSON.createObjectNode().put("error", "this gateway keeps no sessions (a relay: ask the shared gateway)"));
         }
         UsageLedger.Answer answer = ledger.answer(request.uri());
         return text(HttpResponseStatus.valueOf(answer.status()), answer.body(), answer.contentType());
