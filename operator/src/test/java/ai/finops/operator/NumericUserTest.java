@@ -44,7 +44,7 @@ class NumericUserTest {
     static final Map<String, UnaryOperator<TemplateCommand>> VALUE_SETS = Map.of(
             "defaults", t -> t,
             "shared gateway, via-gateway sidecars, monitoring", t -> t.set("gateway.enabled", true).set("sidecar.mode", "via-gateway")
-                    .set("serviceMonitor.enabled", true),
+                    .set("serviceMonitor.enabled", true).set("grafana.dashboards.enabled", true).set("prometheusRule.enabled", true),
             "webhook certificate managed by the operator", t -> t.set("webhook.certManager.enabled", false),
             "webhook off", t -> t.set("webhook.enabled", false),
             "cert-manager with an existing issuer, sidecars relaying elsewhere", t -> t.set("webhook.certManager.issuerRef.name", "ca")
