@@ -52,7 +52,7 @@ class RequestSpansTest {
     static ExchangeListener.RequestEnd end(String outcome, int status, Usage usage, Attempt answered, int attempts) {
         GatewayMetrics.RequestRecord record = new GatewayMetrics.RequestRecord("anthropic", "with-fallback", "anthropic",
                 answered == null ? "none" : answered.deployment().name(), "claude-sonnet-4-6", "claude-sonnet-4-6", "alice", outcome, status,
-                1, 1, usage, usage != null && usage.seen ? new BigDecimal("0.0123") : null);
+                1, 1, usage, usage != null && usage.seen ? new BigDecimal("0.0123") : null, false);
         return new ExchangeListener.RequestEnd(record, "fgw_1", null, "sonnet-model", "/v1/messages", attempts, List.of(), "platform",
                 answered, "session-7", null, null);
     }
