@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Quick start: the upstream simulator on :9999 and the gateway on :8080 (operations on :9090), both
-# from this folder's resources. No cloud account needed. Ctrl-C (or kill) stops both.
+# Quick start: the upstream simulator on :9999, the testkit's MCP server on :9998 (mcp.yaml) and the
+# gateway on :8080 (operations on :9090), all from this folder's resources. No cloud account needed.
+# Ctrl-C (or kill) stops them all.
 # Ports: SIMULATOR_PORT, FINOPS_PORT, FINOPS_ADMIN_PORT (or the gateway's --port/--admin-port flags).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -21,10 +22,11 @@ for ((i = 0; i < ${#args[@]}; i++)); do
 done
 
 in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for entry in "simulator:$simulator_port:SIMULATOR_PORT" "gateway API:$api_port:FINOPS_PORT" "gateway operations:$admin_port:FINOPS_ADMIN_PORT"; do
-  IFS=: read -r what port variable <<<"$entry"
+for entry in "simulator:$simulator_port:set SIMULATOR_PORT" "MCP server:9998:change the url in examples/local/mcp.yaml" \
+             "gateway API:$api_port:set FINOPS_PORT" "gateway operations:$admin_port:set FINOPS_ADMIN_PORT"; do
+  IFS=: read -r what port fix <<<"$entry"
   if [ "$port" != 0 ] && in_use "$port"; then
-    echo "port $port (the $what) is already in use; stop what holds it or set $variable" >&2
+    echo "port $port (the $what) is already in use; stop what holds it or $fix" >&2
     exit 1
   fi
 done
@@ -49,9 +51,12 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 
+java -cp "$simulator_jar" ai.finops.testkit.McpTestServer 9998 &
+pids+=($!)
+
 java -jar "$gateway_jar" --config examples/local "$@" &
 pids+=($!)
-# whichever stops first stops the other
+# whichever stops first stops the others
 status=0
 wait -n "${pids[@]}" || status=$?
 exit "$status"

@@ -45,10 +45,10 @@ public final class McpTestServer implements AutoCloseable {
     private final List<String> called = new CopyOnWriteArrayList<>();
     private final Duration listDelay;
 
-    private McpTestServer(Duration listDelay, List<Tool> tools) throws IOException {
+    private McpTestServer(int port, Duration listDelay, List<Tool> tools) throws IOException {
         this.listDelay = listDelay;
         tools.forEach(t -> this.tools.put(t.name(), t));
-        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 0);
         server.setExecutor(threads);
         server.createContext("/mcp", this::handle);
         server.start();
@@ -56,12 +56,25 @@ public final class McpTestServer implements AutoCloseable {
 
     /** Starts a server of {@code tools} on a free loopback port. */
     public static McpTestServer start(Tool... tools) throws IOException {
-        return new McpTestServer(Duration.ZERO, List.of(tools));
+        return new McpTestServer(0, Duration.ZERO, List.of(tools));
+    }
+
+    /**
+     * {@code java -cp finops-testkit.jar ai.finops.testkit.McpTestServer [port]}: a server on loopback
+     * (default port 9998) with one tool, {@code greet}, answering "hello, NAME from the test MCP server"
+     * ({@code name} argument, default "you"), for trying {@code /mcp} by hand. Runs until killed.
+     */
+    public static void main(String[] args) throws Exception {
+        McpTestServer server = new McpTestServer(args.length > 0 ? Integer.parseInt(args[0]) : 9998, Duration.ZERO,
+                List.of(Tool.of("greet", arguments -> "hello, " + arguments.path("name").asText("you") + " from the test MCP server")));
+        System.out.println("test MCP server listening on " + server.url());
+        Runtime.getRuntime().addShutdownHook(new Thread(server::close));
+        Thread.currentThread().join();
     }
 
     /** Starts a server that answers {@code tools/list} only after {@code listDelay} (one a client must not wait for). */
     public static McpTestServer slowToList(Duration listDelay, Tool... tools) throws IOException {
-        return new McpTestServer(listDelay, List.of(tools));
+        return new McpTestServer(0, listDelay, List.of(tools));
     }
 
     /** Its MCP endpoint. */

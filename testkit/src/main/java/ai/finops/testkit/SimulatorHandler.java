@@ -564,7 +564,10 @@ final class SimulatorHandler extends SimpleChannelInboundHandler<FullHttpRequest
         return required.equals(headers.get("x-api-key")) || ("Bearer " + required).equals(auth);
     }
 
-    /** What a deterministic Claude answers: run Bash when it can, report the tool result, else greet. */
+    /**
+     * What a deterministic Claude answers: report a tool result; else call the first MCP tool offered
+     * ({@code mcp__*}, no arguments) or run Bash; else greet.
+     */
     private static Reply builtIn(JsonNode request) {
         JsonNode messages = request.path("messages");
         JsonNode last = messages.isArray() && messages.size() > 0 ? messages.get(messages.size() - 1) : null;
@@ -575,6 +578,11 @@ final class SimulatorHandler extends SimpleChannelInboundHandler<FullHttpRequest
                             : block.path("content").path(0).path("text").asText("");
                     return Reply.text("The command ran: " + text.substring(0, Math.min(80, text.length())));
                 }
+            }
+        }
+        for (JsonNode tool : request.path("tools")) {
+            if (tool.path("name").asText().startsWith("mcp__")) {
+                return Reply.toolUse(tool.path("name").asText(), "{}", 1);
             }
         }
         for (JsonNode tool : request.path("tools")) {
