@@ -23,17 +23,32 @@ import java.util.function.Function;
 /**
  * An MCP server for tests, by hand on the JDK's HTTP server (the SDK's server side needs servlets):
  * streamable HTTP with JSON answers, sessions, {@code tools/list} and {@code tools/call} of the tools
- * given to it, each answering text, optionally after a delay (a slow tool). It records every request's
- * headers and the tools called, so a test sees what reached it (credentials, a client's key).
+ * given to it, each answering text (optionally after a delay: a slow tool) or a whole result, listed
+ * in pages when asked to. It records every request's headers and the tools called, so a test sees
+ * what reached it (credentials, a client's key).
  */
 public final class McpTestServer implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** A tool: its name, and its text answer to the call's arguments, given after {@code delay}. */
-    public record Tool(String name, Function<JsonNode, String> answer, Duration delay) {
-        /** A tool that answers at once. */
+    /** A tool: its name, and the result it answers to the call's arguments, after {@code delay}. */
+    public record Tool(String name, Function<JsonNode, ObjectNode> result, Duration delay) {
+        /** A tool that answers {@code answer}'s text at once. */
         public static Tool of(String name, Function<JsonNode, String> answer) {
-            return new Tool(name, answer, Duration.ZERO);
+            return slow(name, answer, Duration.ZERO);
+        }
+
+        /** A tool that answers {@code answer}'s text after {@code delay}. */
+        public static Tool slow(String name, Function<JsonNode, String> answer, Duration delay) {
+            return new Tool(name, arguments -> {
+                ObjectNode result = JSON.createObjectNode();
+                result.putArray("content").addObject().put("type", "text").put("text", answer.apply(arguments));
+                return result.put("isError", false);
+            }, delay);
+        }
+
+        /** A tool that answers the whole {@code result} it is given at once (fields a client may not know included). */
+        public static Tool answering(String name, ObjectNode result) {
+            return new Tool(name, arguments -> result.deepCopy(), Duration.ZERO);
         }
     }
 
@@ -44,9 +59,11 @@ public final class McpTestServer implements AutoCloseable {
     private final List<Map<String, List<String>>> requestHeaders = new CopyOnWriteArrayList<>();
     private final List<String> called = new CopyOnWriteArrayList<>();
     private final Duration listDelay;
+    private final int pageSize;
 
-    private McpTestServer(int port, Duration listDelay, List<Tool> tools) throws IOException {
+    private McpTestServer(int port, Duration listDelay, int pageSize, List<Tool> tools) throws IOException {
         this.listDelay = listDelay;
+        this.pageSize = pageSize;
         tools.forEach(t -> this.tools.put(t.name(), t));
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 0);
         server.setExecutor(threads);
@@ -56,7 +73,7 @@ public final class McpTestServer implements AutoCloseable {
 
     /** Starts a server of {@code tools} on a free loopback port. */
     public static McpTestServer start(Tool... tools) throws IOException {
-        return new McpTestServer(0, Duration.ZERO, List.of(tools));
+        return new McpTestServer(0, Duration.ZERO, Integer.MAX_VALUE, List.of(tools));
     }
 
     /**
@@ -65,7 +82,7 @@ public final class McpTestServer implements AutoCloseable {
      * ({@code name} argument, default "you"), for trying {@code /mcp} by hand. Runs until killed.
      */
     public static void main(String[] args) throws Exception {
-        McpTestServer server = new McpTestServer(args.length > 0 ? Integer.parseInt(args[0]) : 9998, Duration.ZERO,
+        McpTestServer server = new McpTestServer(args.length > 0 ? Integer.parseInt(args[0]) : 9998, Duration.ZERO, Integer.MAX_VALUE,
                 List.of(Tool.of("greet", arguments -> "hello, " + arguments.path("name").asText("you") + " from the test MCP server")));
         System.out.println("test MCP server listening on " + server.url());
         Runtime.getRuntime().addShutdownHook(new Thread(server::close));
@@ -74,7 +91,12 @@ public final class McpTestServer implements AutoCloseable {
 
     /** Starts a server that answers {@code tools/list} only after {@code listDelay} (one a client must not wait for). */
     public static McpTestServer slowToList(Duration listDelay, Tool... tools) throws IOException {
-        return new McpTestServer(0, listDelay, List.of(tools));
+        return new McpTestServer(0, listDelay, Integer.MAX_VALUE, List.of(tools));
+    }
+
+    /** Starts a server that lists its tools {@code pageSize} at a time, with a {@code nextCursor} to the next page. */
+    public static McpTestServer paged(int pageSize, Tool... tools) throws IOException {
+        return new McpTestServer(0, Duration.ZERO, pageSize, List.of(tools));
     }
 
     /** Its MCP endpoint. */
@@ -136,10 +158,15 @@ public final class McpTestServer implements AutoCloseable {
         switch (method) {
             case "tools/list" -> {
                 pause(listDelay);
+                int offset = Integer.parseInt(message.path("params").path("cursor").asText("0"));
+                List<String> names = tools.keySet().stream().sorted().toList();
                 ObjectNode result = JSON.createObjectNode();
                 var list = result.putArray("tools");
-                tools.keySet().stream().sorted().forEach(name -> list.addObject().put("name", name).put("description", "test tool " + name)
-                        .putObject("inputSchema").put("type", "object"));
+                names.stream().skip(offset).limit(pageSize).forEach(name -> list.addObject().put("name", name)
+                        .put("description", "test tool " + name).putObject("inputSchema").put("type", "object"));
+                if (offset + pageSize < names.size()) {
+                    result.put("nextCursor", String.valueOf(offset + pageSize));
+                }
                 answer(exchange, 200, message.get("id"), result);
             }
             case "tools/call" -> call(exchange, message);
@@ -157,10 +184,7 @@ public final class McpTestServer implements AutoCloseable {
         }
         called.add(name);
         pause(tool.delay());
-        ObjectNode result = JSON.createObjectNode();
-        result.putArray("content").addObject().put("type", "text").put("text", tool.answer().apply(message.path("params").path("arguments")));
-        result.put("isError", false);
-        answer(exchange, 200, message.get("id"), result);
+        answer(exchange, 200, message.get("id"), tool.result().apply(message.path("params").path("arguments")));
     }
 
     private static void pause(Duration delay) {

@@ -12,8 +12,8 @@ import java.time.Duration;
 import java.util.Base64;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeoutException;
+import java.util.stream.StreamSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
@@ -22,13 +22,17 @@ import reactor.core.publisher.Mono;
 /**
  * The tools a key sees on {@code /mcp} and the calls it makes to them. {@code tools/list} asks every
  * server the key may use at once, each within its own connect timeout: a server that fails or is late
- * is left out of that answer (logged and counted), never an error. {@code tools/call} finds the server
+ * is left out of that answer (logged and counted), never an error; a server's own pages are all read
+ * within that time. Tool definitions and call results are passed on as the server sent them (only a
+ * tool's name gains its prefix), never through the SDK's schema records. {@code tools/call} finds the server
  * by the name's prefix and forwards the call only when the server offers the tool and the key may use
  * it; anything else is the same "unknown tool" error, so a key learns nothing of tools it may not use.
  */
 final class ToolCatalog {
     /** Tools per {@code tools/list} page. */
     static final int PAGE = 100;
+    /** Pages of a server's own {@code tools/list} followed at most: a server whose cursors never end is cut there. */
+    static final int MAX_UPSTREAM_PAGES = 100;
     private static final Logger LOG = LoggerFactory.getLogger(ToolCatalog.class);
     private static final String CURSOR_PREFIX = "offset:";
 
@@ -63,15 +67,18 @@ final class ToolCatalog {
     }
 
     private Flux<ObjectNode> toolsOf(McpUpstream server, KeyEntry key) {
-        return clients.client(server).listTools()
+        UpstreamSession session = clients.session(server);
+        return session.request(McpSchema.METHOD_TOOLS_LIST, new McpSchema.PaginatedRequest(null))
+                .expand(page -> page.hasNonNull("nextCursor")
+                        ? session.request(McpSchema.METHOD_TOOLS_LIST, new McpSchema.PaginatedRequest(page.get("nextCursor").asText()))
+                        : Mono.empty())
+                .take(MAX_UPSTREAM_PAGES)
+                .collectList()
                 .timeout(server.connectTimeout())
-                .flatMapIterable(McpSchema.ListToolsResult::tools)
-                .filter(tool -> server.offers(tool.name()) && key.allowsMcpTool(server.prefixed(tool.name())))
-                .map(tool -> {
-                    ObjectNode node = JsonRpc.MAPPER.valueToTree(tool);
-                    node.put("name", server.prefixed(tool.name()));
-                    return node;
-                })
+                .flatMapIterable(pages -> pages.stream().flatMap(page -> StreamSupport.stream(page.path("tools").spliterator(), false)).toList())
+                .filter(JsonNode::isObject)
+                .filter(tool -> server.offers(tool.path("name").asText()) && key.allowsMcpTool(server.prefixed(tool.path("name").asText())))
+                .map(tool -> ((ObjectNode) tool.deepCopy()).put("name", server.prefixed(tool.path("name").asText())))
                 .onErrorResume(e -> {
                     LOG.atWarn().addKeyValue("mcp_server", server.name()).addKeyValue("error", describe(e, server.connectTimeout()))
                             .log("MCP server left out of tools/list");
@@ -93,15 +100,14 @@ final class ToolCatalog {
                     Duration.ZERO);
             return Mono.error(new RpcError(JsonRpc.INVALID_PARAMS, "unknown tool: " + name));
         }
-        Map<String, Object> arguments = params.has("arguments") ? JsonRpc.MAPPER.convertValue(params.get("arguments"), Map.class) : Map.of();
-        Map<String, Object> meta = params.has("_meta") ? JsonRpc.MAPPER.convertValue(params.get("_meta"), Map.class) : null;
-        return clients.client(server).callTool(new McpSchema.CallToolRequest(tool, arguments, meta))
+        ObjectNode upstreamParams = ((ObjectNode) params.deepCopy()).put("name", tool);
+        return clients.session(server).request(McpSchema.METHOD_TOOLS_CALL, upstreamParams)
                 .timeout(server.callTimeout())
                 .map(result -> {
-                    boolean failed = Boolean.TRUE.equals(result.isError());
+                    boolean failed = result.path("isError").asBoolean(false);
                     metrics.toolCall(server.name(), tool, key.name(), failed ? McpMetrics.Outcome.TOOL_ERROR : McpMetrics.Outcome.OK,
                             Duration.ofNanos(System.nanoTime() - start));
-                    return (JsonNode) JsonRpc.MAPPER.valueToTree(result);
+                    return result;
                 })
                 .onErrorMap(e -> !(e instanceof RpcError), e -> {
                     metrics.toolCall(server.name(), McpMetrics.NONE, key.name(), e instanceof TimeoutException

@@ -1,13 +1,10 @@
 package ai.finops.gateway.mcp;
 
 import ai.finops.crds.McpTransport;
-import io.modelcontextprotocol.client.McpAsyncClient;
-import io.modelcontextprotocol.client.McpClient;
 import io.modelcontextprotocol.client.transport.HttpClientSseClientTransport;
 import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTransport;
 import io.modelcontextprotocol.json.McpJsonMapper;
 import io.modelcontextprotocol.json.jackson2.JacksonMcpJsonMapper;
-import io.modelcontextprotocol.json.schema.jackson2.DefaultJsonSchemaValidator;
 import io.modelcontextprotocol.spec.McpClientTransport;
 import io.modelcontextprotocol.spec.McpSchema;
 import java.net.URI;
@@ -16,39 +13,39 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * One SDK async client per McpServer, shared by every client session this gateway serves: the
+ * One upstream session per McpServer, shared by every client session this gateway serves: the
  * upstream sees the gateway, authenticated with the server's own credentials, never a client's key.
- * A client is built on first use and initializes itself lazily on its first request (the SDK
- * re-initializes a session the server forgot). A reload that changes a server (its URL, credential,
- * timeouts...) replaces its client and closes the old one; nothing here blocks: the SDK's calls are
- * {@code Mono}s answered on the JDK HTTP client's threads.
+ * A session is built on first use over the SDK's transport and initializes itself on its first
+ * request ({@link UpstreamSession}). A reload that changes a server (its URL, credential, timeouts...)
+ * replaces its session and closes the old one; nothing here blocks: requests are {@code Mono}s
+ * answered on the JDK HTTP client's threads.
  */
 final class UpstreamClients implements AutoCloseable {
     private static final McpJsonMapper JSON = new JacksonMcpJsonMapper(JsonRpc.MAPPER);
     private final Map<String, Entry> clients = new ConcurrentHashMap<>();
     private final McpSchema.Implementation self;
 
-    private record Entry(McpUpstream upstream, McpAsyncClient client) {}
+    private record Entry(McpUpstream upstream, UpstreamSession session) {}
 
     UpstreamClients(String version) {
         this.self = new McpSchema.Implementation("finops-gateway", version);
     }
 
-    /** The client of {@code upstream}, built the first time and again after its settings changed. */
-    McpAsyncClient client(McpUpstream upstream) {
+    /** The session of {@code upstream}, built the first time and again after its settings changed. */
+    UpstreamSession session(McpUpstream upstream) {
         Entry entry = clients.compute(upstream.name(), (name, current) -> {
             if (current != null && current.upstream().equals(upstream)) {
                 return current;
             }
             if (current != null) {
-                current.client().closeGracefully().subscribe();
+                current.session().close();
             }
             return new Entry(upstream, build(upstream));
         });
-        return entry.client();
+        return entry.session();
     }
 
-    private McpAsyncClient build(McpUpstream upstream) {
+    private UpstreamSession build(McpUpstream upstream) {
         URI url = upstream.url();
         String base = url.getScheme() + "://" + url.getRawAuthority();
         String path = url.getRawPath() == null || url.getRawPath().isEmpty() ? "/" : url.getRawPath();
@@ -61,17 +58,12 @@ final class UpstreamClients implements AutoCloseable {
                         .connectTimeout(upstream.connectTimeout()).build()
                 : HttpClientStreamableHttpTransport.builder(base).endpoint(path).requestBuilder(requests).jsonMapper(JSON)
                         .connectTimeout(upstream.connectTimeout()).build();
-        return McpClient.async(transport)
-                .clientInfo(self)
-                .requestTimeout(upstream.callTimeout())
-                .initializationTimeout(upstream.connectTimeout())
-                .jsonSchemaValidator(new DefaultJsonSchemaValidator(JsonRpc.MAPPER))
-                .build();
+        return new UpstreamSession(transport, self, upstream.callTimeout(), upstream.connectTimeout());
     }
 
     @Override
     public void close() {
-        clients.values().forEach(entry -> entry.client().close());
+        clients.values().forEach(entry -> entry.session().close());
         clients.clear();
     }
 }

@@ -47,7 +47,7 @@ class McpIT {
         github = McpTestServer.start(Tool.of("search", args -> "found " + args.path("q").asText()),
                 Tool.of("list_issues", args -> "no issues"), Tool.of("delete_repo", args -> "deleted"));
         docs = McpTestServer.start(Tool.of("lookup", args -> "the docs say " + args.path("topic").asText()),
-                new Tool("slow_lookup", args -> "slowly", Duration.ofMillis(300)));
+                Tool.slow("slow_lookup", args -> "slowly", Duration.ofMillis(300)));
         slow = McpTestServer.slowToList(Duration.ofSeconds(20), Tool.of("never_listed", args -> ""));
         gateway = configured(new GatewayHarness()).start();
         second = configured(new GatewayHarness()).start();

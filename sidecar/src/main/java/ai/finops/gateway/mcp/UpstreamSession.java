@@ -1,0 +1,109 @@
+package ai.finops.gateway.mcp;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.modelcontextprotocol.client.McpAsyncClient;
+import io.modelcontextprotocol.json.TypeRef;
+import io.modelcontextprotocol.spec.McpClientSession;
+import io.modelcontextprotocol.spec.McpClientTransport;
+import io.modelcontextprotocol.spec.McpSchema;
+import io.modelcontextprotocol.spec.McpTransportSessionNotFoundException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
+import reactor.core.publisher.Mono;
+
+/**
+ * A JSON-RPC session with one MCP server over the SDK's transport (streamable HTTP or HTTP+SSE),
+ * answering results as the JSON trees the server sent. The SDK's client would hand them over as its
+ * schema records, which drop every field they do not know ({@code _meta} inside a content block, a
+ * newer version's additions) and check {@code structuredContent} against the tool's output schema;
+ * the gateway passes results on untouched, so it speaks JSON-RPC here and does MCP's lifecycle itself:
+ * {@code initialize} and {@code notifications/initialized} before the first request (concurrent
+ * requests wait for the same one), and again once the server forgot the session, when the request that
+ * found out is sent once more.
+ */
+final class UpstreamSession implements AutoCloseable {
+    private static final TypeRef<JsonNode> TREE = new TypeRef<>() {};
+
+    private final McpClientTransport transport;
+    private final McpSchema.Implementation self;
+    private final Duration requestTimeout;
+    private final Duration initializeTimeout;
+    private final AtomicReference<Mono<Ready>> ready = new AtomicReference<>();
+
+    /** An initialized session and the protocol version it speaks (the transport's header). */
+    private record Ready(McpClientSession session, String version) {}
+
+    UpstreamSession(McpClientTransport transport, McpSchema.Implementation self, Duration requestTimeout, Duration initializeTimeout) {
+        this.transport = transport;
+        this.self = self;
+        this.requestTimeout = requestTimeout;
+        this.initializeTimeout = initializeTimeout;
+        transport.setExceptionHandler(this::failed);
+    }
+
+    /** The result of {@code method}, as the server sent it; its JSON-RPC error as an {@code McpError}. */
+    Mono<JsonNode> request(String method, Object params) {
+        return send(method, params).onErrorResume(UpstreamSession::sessionLost, e -> send(method, params));
+    }
+
+    private Mono<JsonNode> send(String method, Object params) {
+        return ready().flatMap(r -> r.session().sendRequest(method, params, TREE)
+                .contextWrite(c -> c.put(McpAsyncClient.NEGOTIATED_PROTOCOL_VERSION, r.version())));
+    }
+
+    private Mono<Ready> ready() {
+        return Mono.defer(() -> {
+            Mono<Ready> current = ready.get();
+            if (current != null) {
+                return current;
+            }
+            Mono<Ready> started = initialize().cache(r -> Duration.ofMillis(Long.MAX_VALUE), e -> Duration.ZERO, () -> Duration.ZERO);
+            Mono<Ready> raced = ready.compareAndExchange(null, started);
+            return raced != null ? raced : started.doOnError(e -> ready.compareAndSet(started, null));
+        });
+    }
+
+    private Mono<Ready> initialize() {
+        McpClientSession session = new McpClientSession(requestTimeout, transport, Map.of(), Map.of(), Function.identity());
+        List<String> versions = transport.protocolVersions();
+        McpSchema.InitializeRequest request = new McpSchema.InitializeRequest(versions.get(versions.size() - 1),
+                McpSchema.ClientCapabilities.builder().build(), self);
+        return session.sendRequest(McpSchema.METHOD_INITIALIZE, request, TREE)
+                .flatMap(result -> {
+                    String version = result.path("protocolVersion").asText("");
+                    return session.sendNotification(McpSchema.METHOD_NOTIFICATION_INITIALIZED, null)
+                            .contextWrite(c -> c.put(McpAsyncClient.NEGOTIATED_PROTOCOL_VERSION, version))
+                            .thenReturn(new Ready(session, version));
+                })
+                .timeout(initializeTimeout)
+                .doOnError(e -> session.close());
+    }
+
+    /**
+     * The transport's word that the server forgot the session: the next request initializes a new one.
+     * The old session is left to its requests in flight, which fail with that word and are sent again.
+     */
+    private void failed(Throwable e) {
+        if (e instanceof McpTransportSessionNotFoundException) {
+            ready.set(null);
+        }
+    }
+
+    private static boolean sessionLost(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof McpTransportSessionNotFoundException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    @Override
+    public void close() {
+        ready.set(null);
+        transport.close();
+    }
+}
