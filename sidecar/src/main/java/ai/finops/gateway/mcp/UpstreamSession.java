@@ -60,12 +60,16 @@ final class UpstreamSession implements AutoCloseable {
             if (current != null) {
                 return current;
             }
-            Mono<Ready> started = initialize().cache(r -> Duration.ofMillis(Long.MAX_VALUE), e -> Duration.ZERO, () -> Duration.ZERO);
+            Mono<Ready> started = Mono.defer(this::initialize).cache(r -> Duration.ofMillis(Long.MAX_VALUE), e -> Duration.ZERO, () -> Duration.ZERO);
             Mono<Ready> raced = ready.compareAndExchange(null, started);
             return raced != null ? raced : started.doOnError(e -> ready.compareAndSet(started, null));
         });
     }
 
+    /**
+     * A new session over the transport, which from then on hands its messages to that session alone:
+     * built only when the winner of {@link #ready()} is subscribed, never for a request that lost the race.
+     */
     private Mono<Ready> initialize() {
         McpClientSession session = new McpClientSession(requestTimeout, transport, Map.of(), Map.of(), Function.identity());
         List<String> versions = transport.protocolVersions();
