@@ -16,6 +16,7 @@ import ai.finops.gateway.server.GatewayServer;
 import ai.finops.gateway.server.Relay;
 import ai.finops.gateway.server.Transport;
 import ai.finops.gateway.sessions.SessionLedger;
+import ai.finops.gateway.tls.ServerTls;
 import ai.finops.gateway.upstream.TlsContexts;
 import ai.finops.gateway.upstream.UpstreamConnector;
 import ai.finops.gateway.upstream.UpstreamEndpoint;
@@ -38,6 +39,7 @@ public final class Gateway implements AutoCloseable {
     private final McpGateway mcp;
     private final ConfigService configService;
     private final ConfigWatcher watcher;
+    private final ConfigWatcher tlsWatcher;     // the serving certificate's folders, or null without TLS
     private final GatewayServer server;
     private final EventLoopGroup boss;
     private final EventLoopGroup workers;
@@ -74,7 +76,7 @@ public final class Gateway implements AutoCloseable {
     /** How long start waits for Redis to answer once (connected, script loaded) before serving without it. */
     static final Duration REDIS_WARM_UP = Duration.ofSeconds(5);
 
-    private Gateway(ConfigService configService, ConfigWatcher watcher, GatewayServer server, EventLoopGroup boss,
+    private Gateway(ConfigService configService, ConfigWatcher watcher, ConfigWatcher tlsWatcher, GatewayServer server, EventLoopGroup boss,
             EventLoopGroup workers, GatewayMetrics metrics, UpstreamConnector connector, CounterStore counters, UsageLedger usage,
             Tracing tracing, McpGateway mcp) {
         this.tracing = tracing;
@@ -84,6 +86,7 @@ public final class Gateway implements AutoCloseable {
         this.connector = connector;
         this.configService = configService;
         this.watcher = watcher;
+        this.tlsWatcher = tlsWatcher;
         this.server = server;
         this.boss = boss;
         this.workers = workers;
@@ -128,12 +131,22 @@ public final class Gateway implements AutoCloseable {
      * requests that carry no credential of their own.
      */
     public static Gateway relay(URI target, String key, String bind, String adminBind, Integer port, Integer adminPort) throws Exception {
+        return relay(target, null, key, bind, adminBind, port, adminPort);
+    }
+
+    /**
+     * As above, an {@code https} shared gateway's certificate verified against {@code caPem} (PEM
+     * certificates, the CA that issued it; null: the JVM's trust store), host name included.
+     */
+    public static Gateway relay(URI target, String caPem, String key, String bind, String adminBind, Integer port, Integer adminPort)
+            throws Exception {
         if (key != null && key.trim().chars().anyMatch(c -> c <= 0x20 || c >= 0x7f)) {
             throw new IllegalArgumentException("the virtual key contains whitespace, control or non-ASCII characters");
         }
-        Relay relay = new Relay(UpstreamEndpoint.of(target, "https".equalsIgnoreCase(target.getScheme()) ? new TlsContexts().forCa(null) : null),
+        Relay relay = new Relay(UpstreamEndpoint.of(target, "https".equalsIgnoreCase(target.getScheme()) ? new TlsContexts().forCa(caPem) : null),
                 key == null || key.isBlank() ? null : key.trim());
         org.slf4j.LoggerFactory.getLogger(Gateway.class).atInfo().addKeyValue("target", relay.endpoint())
+                .addKeyValue("trust", caPem == null ? "the JVM's trust store" : "the relay CA file")
                 .addKeyValue("virtual_key", relay.key() != null ? "set" : "none")
                 .log("relay mode: every request goes to the shared gateway; no resources, no provider credentials");
         return start(List.of(), null, name -> null, bind, adminBind, port, adminPort, relay, null, Tracing.OFF);
@@ -150,6 +163,7 @@ public final class Gateway implements AutoCloseable {
                     () -> configService.holder().status().lastReloadAccepted());
         }
         GatewaySettings settings = configService.holder().current().settings();
+        ServerTls tls = serverTls(settings.tls());
         Transport transport = Transport.best();
         EventLoopGroup boss = transport.newGroup(1, "finops-accept");
         // one event loop per core: fewer threads than Netty's default of two per core measured faster
@@ -180,7 +194,7 @@ public final class Gateway implements AutoCloseable {
                 listeners, admission, mcp);
         GatewayServer server;
         try {
-            server = new GatewayServer(context, transport, boss, workers).start(settings, adminBind);
+            server = new GatewayServer(context, transport, boss, workers).start(settings, adminBind, tls);
         } catch (java.net.BindException e) {
             boss.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
             workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
@@ -202,7 +216,20 @@ public final class Gateway implements AutoCloseable {
         if (!watched.isEmpty()) {
             watcher.start();
         }
-        return new Gateway(configService, watcher, server, boss, workers, metrics, connector, counters, usage, tracing, mcp);
+        ConfigWatcher tlsWatcher = tls == null ? null : new ConfigWatcher(tls.folders(), tls::reloadIfChanged).start();
+        return new Gateway(configService, watcher, tlsWatcher, server, boss, workers, metrics, connector, counters, usage, tracing, mcp);
+    }
+
+    /** The serving certificate of {@code tls: {certFile, keyFile}}, or null; a pair that cannot serve is a configuration problem. */
+    private static ServerTls serverTls(GatewaySettings.Tls tls) throws ConfigService.InvalidConfig {
+        if (tls == null) {
+            return null;
+        }
+        try {
+            return new ServerTls(tls.certFile(), tls.keyFile());
+        } catch (IllegalArgumentException e) {
+            throw new ConfigService.InvalidConfig(List.of(new ai.finops.crds.validation.Problem("GatewaySettings", null, "tls", e.getMessage())));
+        }
     }
 
     /** The counter store: Redis (with local counters while it does not answer) when a URL is given, else embedded. */
@@ -308,6 +335,9 @@ public final class Gateway implements AutoCloseable {
     public void close() {
         try {
             watcher.close();
+            if (tlsWatcher != null) {
+                tlsWatcher.close();
+            }
         } catch (Exception ignored) {
             // closing
         }

@@ -55,6 +55,11 @@ public final class Main implements Callable<Integer> {
                     + "requests without a credential get the virtual key in env " + VIRTUAL_KEY_ENV + ".")
     String relayTo;
 
+    @Option(names = "--relay-ca-file", defaultValue = "${env:FINOPS_RELAY_CA_FILE}",
+            description = "PEM certificates an https --relay-to gateway's certificate must be issued by, host name checked "
+                    + "(env FINOPS_RELAY_CA_FILE; default the JVM's trust store).")
+    Path relayCaFile;
+
     @Option(names = "--data-dir", defaultValue = "${env:FINOPS_DATA_DIR:-finops-data}",
             description = "Folder where the embedded governance store keeps settled spend across restarts (env FINOPS_DATA_DIR; "
                     + "default finops-data in the working directory). Unused with --redis-url.")
@@ -102,8 +107,19 @@ public final class Main implements Callable<Integer> {
                         + "http://finops-gateway.finops-system.svc:8080");
                 return 2;
             }
+            String caPem = null;
+            if (relayCaFile != null) {
+                if (!"https".equalsIgnoreCase(target.getScheme())) {
+                    System.err.println("--relay-ca-file is for an https:// --relay-to: over http there is no certificate to verify");
+                    return 2;
+                }
+                caPem = relayCa(relayCaFile);
+                if (caPem == null) {
+                    return 2;
+                }
+            }
             try {
-                return serve(Gateway.relay(target, System.getenv(VIRTUAL_KEY_ENV), bind, adminBind, port, adminPort));
+                return serve(Gateway.relay(target, caPem, System.getenv(VIRTUAL_KEY_ENV), bind, adminBind, port, adminPort));
             } catch (IllegalArgumentException e) {
                 System.err.println(VIRTUAL_KEY_ENV + " rejected: " + e.getMessage());
                 return 2;
@@ -149,6 +165,21 @@ public final class Main implements Callable<Integer> {
         }, "shutdown"));
         stopped.await();
         return 0;
+    }
+
+    /** The relay CA file's PEM, or null (said on stderr) when it cannot be read or holds no certificate. */
+    private static String relayCa(Path file) {
+        try {
+            String pem = java.nio.file.Files.readString(file, java.nio.charset.StandardCharsets.US_ASCII);
+            if (!pem.contains("-----BEGIN CERTIFICATE-----")) {
+                System.err.println("--relay-ca-file " + file + " holds no PEM certificate");
+                return null;
+            }
+            return pem;
+        } catch (java.io.IOException e) {
+            System.err.println("--relay-ca-file " + file + " cannot be read: " + e.getClass().getSimpleName());
+            return null;
+        }
     }
 
     /** The relay's base URL, or null when it is not one (the same check as a ProviderDeployment's endpoint). */

@@ -12,6 +12,7 @@ import ai.finops.crds.VirtualKeySpec;
 import ai.finops.crds.validation.Problem;
 import ai.finops.crds.validation.ResourceValidator;
 import ai.finops.gateway.observability.GatewayMetrics;
+import ai.finops.gateway.tls.CertificatePair;
 import ai.finops.gateway.upstream.TlsContexts;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -157,6 +158,9 @@ public final class ConfigService {
         Loaded loaded = parse(sources(dirs, credentials), env, clusterSecrets);
         List<Problem> problems = new ArrayList<>(loaded.problems());
         problems.addAll(foldersWithoutResources(dirs, loaded));
+        if (!clusterSecrets) {
+            problems.addAll(tlsFiles(loaded));
+        }
         if (problems.isEmpty()) {
             try {
                 new SnapshotCompiler(new TlsContexts()).compile(loaded.resources(), loaded.settings(), 0, Instant.EPOCH);
@@ -165,6 +169,25 @@ public final class ConfigService {
             }
         }
         return new Validation(List.copyOf(problems), loaded.assumedSecrets());
+    }
+
+    /**
+     * The {@code tls} files, read and checked as the gateway will at start. Not with {@code
+     * clusterSecrets}: in a GitOps repository they are a Secret of the cluster, mounted only there.
+     */
+    private static List<Problem> tlsFiles(Loaded loaded) {
+        GatewaySettings.Tls tls = loaded.settings().tls();
+        if (tls == null) {
+            return List.of();
+        }
+        try {
+            CertificatePair.read(tls.certFile(), tls.keyFile());
+            return List.of();
+        } catch (IllegalArgumentException e) {
+            String where = loaded.documents().stream().filter(d -> SettingsDocument.KIND.equals(d.kind())).findFirst()
+                    .map(ParsedDocument::location).orElse(null);
+            return List.of(new Problem(SettingsDocument.KIND, where, "tls", e.getMessage()));
+        }
     }
 
     /**

@@ -16,6 +16,7 @@ import java.util.List;
  * @param shutdownGrace how long streams in flight may take to finish on shutdown
  * @param limits what a client connection may hold, and for how long, before it is closed
  * @param governance how budgets and rate limits are kept
+ * @param tls the gateway's own serving certificate, or null to serve plain HTTP
  */
 public record GatewaySettings(
         String bindAddress,
@@ -29,10 +30,19 @@ public record GatewaySettings(
         Duration idleTimeout,
         Duration shutdownGrace,
         Limits limits,
-        Governance governance) {
+        Governance governance,
+        Tls tls) {
 
     public static final List<String> DEFAULT_ALLOWED_HEADERS =
             List.of("Content-Type", "Authorization", "X-Requested-With", "X-Stainless-Timeout", "X-Api-Key");
+
+    /** The settings without TLS. */
+    public GatewaySettings(String bindAddress, int port, int adminPort, List<String> allowedOrigins, List<String> allowedHeaders,
+            long maxBodyBytes, Duration connectTimeout, Duration firstByteTimeout, Duration idleTimeout, Duration shutdownGrace, Limits limits,
+            Governance governance) {
+        this(bindAddress, port, adminPort, allowedOrigins, allowedHeaders, maxBodyBytes, connectTimeout, firstByteTimeout, idleTimeout,
+                shutdownGrace, limits, governance, null);
+    }
 
     /** The settings with the default {@link Governance}. */
     public GatewaySettings(String bindAddress, int port, int adminPort, List<String> allowedOrigins, List<String> allowedHeaders,
@@ -51,19 +61,19 @@ public record GatewaySettings(
     public static GatewaySettings defaults() {
         return new GatewaySettings("0.0.0.0", 8080, 9090, List.of(), DEFAULT_ALLOWED_HEADERS, 32L << 20,
                 Duration.ofSeconds(5), Duration.ofSeconds(600), Duration.ofSeconds(300), Duration.ofSeconds(30), Limits.defaults(),
-                Governance.defaults());
+                Governance.defaults(), null);
     }
 
     public GatewaySettings withListen(String bindAddress, Integer port, Integer adminPort) {
         return new GatewaySettings(bindAddress != null ? bindAddress : this.bindAddress,
                 port != null ? port : this.port, adminPort != null ? adminPort : this.adminPort,
-                allowedOrigins, allowedHeaders, maxBodyBytes, connectTimeout, firstByteTimeout, idleTimeout, shutdownGrace, limits, governance);
+                allowedOrigins, allowedHeaders, maxBodyBytes, connectTimeout, firstByteTimeout, idleTimeout, shutdownGrace, limits, governance, tls);
     }
 
     /** These settings with other {@link Limits}. */
     public GatewaySettings withLimits(Limits limits) {
         return new GatewaySettings(bindAddress, port, adminPort, allowedOrigins, allowedHeaders, maxBodyBytes, connectTimeout,
-                firstByteTimeout, idleTimeout, shutdownGrace, limits, governance);
+                firstByteTimeout, idleTimeout, shutdownGrace, limits, governance, tls);
     }
 
     /** The most the gateway holds of one unfinished event of a provider's stream ({@code limits.maxEventSize}). */
@@ -113,4 +123,15 @@ public record GatewaySettings(
             return new Governance(false, DEFAULT_RESERVATION_TTL, null);
         }
     }
+
+    /**
+     * The {@code tls} block: the gateway's own serving certificate, read at start and again whenever
+     * the files change (a renewal), for connections accepted after it.
+     *
+     * @param certFile   PEM certificate chain, serving certificate first ({@code tls.crt})
+     * @param keyFile    its PKCS#8 PEM private key ({@code tls.key})
+     * @param operations whether the operations port is served over TLS too; off by default, so that
+     *                   probes and Prometheus scrapes stay plain HTTP on the pod network
+     */
+    public record Tls(java.nio.file.Path certFile, java.nio.file.Path keyFile, boolean operations) {}
 }

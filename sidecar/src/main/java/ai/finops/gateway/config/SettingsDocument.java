@@ -27,15 +27,17 @@ import java.util.function.Function;
  * limits: {headerTimeout: 30s, bodyTimeout: 60s, maxConnections: 4096, maxEventSize: 4Mi}
  * governance: {onStoreFailure: Allow, reservationTtl: 15m}
  * redis: {url: redis://redis.finops-system.svc:6379}
+ * tls: {certFile: /etc/finops/tls/tls.crt, keyFile: /etc/finops/tls/tls.key, operations: false}
  * </pre>
  */
 final class SettingsDocument {
     static final String KIND = "GatewaySettings";
     private static final Set<String> FIELDS = Set.of("apiVersion", "kind", "metadata", "bindAddress", "port", "adminPort", "cors",
-            "maxBodySize", "timeouts", "shutdownGracePeriod", "limits", "governance", "redis");
+            "maxBodySize", "timeouts", "shutdownGracePeriod", "limits", "governance", "redis", "tls");
     private static final Set<String> LIMITS = Set.of("headerTimeout", "bodyTimeout", "maxConnections", "maxEventSize");
     private static final Set<String> GOVERNANCE = Set.of("onStoreFailure", "reservationTtl");
     private static final Set<String> REDIS = Set.of("url");
+    private static final Set<String> TLS = Set.of("certFile", "keyFile", "operations");
 
     private SettingsDocument() {}
 
@@ -63,7 +65,26 @@ final class SettingsDocument {
                 r.parse(timeouts.get("idle"), "timeouts.idle", Durations::parse, d.idleTimeout()),
                 r.parse(doc.get("shutdownGracePeriod"), "shutdownGracePeriod", Durations::parse, d.shutdownGrace()),
                 limits(limits, d.limits(), r),
-                governance(doc.path("governance"), doc.path("redis"), d.governance(), r));
+                governance(doc.path("governance"), doc.path("redis"), d.governance(), r),
+                tls(doc.path("tls"), r));
+    }
+
+    /** The {@code tls} block: both files named, or no TLS. Whether they hold a usable pair is the validate command's and start's to say. */
+    private static GatewaySettings.Tls tls(JsonNode tls, Reader r) {
+        if (!r.block(tls, "tls", TLS, "")) {
+            return null;
+        }
+        String cert = r.text(tls, "certFile", null);
+        String key = r.text(tls, "keyFile", null);
+        JsonNode operations = tls.get("operations");
+        if (operations != null && !operations.isNull() && !operations.isBoolean()) {
+            r.problem("tls.operations", "must be true or false");
+        }
+        if (cert == null || cert.isBlank() || key == null || key.isBlank()) {
+            r.problem("tls", "needs both certFile and keyFile (PEM files, e.g. a cert-manager Secret's tls.crt and tls.key)");
+            return null;
+        }
+        return new GatewaySettings.Tls(java.nio.file.Path.of(cert), java.nio.file.Path.of(key), operations != null && operations.asBoolean());
     }
 
     private static GatewaySettings.Governance governance(JsonNode governance, JsonNode redis, GatewaySettings.Governance d, Reader r) {

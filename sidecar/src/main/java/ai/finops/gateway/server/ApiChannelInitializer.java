@@ -1,6 +1,7 @@
 package ai.finops.gateway.server;
 
 import ai.finops.gateway.config.GatewaySettings;
+import ai.finops.gateway.tls.ServerTls;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.group.ChannelGroup;
@@ -14,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The client-facing pipeline, one concern per handler: the connection cap ({@link ConnectionLimit}),
+ * TLS when the gateway serves its own certificate,
  * the idle timeout, the head and body read deadlines ({@link HeadDeadline}, {@link BodyDeadline}),
  * the HTTP codec, keep-alive, CORS, the key check on the head ({@link KeyCheck}), the body limit
  * ({@link BodyLimit}), the OpenAI dialect, then the requests themselves.
@@ -26,9 +28,11 @@ final class ApiChannelInitializer extends ChannelInitializer<Channel> {
     private final CorsConfig cors;
     private final ChannelGroup clients;
     private final ConnectionLimit connections;
+    private final ServerTls tls;
 
-    ApiChannelInitializer(GatewayContext gateway, CorsConfig cors, ChannelGroup clients) {
+    ApiChannelInitializer(GatewayContext gateway, CorsConfig cors, ChannelGroup clients, ServerTls tls) {
         this.gateway = gateway;
+        this.tls = tls;
         this.cors = cors;
         this.clients = clients;
         this.connections = new ConnectionLimit(gateway);
@@ -43,6 +47,9 @@ final class ApiChannelInitializer extends ChannelInitializer<Channel> {
         GatewaySettings.Limits limits = gateway.snapshots().current().settings().limits();
         HeadDeadline head = new HeadDeadline(gateway, limits.headerTimeout());
         ChannelPipeline p = ch.pipeline();
+        if (tls != null) {
+            p.addLast("tls", tls.newHandler(ch.alloc()));    // the certificate current now; a renewal serves the next connection
+        }
         p.addLast("idle", new IdleStateHandler(0, 0, CLIENT_IDLE_SECONDS, TimeUnit.SECONDS) {
             @Override
             protected void channelIdle(io.netty.channel.ChannelHandlerContext ctx, io.netty.handler.timeout.IdleStateEvent evt) {

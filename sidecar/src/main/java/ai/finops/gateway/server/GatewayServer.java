@@ -20,6 +20,7 @@ import io.netty.handler.codec.http.cors.CorsConfig;
 import io.netty.handler.codec.http.cors.CorsConfigBuilder;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import ai.finops.gateway.config.GatewaySettings;
+import ai.finops.gateway.tls.ServerTls;
 import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -57,21 +58,24 @@ public final class GatewayServer implements AutoCloseable {
     }
 
     public GatewayServer start(GatewaySettings settings) throws InterruptedException, BindException {
-        return start(settings, null);
+        return start(settings, null, null);
     }
 
     /**
      * Binds the API port on the settings' address and the operations port on {@code adminBind} (null:
      * the same address). A sidecar binds its API to loopback and its operations port to the pod IP.
+     * With {@code tls} (null: plain HTTP) the API port serves HTTPS, and the operations port too when
+     * the settings' {@code tls.operations} says so.
      */
-    public GatewayServer start(GatewaySettings settings, String adminBind) throws InterruptedException, BindException {
+    public GatewayServer start(GatewaySettings settings, String adminBind, ServerTls tls) throws InterruptedException, BindException {
+        ServerTls adminTls = tls != null && settings.tls() != null && settings.tls().operations() ? tls : null;
         ServerBootstrap apiBootstrap = new ServerBootstrap()
                 .group(boss, workers)
                 .channel(transport.serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, CLIENT_WATER_MARK)
-                .childHandler(new ApiChannelInitializer(gateway, cors(settings), clients));
+                .childHandler(new ApiChannelInitializer(gateway, cors(settings), clients, tls));
         api = listen(apiBootstrap, new InetSocketAddress(settings.bindAddress(), settings.port()), "API", "--port or FINOPS_PORT");
         AdminHandler adminHandler = new AdminHandler(gateway);
         ServerBootstrap adminBootstrap = new ServerBootstrap()
@@ -80,6 +84,9 @@ public final class GatewayServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        if (adminTls != null) {
+                            ch.pipeline().addLast("tls", adminTls.newHandler(ch.alloc()));
+                        }
                         ch.pipeline().addLast(new HttpServerCodec(), new HttpServerKeepAliveHandler(),
                                 new HttpObjectAggregator(1 << 20), adminHandler);
                     }
@@ -92,7 +99,8 @@ public final class GatewayServer implements AutoCloseable {
             throw e;
         }
         LOG.atInfo().addKeyValue("api", api.localAddress()).addKeyValue("operations", admin.localAddress())
-                .addKeyValue("transport", transport.name()).log("gateway listening");
+                .addKeyValue("transport", transport.name())
+                .addKeyValue("tls", tls == null ? "off" : adminTls == null ? "api" : "api and operations").log("gateway listening");
         return this;
     }
 

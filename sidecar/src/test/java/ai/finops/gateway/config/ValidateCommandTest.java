@@ -74,6 +74,59 @@ class ValidateCommandTest {
                 .containsPattern("\\d+ problem\\(s\\)");
     }
 
+    /** A folder whose settings serve TLS from {@code cert} and {@code key}. */
+    private static Result validateTls(Path dir, Path cert, Path key, String... flags) throws Exception {
+        Files.writeString(dir.resolve("gateway.yaml"), """
+                apiVersion: finops.ai/v1alpha1
+                kind: GatewaySettings
+                metadata: {name: gateway}
+                tls: {certFile: %s, keyFile: %s}
+                """.formatted(cert, key));
+        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("validate"));
+        args.addAll(java.util.List.of(flags));
+        args.add(dir.toString());
+        return run(args.toArray(String[]::new));
+    }
+
+    @Test
+    void theTlsFilesMustHoldAPairThatBelongsTogether(@TempDir Path dir, @TempDir Path tls) throws Exception {
+        ai.finops.testkit.TestCertificates.Certificate good = ai.finops.testkit.TestCertificates.selfSigned("finops-gateway");
+        good.writeTo(tls);
+        Path cert = tls.resolve("cert.pem");
+        Path key = tls.resolve("key.pem");
+        assertThat(validateTls(dir, cert, key).output()).startsWith("ok");
+
+        Result missing = validateTls(dir, tls.resolve("tls.crt"), key);
+        assertThat(missing.code()).isEqualTo(1);
+        assertThat(missing.output()).contains("GatewaySettings/" + dir.resolve("gateway.yaml") + ":1: tls: " + tls.resolve("tls.crt")
+                + " does not exist");
+
+        Result unreadable = validateTls(dir, cert, tls);       // a folder where the key should be
+        assertThat(unreadable.code()).isEqualTo(1);
+        assertThat(unreadable.output()).contains("tls: cannot read " + tls);
+
+        Files.writeString(tls.resolve("garbage.pem"), "not a certificate");
+        assertThat(validateTls(dir, tls.resolve("garbage.pem"), key).output()).contains("garbage.pem holds no PEM certificate");
+        assertThat(validateTls(dir, cert, cert).output()).contains("cert.pem holds no PKCS#8 private key");
+
+        Path other = ai.finops.testkit.TestCertificates.selfSigned("another").writeTo(tls.resolve("other"));
+        Result mismatched = validateTls(dir, other, key);
+        assertThat(mismatched.code()).isEqualTo(1);
+        assertThat(mismatched.output()).contains(key + " is not the private key of the certificate in " + other);
+
+        assertThat(validateTls(dir, tls.resolve("tls.crt"), tls.resolve("tls.key"), "--cluster-secrets").output())
+                .as("in a GitOps repository the files are the cluster's mounted Secret").startsWith("ok");
+
+        Files.writeString(dir.resolve("gateway.yaml"), """
+                apiVersion: finops.ai/v1alpha1
+                kind: GatewaySettings
+                metadata: {name: gateway}
+                tls: {certFile: /etc/tls.crt, operations: yes-please}
+                """);
+        assertThat(run("validate", dir.toString()).output()).contains("tls.operations: must be true or false")
+                .contains("tls: needs both certFile and keyFile");
+    }
+
     @Test
     void theLimitsBlockIsReadWithItsDefaultsAndEachBadValueIsAProblem(@TempDir Path dir) throws Exception {
         java.util.List<ai.finops.crds.validation.Problem> problems = new java.util.ArrayList<>();

@@ -52,7 +52,7 @@ class ApiPipelineTest {
         GatewayContext context = new GatewayContext(holder, new UpstreamConnector(Bootstrap::new), new Cooldowns(), metrics,
                 Clock.systemUTC());
         return new EmbeddedChannel(new ApiChannelInitializer(context, GatewayServer.cors(settings),
-                new DefaultChannelGroup(GlobalEventExecutor.INSTANCE)));
+                new DefaultChannelGroup(GlobalEventExecutor.INSTANCE), null));
     }
 
     static String exchange(EmbeddedChannel ch, String rawRequest) {

@@ -148,7 +148,7 @@ class ExchangeStatesTest {
             Admission admit = pendingAdmission ? request -> admission : Admission.ALWAYS;
             GatewayContext context = new GatewayContext(config.holder(), upstream, new UpstreamConnector(Bootstrap::new), new Cooldowns(), metrics,
                     Clock.systemUTC(), null, List.of(recorder), admit);
-            ch = new EmbeddedChannel(new ApiChannelInitializer(context, null, new DefaultChannelGroup(GlobalEventExecutor.INSTANCE)));
+            ch = new EmbeddedChannel(new ApiChannelInitializer(context, null, new DefaultChannelGroup(GlobalEventExecutor.INSTANCE), null));
         }
 
         void send() {
