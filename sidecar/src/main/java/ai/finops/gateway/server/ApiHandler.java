@@ -192,7 +192,7 @@ final class ApiHandler extends SequentialRequests {
 
     private void exchangeDone(ChannelHandlerContext ctx) {
         active = null;
-        gateway.inFlight().decrementAndGet();
+        gateway.requestEnded();
         served(ctx);
     }
 

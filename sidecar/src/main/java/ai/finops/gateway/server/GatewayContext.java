@@ -29,6 +29,7 @@ public final class GatewayContext {
     private final Admission admission;
     private final McpGateway mcp;
     private final AtomicInteger inFlight = new AtomicInteger();
+    private final java.util.concurrent.atomic.LongAdder ended = new java.util.concurrent.atomic.LongAdder();
     private final AtomicLong requestCounter = new AtomicLong();
     private final String instanceId = Long.toHexString(System.nanoTime() & 0xffffffL);
     private volatile boolean draining;
@@ -118,6 +119,17 @@ public final class GatewayContext {
     /** Requests being served; shutdown waits for it to reach zero. */
     public AtomicInteger inFlight() {
         return inFlight;
+    }
+
+    /** A request counted in {@link #inFlight()} has ended, served or cut. */
+    void requestEnded() {
+        inFlight.decrementAndGet();
+        ended.increment();
+    }
+
+    /** Requests ended since start: what shutdown reads to say how many it drained. */
+    long ended() {
+        return ended.sum();
     }
 
     public String nextRequestId() {

@@ -142,24 +142,37 @@ public final class GatewayServer implements AutoCloseable {
                 .build();
     }
 
-    /** Graceful: stops accepting, waits for requests in flight up to {@code grace}, then closes everything. */
+    /**
+     * Graceful: not ready, stops accepting (the listening socket closes, so new connections are
+     * refused), waits for requests in flight up to {@code grace}, cuts what is left with an error
+     * its client can read, then closes everything. Logs how many requests it drained and cut.
+     */
     public void shutdown(Duration grace) {
+        long start = System.nanoTime();
         gateway.startDraining();
         if (api != null) {
             api.close().syncUninterruptibly();
         }
+        int inFlight = gateway.inFlight().get();
+        long endedBefore = gateway.ended();
+        LOG.atInfo().addKeyValue("in_flight", inFlight).addKeyValue("grace_ms", grace.toMillis())
+                .log("shutting down: not ready, no new connections; requests in flight may finish");
         awaitNoneInFlight(grace);
-        int left = gateway.inFlight().get();
-        if (left > 0) {
-            LOG.atWarn().addKeyValue("in_flight", left).log("grace period over; ending requests still in flight");
+        SequentialRequests.GracePeriodOver over = new SequentialRequests.GracePeriodOver();
+        if (gateway.inFlight().get() > 0) {
+            LOG.atWarn().addKeyValue("in_flight", gateway.inFlight().get()).log("grace period over; ending requests still in flight");
             // each ends on its own event loop with an error its client can read, then its connection closes
-            clients.forEach(ch -> ch.pipeline().fireUserEventTriggered(SequentialRequests.GRACE_PERIOD_OVER));
+            clients.forEach(ch -> ch.pipeline().fireUserEventTriggered(over));
             awaitNoneInFlight(Duration.ofSeconds(1));
         }
         clients.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
         if (admin != null) {
             admin.close().syncUninterruptibly();
         }
+        long ended = gateway.ended() - endedBefore;
+        LOG.atInfo().addKeyValue("in_flight_at_start", inFlight).addKeyValue("drained", ended - over.cut.get())
+                .addKeyValue("cut", over.cut.get()).addKeyValue("duration_ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start))
+                .log("shutdown complete");
     }
 
     /** Waits, at most {@code limit}, until no request is in flight. */

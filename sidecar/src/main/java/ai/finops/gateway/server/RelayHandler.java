@@ -372,7 +372,7 @@ final class RelayHandler extends SequentialRequests {
         }
         finished.release();
         lastWrite.run();
-        gateway.inFlight().decrementAndGet();
+        gateway.requestEnded();
         served(client);
     }
 

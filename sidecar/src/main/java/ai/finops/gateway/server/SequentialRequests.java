@@ -4,6 +4,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.http.FullHttpRequest;
 import java.util.ArrayDeque;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,19 +43,22 @@ abstract class SequentialRequests extends SimpleChannelInboundHandler<FullHttpRe
      */
     abstract void cutByShutdown();
 
-    /** Fired on every client connection when the shutdown grace period ends. */
-    static final Object GRACE_PERIOD_OVER = new Object() {
+    /** Fired on every client connection when the shutdown grace period ends; counts the requests it cuts. */
+    static final class GracePeriodOver {
+        final AtomicInteger cut = new AtomicInteger();
+
         @Override
         public String toString() {
             return "GRACE_PERIOD_OVER";
         }
-    };
+    }
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
-        if (event == GRACE_PERIOD_OVER) {
+        if (event instanceof GracePeriodOver over) {
             dropWaiting();
             if (busy()) {
+                over.cut.incrementAndGet();
                 cutByShutdown();
             }
             return;

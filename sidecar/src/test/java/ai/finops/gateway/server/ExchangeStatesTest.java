@@ -197,7 +197,7 @@ class ExchangeStatesTest {
                 case ADMITTED -> admission.complete(Admission.Admitted.FREELY);
                 case CLIENT_CLOSED -> ch.close();
                 case WRITABILITY -> ch.pipeline().fireChannelWritabilityChanged();
-                case SHUTDOWN_CUT -> ch.pipeline().fireUserEventTriggered(SequentialRequests.GRACE_PERIOD_OVER);
+                case SHUTDOWN_CUT -> ch.pipeline().fireUserEventTriggered(new SequentialRequests.GracePeriodOver());
                 default -> {
                     if (c == null) {
                         return;   // no call yet: nothing upstream can speak
