@@ -34,8 +34,10 @@ seccompProfile:
 {{- define "finops.sidecarGatewayUrl" -}}
 {{- if .Values.sidecar.gatewayUrl -}}
 {{ .Values.sidecar.gatewayUrl }}
+{{- else if and .Values.gateway.enabled .Values.gateway.tls.enabled (eq .Values.sidecar.mode "via-gateway") -}}
+{{- fail "via-gateway sidecars cannot relay to this release's gateway over TLS yet: the injector does not hand them its CA; set sidecar.gatewayUrl to an address they can verify, or gateway.tls.enabled=false" -}}
 {{- else if .Values.gateway.enabled -}}
-http://{{ .Release.Name }}-gateway.{{ .Release.Namespace }}.svc:{{ .Values.gateway.port }}
+{{ .Values.gateway.tls.enabled | ternary "https" "http" }}://{{ .Release.Name }}-gateway.{{ .Release.Namespace }}.svc:{{ .Values.gateway.port }}
 {{- end -}}
 {{- end -}}
 

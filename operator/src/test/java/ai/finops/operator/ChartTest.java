@@ -211,6 +211,41 @@ class ChartTest {
     }
 
     @Test
+    void gatewayTlsIssuesACertificateForTheServiceMountsItAndTheSidecarsRelayOverHttps() {
+        List<HasMetadata> issued = render(t -> t.set("gateway.enabled", true).set("gateway.tls.enabled", true)
+                .set("gateway.tls.certManager.issuerRef.name", "platform-ca").set("gateway.tls.certManager.issuerRef.kind", "ClusterIssuer"));
+        HasMetadata certificate = issued.stream().filter(o -> o.getKind().equals("Certificate") && o.getMetadata().getName().equals("finops-gateway"))
+                .findFirst().orElseThrow();
+        String spec = Serialization.asYaml(certificate).replace("\"", "");
+        assertThat(spec).contains("secretName: finops-gateway-tls").contains("- finops-gateway.finops-system.svc\n")
+                .contains("encoding: PKCS8").contains("name: platform-ca").contains("kind: ClusterIssuer");
+        Container gateway = container(issued, "finops-gateway");
+        assertThat(env(gateway, "FINOPS_TLS_CERT_FILE").getValue()).isEqualTo("/etc/finops/tls/tls.crt");
+        assertThat(env(gateway, "FINOPS_TLS_KEY_FILE").getValue()).isEqualTo("/etc/finops/tls/tls.key");
+        assertThat(gateway.getVolumeMounts()).anySatisfy(m -> assertThat(m.getMountPath()).isEqualTo("/etc/finops/tls"));
+        assertThat(gateway.getReadinessProbe().getHttpGet().getScheme()).as("probes stay plain HTTP on the operations port").isNull();
+        Deployment deployment = of(issued, Deployment.class).stream().filter(d -> d.getMetadata().getName().equals("finops-gateway")).findFirst().get();
+        assertThat(deployment.getSpec().getTemplate().getSpec().getVolumes()).anySatisfy(v -> assertThat(v.getSecret()).extracting(s -> s.getSecretName())
+                .isEqualTo("finops-gateway-tls"));
+        Deployment operator = of(issued, Deployment.class).stream().filter(d -> d.getMetadata().getName().equals("finops-operator")).findFirst().get();
+        assertThat(operator.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs())
+                .contains("--sidecar-gateway-url=https://finops-gateway.finops-system.svc:8080");
+
+        List<HasMetadata> existing = render(t -> t.set("gateway.enabled", true).set("gateway.tls.enabled", true)
+                .set("gateway.tls.secretName", "gateway-cert"));
+        assertThat(existing).noneMatch(o -> o.getKind().equals("Certificate") && o.getMetadata().getName().equals("finops-gateway"));
+        assertThat(of(existing, Deployment.class).stream().filter(d -> d.getMetadata().getName().equals("finops-gateway")).findFirst().get()
+                .getSpec().getTemplate().getSpec().getVolumes()).anySatisfy(v -> assertThat(v.getSecret()).extracting(s -> s.getSecretName()).isEqualTo("gateway-cert"));
+
+        assertThat(env(container(render(t -> t.set("gateway.enabled", true)), "finops-gateway"), "FINOPS_TLS_CERT_FILE")).isNull();
+        assertThatThrownBy(() -> render(t -> t.set("gateway.enabled", true).set("gateway.tls.enabled", true)))
+                .hasMessageContaining("gateway.tls.enabled needs gateway.tls.certManager.issuerRef.name");
+        assertThatThrownBy(() -> render(t -> t.set("gateway.enabled", true).set("gateway.tls.enabled", true)
+                .set("gateway.tls.secretName", "gateway-cert").set("sidecar.mode", "via-gateway")))
+                .hasMessageContaining("the injector does not hand them its CA");
+    }
+
+    @Test
     void theTracingValuesBecomeTheGatewaysOtelVariablesAndNoneWithoutAnEndpoint() {
         Container untraced = container(render(t -> t.set("gateway.enabled", true)), "finops-gateway");
         assertThat(untraced.getEnv()).noneMatch(e -> e.getName().startsWith("OTEL_"));

@@ -122,7 +122,13 @@ public final class Gateway implements AutoCloseable {
     /** As above, each proxied request recorded as spans when {@code tracing} is on; the gateway closes it (flushing spans). */
     public static Gateway start(List<Path> dirs, Path credentials, Function<String, String> env, String bind, String adminBind,
             Integer port, Integer adminPort, Governance governance, Tracing tracing) throws Exception {
-        return start(dirs, credentials, env, bind, adminBind, port, adminPort, null, governance, tracing);
+        return start(dirs, credentials, env, bind, adminBind, port, adminPort, governance, tracing, null);
+    }
+
+    /** As above, serving {@code tls} (the {@code --tls-*-file} flags; null: the settings' {@code tls}, if any). */
+    public static Gateway start(List<Path> dirs, Path credentials, Function<String, String> env, String bind, String adminBind,
+            Integer port, Integer adminPort, Governance governance, Tracing tracing, GatewaySettings.Tls tls) throws Exception {
+        return start(dirs, credentials, env, bind, adminBind, port, adminPort, null, governance, tracing, tls);
     }
 
     /**
@@ -149,21 +155,21 @@ public final class Gateway implements AutoCloseable {
                 .addKeyValue("trust", caPem == null ? "the JVM's trust store" : "the relay CA file")
                 .addKeyValue("virtual_key", relay.key() != null ? "set" : "none")
                 .log("relay mode: every request goes to the shared gateway; no resources, no provider credentials");
-        return start(List.of(), null, name -> null, bind, adminBind, port, adminPort, relay, null, Tracing.OFF);
+        return start(List.of(), null, name -> null, bind, adminBind, port, adminPort, relay, null, Tracing.OFF, null);
     }
 
     private static Gateway start(List<Path> dirs, Path credentials, Function<String, String> env, String bind, String adminBind,
-            Integer port, Integer adminPort, Relay relay, Governance governance, Tracing tracing) throws Exception {
+            Integer port, Integer adminPort, Relay relay, Governance governance, Tracing tracing, GatewaySettings.Tls tls) throws Exception {
         GatewayMetrics metrics = new GatewayMetrics();
         ConfigService configService = new ConfigService(dirs, credentials, env, metrics, new TlsContexts(),
-                settings -> settings.withListen(bind, port, adminPort));
+                settings -> settings.withListen(bind, port, adminPort).withTls(tls));
         configService.loadInitial();
         if (relay == null) {
             metrics.configMeters(() -> configService.holder().status().generation(),
                     () -> configService.holder().status().lastReloadAccepted());
         }
         GatewaySettings settings = configService.holder().current().settings();
-        ServerTls tls = serverTls(settings.tls());
+        ServerTls serverTls = serverTls(settings.tls());
         Transport transport = Transport.best();
         EventLoopGroup boss = transport.newGroup(1, "finops-accept");
         // one event loop per core: fewer threads than Netty's default of two per core measured faster
@@ -194,7 +200,7 @@ public final class Gateway implements AutoCloseable {
                 listeners, admission, mcp);
         GatewayServer server;
         try {
-            server = new GatewayServer(context, transport, boss, workers).start(settings, adminBind, tls);
+            server = new GatewayServer(context, transport, boss, workers).start(settings, adminBind, serverTls);
         } catch (java.net.BindException e) {
             boss.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
             workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
@@ -216,7 +222,7 @@ public final class Gateway implements AutoCloseable {
         if (!watched.isEmpty()) {
             watcher.start();
         }
-        ConfigWatcher tlsWatcher = tls == null ? null : new ConfigWatcher(tls.folders(), tls::reloadIfChanged).start();
+        ConfigWatcher tlsWatcher = serverTls == null ? null : new ConfigWatcher(serverTls.folders(), serverTls::reloadIfChanged).start();
         return new Gateway(configService, watcher, tlsWatcher, server, boss, workers, metrics, connector, counters, usage, tracing, mcp);
     }
 

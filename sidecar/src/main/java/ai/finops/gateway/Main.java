@@ -55,6 +55,15 @@ public final class Main implements Callable<Integer> {
                     + "requests without a credential get the virtual key in env " + VIRTUAL_KEY_ENV + ".")
     String relayTo;
 
+    @Option(names = "--tls-cert-file", defaultValue = "${env:FINOPS_TLS_CERT_FILE}",
+            description = "Serve the API port over TLS with this PEM certificate chain, e.g. a cert-manager Secret's tls.crt, reloaded "
+                    + "when it changes (env FINOPS_TLS_CERT_FILE; else the settings' tls.certFile). Needs --tls-key-file.")
+    Path tlsCertFile;
+
+    @Option(names = "--tls-key-file", defaultValue = "${env:FINOPS_TLS_KEY_FILE}",
+            description = "The PKCS#8 PEM private key of --tls-cert-file (env FINOPS_TLS_KEY_FILE; else the settings' tls.keyFile).")
+    Path tlsKeyFile;
+
     @Option(names = "--relay-ca-file", defaultValue = "${env:FINOPS_RELAY_CA_FILE}",
             description = "PEM certificates an https --relay-to gateway's certificate must be issued by, host name checked "
                     + "(env FINOPS_RELAY_CA_FILE; default the JVM's trust store).")
@@ -97,8 +106,9 @@ public final class Main implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (relayTo != null && !relayTo.isBlank()) {
-            if (config != null && !config.isEmpty() || credentials != null) {
-                System.err.println("--relay-to takes no --config or --credentials: the shared gateway routes; this one only relays");
+            if (config != null && !config.isEmpty() || credentials != null || tlsCertFile != null || tlsKeyFile != null) {
+                System.err.println("--relay-to takes no --config, --credentials or --tls-*-file: the shared gateway routes and serves TLS; "
+                        + "this one only relays, on the pod's loopback");
                 return 2;
             }
             URI target = relayTarget(relayTo.trim());
@@ -132,10 +142,15 @@ public final class Main implements Callable<Integer> {
             System.err.println("--config DIR is required (or FINOPS_CONFIG)");
             return 2;
         }
+        if ((tlsCertFile == null) != (tlsKeyFile == null)) {
+            System.err.println("--tls-cert-file and --tls-key-file go together (or FINOPS_TLS_CERT_FILE and FINOPS_TLS_KEY_FILE)");
+            return 2;
+        }
         Gateway gateway;
         try {
             gateway = Gateway.start(config, credentials, System::getenv, bind, adminBind, port, adminPort, governance(),
-                    Tracing.fromEnvironment(System.getenv(), "finops-gateway"));
+                    Tracing.fromEnvironment(System.getenv(), "finops-gateway"),
+                    tlsCertFile == null ? null : new ai.finops.gateway.config.GatewaySettings.Tls(tlsCertFile, tlsKeyFile, false));
         } catch (ConfigService.InvalidConfig e) {
             System.err.println("configuration rejected:");
             e.problems().forEach(p -> System.err.println("  " + p));

@@ -27,7 +27,7 @@ class RelayCommandLineTest {
     @Test
     void aRelayRoutesNothingSoItTakesNoConfig() {
         assertThat(errorsOf(2, "--relay-to", "http://finops-gateway.finops-system.svc:8080", "--config", "/etc/finops/bundle"))
-                .contains("--relay-to takes no --config or --credentials");
+                .contains("--relay-to takes no --config, --credentials or --tls-*-file");
     }
 
     @Test

@@ -70,6 +70,19 @@ public record GatewaySettings(
                 allowedOrigins, allowedHeaders, maxBodyBytes, connectTimeout, firstByteTimeout, idleTimeout, shutdownGrace, limits, governance, tls);
     }
 
+    /**
+     * These settings serving {@code tls} instead of the settings' own ({@code --tls-cert-file} and
+     * {@code --tls-key-file}); null keeps them. {@code tls.operations} stays as the settings say.
+     */
+    public GatewaySettings withTls(Tls tls) {
+        if (tls == null) {
+            return this;
+        }
+        Tls merged = new Tls(tls.certFile(), tls.keyFile(), this.tls != null && this.tls.operations());
+        return new GatewaySettings(bindAddress, port, adminPort, allowedOrigins, allowedHeaders, maxBodyBytes, connectTimeout,
+                firstByteTimeout, idleTimeout, shutdownGrace, limits, governance, merged);
+    }
+
     /** These settings with other {@link Limits}. */
     public GatewaySettings withLimits(Limits limits) {
         return new GatewaySettings(bindAddress, port, adminPort, allowedOrigins, allowedHeaders, maxBodyBytes, connectTimeout,
