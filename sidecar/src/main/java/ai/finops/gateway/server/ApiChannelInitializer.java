@@ -17,7 +17,7 @@ import java.util.concurrent.TimeUnit;
  * The client-facing pipeline, one concern per handler: the connection cap ({@link ConnectionLimit}),
  * TLS when the gateway serves its own certificate,
  * the idle timeout, the head and body read deadlines ({@link HeadDeadline}, {@link BodyDeadline}),
- * the HTTP codec, keep-alive, CORS, the key check on the head ({@link KeyCheck}), the body limit
+ * the HTTP codec, keep-alive (closed after each response while shutting down, {@link DrainingClose}), CORS, the key check on the head ({@link KeyCheck}), the body limit
  * ({@link BodyLimit}), the OpenAI dialect, then the requests themselves.
  */
 final class ApiChannelInitializer extends ChannelInitializer<Channel> {
@@ -29,6 +29,7 @@ final class ApiChannelInitializer extends ChannelInitializer<Channel> {
     private final ChannelGroup clients;
     private final ConnectionLimit connections;
     private final ServerTls tls;
+    private final DrainingClose draining;
 
     ApiChannelInitializer(GatewayContext gateway, CorsConfig cors, ChannelGroup clients, ServerTls tls) {
         this.gateway = gateway;
@@ -36,6 +37,7 @@ final class ApiChannelInitializer extends ChannelInitializer<Channel> {
         this.cors = cors;
         this.clients = clients;
         this.connections = new ConnectionLimit(gateway);
+        this.draining = new DrainingClose(gateway);
     }
 
     @Override
@@ -63,6 +65,7 @@ final class ApiChannelInitializer extends ChannelInitializer<Channel> {
         p.addLast("head-end", head.heads());
         p.addLast("body-deadline", new BodyDeadline(gateway, limits.bodyTimeout()));
         p.addLast("keep-alive", new HttpServerKeepAliveHandler());
+        p.addLast("draining", draining);      // after keep-alive: it sees the connection: close this adds
         if (cors != null) {
             p.addLast("cors-answers", new CorsAnswers(gateway));
             p.addLast("cors", new CorsHandler(cors));
