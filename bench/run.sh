@@ -5,6 +5,7 @@
 #   bash bench/run.sh --smoke   a few seconds per measurement, for CI; non-zero exit on any error
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/config.sh
 SMOKE=0; [ "${1:-}" = "--smoke" ] && SMOKE=1
 
 GATEWAY_JAR=sidecar/target/finops-gateway.jar
@@ -63,43 +64,7 @@ http {
 NGINX
 nginx -c "$WORK/nginx.conf" -p "$WORK" > "$WORK/nginx.log" 2>&1 & pids+=($!)
 
-mkdir -p "$WORK/config"
-cat > "$WORK/config/bench.yaml" <<YAML
-apiVersion: finops.ai/v1alpha1
-kind: GatewaySettings
-metadata: {name: gateway}
-bindAddress: 127.0.0.1
----
-apiVersion: finops.ai/v1alpha1
-kind: ProviderDeployment
-metadata: {name: sim}
-spec:
-  provider: anthropic
-  endpoint: http://127.0.0.1:$SIM_PORT
-  credentials: {secretRef: {name: sim-key}}
----
-apiVersion: v1
-kind: Secret
-metadata: {name: sim-key}
-stringData: {apiKey: bench-provider-key}
----
-apiVersion: finops.ai/v1alpha1
-kind: RoutingRule
-metadata: {name: claude-code-sonnet}
-spec:
-  when: 'model == "sonnet-model" && headers["user-agent"].startsWith("claude-cli")'
-  targets: [{model: sim/claude-sonnet-4-6}]
----
-apiVersion: finops.ai/v1alpha1
-kind: VirtualKey
-metadata: {name: bench}
-spec: {secretRef: {name: vk-bench}}
----
-apiVersion: v1
-kind: Secret
-metadata: {name: vk-bench}
-stringData: {token: $KEY}
-YAML
+bench_config "$WORK/config/bench.yaml" "$SIM_PORT" "$KEY"
 FINOPS_LOG_LEVEL=WARN java "${JAVA_OPTS[@]}" -jar "$GATEWAY_JAR" --config "$WORK/config" --port "$GW_PORT" --admin-port "$GW_ADMIN" \
   > "$WORK/gateway.log" 2>&1 & pids+=($!)
 

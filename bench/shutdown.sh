@@ -7,6 +7,7 @@
 #                               SHUTDOWN_TOKENS_PER_SECOND (default 20: the simulator's pace, so a stream's length)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/config.sh
 
 N=${SHUTDOWN_STREAMS:-1000}; GRACE=${SHUTDOWN_GRACE:-30s}; TPS=${SHUTDOWN_TOKENS_PER_SECOND:-20}
 SIM_PORT=${SIM_PORT:-19991}; GW_PORT=${GW_PORT:-19993}; GW_ADMIN=${GW_ADMIN:-19994}
@@ -25,46 +26,8 @@ JAVA_OPTS=(-Xms512m -Xmx512m -XX:+UseParallelGC -Dio.netty.leakDetection.level=d
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
 java "${JAVA_OPTS[@]}" -jar "$SIM_JAR" --port "$SIM_PORT" --tokens-per-second "$TPS" > "$WORK/simulator.log" 2>&1 & pids+=($!)
-mkdir -p "$WORK/config"
-cat > "$WORK/config/bench.yaml" <<YAML
-apiVersion: finops.ai/v1alpha1
-kind: GatewaySettings
-metadata: {name: gateway}
-bindAddress: 127.0.0.1
-shutdownGracePeriod: $GRACE
-limits: {maxConnections: $(( N + 100 ))}
----
-apiVersion: finops.ai/v1alpha1
-kind: ProviderDeployment
-metadata: {name: sim}
-spec:
-  provider: anthropic
-  endpoint: http://127.0.0.1:$SIM_PORT
-  credentials: {secretRef: {name: sim-key}}
-  timeouts: {idle: 120s}
----
-apiVersion: v1
-kind: Secret
-metadata: {name: sim-key}
-stringData: {apiKey: bench-provider-key}
----
-apiVersion: finops.ai/v1alpha1
-kind: RoutingRule
-metadata: {name: claude-code-sonnet}
-spec:
-  when: 'model == "sonnet-model" && headers["user-agent"].startsWith("claude-cli")'
-  targets: [{model: sim/claude-sonnet-4-6}]
----
-apiVersion: finops.ai/v1alpha1
-kind: VirtualKey
-metadata: {name: bench}
-spec: {secretRef: {name: vk-bench}}
----
-apiVersion: v1
-kind: Secret
-metadata: {name: vk-bench}
-stringData: {token: $KEY}
-YAML
+bench_config "$WORK/config/bench.yaml" "$SIM_PORT" "$KEY" "shutdownGracePeriod: $GRACE
+limits: {maxConnections: $(( N + 100 ))}" "  timeouts: {idle: 120s}"
 java "${JAVA_OPTS[@]}" -jar "$GATEWAY_JAR" --config "$WORK/config" --port "$GW_PORT" --admin-port "$GW_ADMIN" > "$WORK/gateway.log" 2>&1 &
 GATEWAY=$!; pids+=($GATEWAY)
 for _ in $(seq 1 150); do curl -sf "http://127.0.0.1:$GW_ADMIN/readyz" > /dev/null && break; sleep 0.2; done
