@@ -1,5 +1,22 @@
-# The gateway's bench config, shared by run.sh and shutdown.sh: the simulator as the one ProviderDeployment,
-# the Claude Code alias rule and the bench VirtualKey.
+# What run.sh and shutdown.sh share: the processes' work folder and clean-up, the JVM options, and the
+# gateway's bench config (the simulator as the one ProviderDeployment, the Claude Code alias rule and the
+# bench VirtualKey).
+
+# KEY, WORK (removed at exit), pids (killed at exit) and JAVA_OPTS
+bench_setup() {
+  KEY=vk-bench-0123456789abcdef
+  WORK=$(mktemp -d)
+  pids=()
+  trap bench_cleanup EXIT INT TERM
+  JAVA_OPTS=(-Xms512m -Xmx512m -XX:+UseParallelGC -Dio.netty.leakDetection.level=disabled)
+}
+
+bench_cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+
 #   bench_config FILE SIM_PORT KEY [MORE_SETTINGS_LINES] [MORE_DEPLOYMENT_SPEC_LINES]
 bench_config() {
   mkdir -p "$(dirname "$1")"

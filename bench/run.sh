@@ -22,17 +22,8 @@ GOV_PORT=${GOV_PORT:-19997}; GOV_ADMIN=${GOV_ADMIN:-19998}; GOVR_PORT=${GOVR_POR
 REDIS_PORT=${REDIS_PORT:-20003}
 TR01_PORT=${TR01_PORT:-20004}; TR01_ADMIN=${TR01_ADMIN:-20005}; TR1_PORT=${TR1_PORT:-20006}; TR1_ADMIN=${TR1_ADMIN:-20007}
 OTLP_PORT=${OTLP_PORT:-20008}
-KEY=vk-bench-0123456789abcdef
-WORK=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT INT TERM
+bench_setup
 
-JAVA_OPTS=(-Xms512m -Xmx512m -XX:+UseParallelGC -Dio.netty.leakDetection.level=disabled)
 
 java "${JAVA_OPTS[@]}" -jar "$SIM_JAR" --port "$SIM_PORT" > "$WORK/simulator.log" 2>&1 & pids+=($!)
 

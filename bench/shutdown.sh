@@ -13,16 +13,7 @@ N=${SHUTDOWN_STREAMS:-1000}; GRACE=${SHUTDOWN_GRACE:-30s}; TPS=${SHUTDOWN_TOKENS
 SIM_PORT=${SIM_PORT:-19991}; GW_PORT=${GW_PORT:-19993}; GW_ADMIN=${GW_ADMIN:-19994}
 GATEWAY_JAR=sidecar/target/finops-gateway.jar; SIM_JAR=testkit/target/finops-testkit.jar; BENCH_JAR=bench/target/finops-bench.jar
 if [ ! -f "$GATEWAY_JAR" ] || [ ! -f "$SIM_JAR" ] || [ ! -f "$BENCH_JAR" ]; then ./mvnw -B -q -DskipTests package; fi
-KEY=vk-bench-0123456789abcdef
-WORK=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT INT TERM
-JAVA_OPTS=(-Xms512m -Xmx512m -XX:+UseParallelGC -Dio.netty.leakDetection.level=disabled)
+bench_setup
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
 java "${JAVA_OPTS[@]}" -jar "$SIM_JAR" --port "$SIM_PORT" --tokens-per-second "$TPS" > "$WORK/simulator.log" 2>&1 & pids+=($!)
