@@ -115,8 +115,8 @@ public final class RedisUsageStore implements UsageStore {
         uri.setTimeout(TIMEOUT);
         this.where = (uri.isSsl() ? "rediss://" : "redis://") + (uri.getHost() == null ? "sentinel" : uri.getHost() + ":" + uri.getPort());
         this.resources = DefaultClientResources.builder()
-                .ioThreadPoolSize(1)
-                .computationThreadPoolSize(1)
+                .ioThreadPoolSize(2)             // Lettuce's least: asked for one, it logs and takes two
+                .computationThreadPoolSize(2)
                 .reconnectDelay(Delay.exponential(Duration.ofMillis(10), Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS))
                 .build();
         try {
