@@ -42,27 +42,32 @@ public final class SessionTokens {
     public record Session(String protocolVersion, Instant started, byte[] keyDigest) {}
 
     private final SecretKeySpec key;
+    /** Set for a random key: the first session sealed with it says so once (a gateway without MCP never does). */
+    private final java.util.concurrent.atomic.AtomicBoolean unwarned;
 
     public SessionTokens(byte[] key) {
+        this(key, false);
+    }
+
+    private SessionTokens(byte[] key, boolean random) {
         if (key.length != 32) {
             throw new IllegalArgumentException("the MCP session key is 32 bytes (AES-256), got " + key.length);
         }
         this.key = new SecretKeySpec(key.clone(), "AES");
+        this.unwarned = new java.util.concurrent.atomic.AtomicBoolean(random);
     }
 
     /**
-     * The key from {@code encoded} (base64 of 32 bytes), or a random one with a warning when it is null
-     * or blank.
+     * The key from {@code encoded} (base64 of 32 bytes), or a random one when it is null or blank (with a
+     * warning when the first session is sealed).
      *
      * @throws IllegalArgumentException when it is given but not base64 of 32 bytes (the message never quotes it)
      */
     public static SessionTokens fromSetting(String encoded) {
         if (encoded == null || encoded.isBlank()) {
-            LOG.atWarn().log(ENV + " is not set: MCP sessions are sealed with a random key, so they end with this process and other"
-                    + " replicas answer them 404 (set it to 32 random bytes in base64, the same on every replica)");
             byte[] random = new byte[32];
             RANDOM.nextBytes(random);
-            return new SessionTokens(random);
+            return new SessionTokens(random, true);
         }
         byte[] decoded;
         try {
@@ -75,6 +80,10 @@ public final class SessionTokens {
 
     /** A new session's token. */
     public String seal(String protocolVersion, Instant started, byte[] keySha256) {
+        if (unwarned.get() && unwarned.compareAndSet(true, false)) {
+            LOG.atWarn().log(ENV + " is not set: MCP sessions are sealed with a random key, so they end with this process and other"
+                    + " replicas answer them 404 (set it to 32 random bytes in base64, the same on every replica)");
+        }
         byte[] version = protocolVersion.getBytes(StandardCharsets.US_ASCII);
         ByteBuffer plain = ByteBuffer.allocate(1 + 8 + KEY_DIGEST + version.length)
                 .put(VERSION).putLong(started.getEpochSecond()).put(keySha256, 0, KEY_DIGEST).put(version);
