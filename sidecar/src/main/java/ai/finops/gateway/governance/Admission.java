@@ -24,6 +24,14 @@ public interface Admission {
     CompletionStage<Verdict> admit(Request request);
 
     /**
+     * A call that is no model request (an MCP tool call): counted against the key's {@code requestsPerMinute}
+     * and nothing else, since it has no tokens and (yet) no price. Admitted holds nothing to settle.
+     */
+    default CompletionStage<Verdict> admitCall(KeyEntry key) {
+        return CompletableFuture.completedFuture(Admitted.FREELY);
+    }
+
+    /**
      * The key's tightest applicable budget as routing rules see it ({@code budget.usedRatio},
      * {@code budget.remainingUsd}): what this gateway last knew of it, never waiting for a store.
      */

@@ -132,7 +132,7 @@ public final class GovernanceAdmission implements Admission {
         }
         return store.reserve(r.id, r.charges, reservationTtl.get(), now).handle((decision, error) -> {
             if (error != null) {
-                return unavailable(r, error);
+                return unavailable(r.key, error);
             }
             if (decision instanceof CounterStore.Refused refused) {
                 if (refused.counter().kind() == Counter.Kind.SPEND) {
@@ -148,6 +148,29 @@ public final class GovernanceAdmission implements Admission {
                 }
             }
             return new Admitted(new Settlement(r), r.quota(remaining));
+        });
+    }
+
+    @Override
+    public CompletionStage<Verdict> admitCall(KeyEntry key) {
+        long rpm = key.rateLimits().requestsPerMinute();
+        if (rpm <= 0) {
+            return FREELY;
+        }
+        Instant now = clock.instant();
+        List<Charge> one = List.of(new Charge(CounterKeys.requestsPerMinute(namespace, key.name(), rpm), 1));
+        String id = Reservation.newId();
+        return store.reserve(id, one, reservationTtl.get(), now).handle((decision, error) -> {
+            if (error != null) {
+                return unavailable(key, error);
+            }
+            if (decision instanceof CounterStore.Refused refused) {
+                Refused verdict = rateLimited(key, refused, "requests", rpm, 1);
+                refusals.accept(verdict.reason());
+                return verdict;
+            }
+            store.settle(id, one, now);     // the call is counted; its reservation holds nothing more
+            return Admitted.FREELY;
         });
     }
 
@@ -311,8 +334,8 @@ public final class GovernanceAdmission implements Admission {
         Counter c = refused.counter();
         Refused verdict = switch (c.kind()) {
             case SPEND -> budgetExhausted(r, c, refused.used());
-            case REQUESTS_PER_MINUTE -> rateLimited(r, refused, "requests", c.limit(), 1);
-            case TOKENS_PER_MINUTE -> rateLimited(r, refused, "tokens", c.limit(), r.tokens());
+            case REQUESTS_PER_MINUTE -> rateLimited(r.key, refused, "requests", c.limit(), 1);
+            case TOKENS_PER_MINUTE -> rateLimited(r.key, refused, "tokens", c.limit(), r.tokens());
             case CONCURRENT -> new Refused(429, "rate_limit_error", "virtual key \"" + r.key.name() + "\" already has " + refused.used()
                     + " requests in flight, its maxConcurrentRequests", CONCURRENCY_RETRY, "concurrency");
         };
@@ -341,8 +364,8 @@ public final class GovernanceAdmission implements Admission {
                 null, "budget");
     }
 
-    private Refused rateLimited(Reservation r, CounterStore.Refused refused, String unit, long limit, long charge) {
-        String what = "virtual key \"" + r.key.name() + "\" may use " + limit + " " + unit + " per minute";
+    private Refused rateLimited(KeyEntry key, CounterStore.Refused refused, String unit, long limit, long charge) {
+        String what = "virtual key \"" + key.name() + "\" may use " + limit + " " + unit + " per minute";
         if (refused.retryAfter() == null) {
             // more than the whole window holds: waiting cannot help
             return new Refused(400, "invalid_request_error", what + ", and this request alone reserves " + charge + " " + unit
@@ -353,10 +376,10 @@ public final class GovernanceAdmission implements Admission {
         return new Refused(429, "rate_limit_error", what + "; try again in " + seconds + " s", Duration.ofSeconds(seconds), "rate_limit");
     }
 
-    private Verdict unavailable(Reservation r, Throwable error) {
+    private Verdict unavailable(KeyEntry key, Throwable error) {
         Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
         if (!(cause instanceof StoreUnavailable)) {
-            LOG.atError().setCause(cause).addKeyValue("virtual_key", r.key.name()).log("admission failed");
+            LOG.atError().setCause(cause).addKeyValue("virtual_key", key.name()).log("admission failed");
         }
         refusals.accept("store_unavailable");
         return new Refused(503, "api_error", "budgets and rate limits cannot be checked now: the governance store did not answer ("
@@ -446,7 +469,7 @@ public final class GovernanceAdmission implements Admission {
             return now.plusNanos(micros * 1_000);
         }
 
-        private static String newId() {
+        static String newId() {
             ThreadLocalRandom random = ThreadLocalRandom.current();
             return HexFormat.of().toHexDigits(random.nextLong()) + HexFormat.of().toHexDigits(random.nextLong());
         }

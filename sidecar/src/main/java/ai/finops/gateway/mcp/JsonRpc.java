@@ -18,6 +18,8 @@ final class JsonRpc {
     static final int INTERNAL_ERROR = -32603;
     /** The session named by {@code Mcp-Session-Id} does not exist (any more): initialize again. */
     static final int SESSION_NOT_FOUND = -32001;
+    /** The implementation-defined server error: a call the gateway refused for its key's limits. */
+    static final int SERVER_ERROR = -32000;
 
     /** What one POSTed message is. */
     enum Kind {

@@ -1,5 +1,7 @@
 package ai.finops.gateway.mcp;
 
+import ai.finops.gateway.auth.KeyEntry;
+import ai.finops.gateway.governance.Admission;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -12,10 +14,12 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import java.io.IOException;
 import java.net.URI;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
+import reactor.core.publisher.Mono;
 
 /**
  * {@code /mcp}, MCP's streamable HTTP transport (specification 2025-11-25; 2025-06-18 and 2025-03-26
@@ -42,11 +46,16 @@ public final class McpGateway implements AutoCloseable {
     private final EndedSessions ended = new EndedSessions();
     private final UpstreamClients clients = new UpstreamClients(VERSION);
     private final ToolCatalog catalog;
+    private final McpMetrics metrics;
+    private final Admission admission;
     private final Clock clock;
 
-    public McpGateway(SessionTokens sessions, MeterRegistry registry, Clock clock) {
+    /** @param admission counts each tool call against its key's {@code requestsPerMinute} */
+    public McpGateway(SessionTokens sessions, MeterRegistry registry, Clock clock, Admission admission) {
         this.sessions = sessions;
-        this.catalog = new ToolCatalog(clients, new McpMetrics(registry));
+        this.metrics = new McpMetrics(registry);
+        this.catalog = new ToolCatalog(clients, metrics);
+        this.admission = admission;
         this.clock = clock;
     }
 
@@ -111,10 +120,28 @@ public final class McpGateway implements AutoCloseable {
         switch (method) {
             case "ping" -> answers.json(JsonRpc.result(id, JsonRpc.MAPPER.createObjectNode()), null);
             case "tools/list" -> answers.later(id, catalog.list(call.key(), call.servers(), params.path("cursor").asText(null)));
-            case "tools/call" -> answers.later(id, catalog.call(call.key(), call.servers(), params));
+            case "tools/call" -> answers.later(id, admitted(call.key(), params).then(Mono.defer(() -> catalog.call(call.key(), call.servers(), params))));
             default -> answers.json(JsonRpc.error(id, JsonRpc.METHOD_NOT_FOUND, "method not found: "
                     + method.substring(0, Math.min(method.length(), 100))), null);
         }
+    }
+
+    /**
+     * Empty once the key's rate limit admits the call; else the JSON-RPC error the client gets (a tool call
+     * refused for the key's {@code requestsPerMinute}, or because the store cannot count it), never forwarded.
+     */
+    private Mono<Void> admitted(KeyEntry key, JsonNode params) {
+        return Mono.fromCompletionStage(admission.admitCall(key)).flatMap(verdict -> {
+            if (!(verdict instanceof Admission.Refused refused)) {
+                return Mono.empty();
+            }
+            metrics.toolCall(McpMetrics.NONE, McpMetrics.NONE, key.name(), McpMetrics.Outcome.RATE_LIMITED, Duration.ZERO);
+            ObjectNode data = JsonRpc.MAPPER.createObjectNode().put("type", refused.type()).put("status", refused.status());
+            if (refused.retryAfter() != null) {
+                data.put("retryAfterSeconds", refused.retryAfter().toSeconds());
+            }
+            return Mono.error(new RpcError(JsonRpc.SERVER_ERROR, refused.message(), data));
+        });
     }
 
     /** The request's session, or null once it was answered: 400 without one, 404 for one that does not open. */

@@ -26,7 +26,9 @@ public final class McpMetrics {
         /** The server did not answer within the call timeout. */
         TIMEOUT("timeout"),
         /** Never forwarded: no such tool, or the key may not use it. */
-        REFUSED("refused");
+        REFUSED("refused"),
+        /** Never forwarded: the key's requestsPerMinute is spent (or the store could not count the call). */
+        RATE_LIMITED("rate_limited");
 
         final String tag;
 

@@ -33,6 +33,7 @@ import org.junit.jupiter.api.Test;
 class McpIT {
     static final String GITHUB_TOKEN = "ghp-upstream-credential-1";
     static final String DOCS_ONLY_KEY = "vk-docs-only-0123456789abcdef";
+    static final String LIMITED_KEY = "vk-mcp-limited-0123456789";
     static final String SESSION_KEY = Base64.getEncoder().encodeToString(new byte[32]);
     static final ObjectMapper JSON = new ObjectMapper();
 
@@ -73,7 +74,19 @@ class McpIT {
                 kind: Secret
                 metadata: {name: vk-docs-only}
                 stringData: {token: "%s"}
-                """.formatted(DOCS_ONLY_KEY))
+                ---
+                apiVersion: finops.ai/v1alpha1
+                kind: VirtualKey
+                metadata: {name: limited}
+                spec:
+                  secretRef: {name: vk-limited}
+                  rateLimits: {requestsPerMinute: 2}
+                ---
+                apiVersion: v1
+                kind: Secret
+                metadata: {name: vk-limited}
+                stringData: {token: "%s"}
+                """.formatted(DOCS_ONLY_KEY, LIMITED_KEY))
                 .write("mcp.yaml", """
                         apiVersion: finops.ai/v1alpha1
                         kind: McpServer
@@ -173,6 +186,23 @@ class McpIT {
                     .isInstanceOf(McpError.class).hasMessageContaining("unknown tool");
             assertThat(github.called()).hasSize(calls);
         }
+    }
+
+    @Test
+    void toolCallsCountAgainstTheKeysRequestsPerMinuteAndARefusedOneIsNeverForwarded() throws Exception {
+        try (McpSyncClient client = client(gateway, LIMITED_KEY)) {
+            int calls = docs.called().size();
+            for (int i = 0; i < 2; i++) {
+                assertThat(((McpSchema.TextContent) client.callTool(new McpSchema.CallToolRequest("kb__lookup", Map.of("topic", "t")))
+                        .content().get(0)).text()).isEqualTo("the docs say t");
+            }
+            assertThatThrownBy(() -> client.callTool(new McpSchema.CallToolRequest("kb__lookup", Map.of("topic", "t"))))
+                    .isInstanceOf(McpError.class).hasMessageContaining("virtual key \"limited\" may use 2 requests per minute; try again in");
+            assertThat(client.listTools().tools()).as("listing is not a call").isNotEmpty();
+            assertThat(docs.called()).hasSize(calls + 2);
+        }
+        assertThat(gateway.metrics()).contains("finops_mcp_tool_calls_total{outcome=\"rate_limited\",server=\"none\",tool=\"none\","
+                + "virtual_key=\"limited\"} 1.0");
     }
 
     @Test
