@@ -1,5 +1,6 @@
 package ai.finops.gateway.mcp;
 
+import ai.finops.gateway.observability.AccessLog;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -43,7 +44,9 @@ public final class McpMetrics {
         this.registry = registry;
     }
 
+    /** A tools/call ended: counted, timed, and written to the access log. */
     void toolCall(String server, String tool, String virtualKey, Outcome outcome, Duration duration) {
+        AccessLog.toolCall(virtualKey, server, tool, outcome.tag, duration);
         Counter.builder(TOOL_CALLS).description("MCP tools/call requests through /mcp, by server, tool, virtual key and outcome")
                 .tag("server", server).tag("tool", tool).tag("virtual_key", virtualKey).tag("outcome", outcome.tag)
                 .register(registry).increment();

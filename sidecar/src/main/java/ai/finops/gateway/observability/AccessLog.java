@@ -56,6 +56,19 @@ public final class AccessLog {
         e.log("request");
     }
 
+    /**
+     * One line per MCP {@code tools/call} through {@code /mcp}, on the same logger: the key, the server and
+     * tool it reached ({@code none} when it reached none), the outcome and how long it took.
+     */
+    public static void toolCall(String virtualKey, String server, String tool, String outcome, java.time.Duration duration) {
+        if (!LOG.isInfoEnabled()) {
+            return;
+        }
+        LOG.atInfo().addKeyValue("virtual_key", virtualKey).addKeyValue("path", "/mcp").addKeyValue("mcp_server", server)
+                .addKeyValue("mcp_tool", tool).addKeyValue("outcome", outcome)
+                .addKeyValue("duration_ms", TimeUnit.NANOSECONDS.toMicros(duration.toNanos()) / 1000.0).log("tool call");
+    }
+
     /** A value not known is left out of the line, never written as {@code null}. */
     private static LoggingEventBuilder put(LoggingEventBuilder e, String key, String value) {
         return value == null ? e : e.addKeyValue(key, value);

@@ -190,7 +190,7 @@ class McpIT {
 
     @Test
     void toolCallsCountAgainstTheKeysRequestsPerMinuteAndARefusedOneIsNeverForwarded() throws Exception {
-        try (McpSyncClient client = client(gateway, LIMITED_KEY)) {
+        try (AccessLines access = new AccessLines(); McpSyncClient client = client(gateway, LIMITED_KEY)) {
             int calls = docs.called().size();
             for (int i = 0; i < 2; i++) {
                 assertThat(((McpSchema.TextContent) client.callTool(new McpSchema.CallToolRequest("kb__lookup", Map.of("topic", "t")))
@@ -200,6 +200,9 @@ class McpIT {
                     .isInstanceOf(McpError.class).hasMessageContaining("virtual key \"limited\" may use 2 requests per minute; try again in");
             assertThat(client.listTools().tools()).as("listing is not a call").isNotEmpty();
             assertThat(docs.called()).hasSize(calls + 2);
+            assertThat(access.lines()).filteredOn(line -> "limited".equals(line.get("virtual_key")) && line.containsKey("mcp_tool"))
+                    .extracting(line -> line.get("mcp_server") + " " + line.get("mcp_tool") + " " + line.get("outcome"))
+                    .containsExactly("docs lookup ok", "docs lookup ok", "none none rate_limited");
         }
         assertThat(gateway.metrics()).contains("finops_mcp_tool_calls_total{outcome=\"rate_limited\",server=\"none\",tool=\"none\","
                 + "virtual_key=\"limited\"} 1.0");
