@@ -410,9 +410,9 @@ public final class RedisCounterStore implements CounterStore {
         private static final int MOST = 64;
 
         private final io.netty.util.concurrent.EventExecutor loop;
-        private final List<String> keys = new ArrayList<>();
-        private final List<String> args = new ArrayList<>();
-        private final List<CompletableFuture<List<Object>>> replies = new ArrayList<>();
+        private List<String> keys = new ArrayList<>();
+        private List<String> args = new ArrayList<>();
+        private List<CompletableFuture<List<Object>>> replies = new ArrayList<>();
 
         Batch(io.netty.util.concurrent.EventExecutor loop) {
             this.loop = loop;
@@ -437,20 +437,16 @@ public final class RedisCounterStore implements CounterStore {
             if (replies.isEmpty()) {
                 return;
             }
-            List<CompletableFuture<List<Object>>> waiting = List.copyOf(replies);
-            CompletableFuture<List<Object>> sent;
-            if (waiting.size() == 1) {
-                sent = RedisCounterStore.this.run(List.copyOf(keys), List.copyOf(args));
-            } else {
-                List<String> batch = new ArrayList<>(args.size() + 2);
-                batch.add("batch");
-                batch.add(Integer.toString(waiting.size()));
-                batch.addAll(args);
-                sent = RedisCounterStore.this.run(List.copyOf(keys), batch);
+            List<CompletableFuture<List<Object>>> waiting = replies;
+            List<String> sentKeys = keys;
+            List<String> sentArgs = args;
+            keys = new ArrayList<>();
+            args = new ArrayList<>();
+            replies = new ArrayList<>();
+            if (waiting.size() > 1) {
+                sentArgs.addAll(0, List.of("batch", Integer.toString(waiting.size())));
             }
-            keys.clear();
-            args.clear();
-            replies.clear();
+            CompletableFuture<List<Object>> sent = RedisCounterStore.this.run(sentKeys, sentArgs);
             sent.whenComplete((reply, e) -> {
                 for (int i = 0; i < waiting.size(); i++) {
                     if (e != null) {

@@ -92,7 +92,7 @@ end
 --   _last    the latest expiry any of them had
 -- and for SPEND the settled total: total, and until (µs; 'ever' for a counter without a window),
 -- from which the total counts as zero.
-local function load(c)
+local function read_sums(c)
   local h = name(c.key, 'sum')
   local v = redis.call('HMGET', h, '_sum', '_next', '_last', 'total', 'until')
   local s = {key = h, sum = tonumber(v[1]) or 0, next = tonumber(v[2]), last = tonumber(v[3]) or 0,
@@ -125,11 +125,6 @@ local function load(c)
     s.dirty = true
   end
   return s
-end
-
--- the settled total that counts at now
-local function settled(s)
-  return s.total
 end
 
 -- adds amount to the settled total and keeps the counter until now + window at least
@@ -237,7 +232,7 @@ end
 -- what c has used at now: for SPEND and CONCURRENT from its loaded hash s, for a rate from :rate
 local function used(c, s)
   if c.kind == 'S' then
-    return settled(s) + s.sum
+    return s.total + s.sum    -- load already dropped a total that stopped counting
   elseif c.kind == 'C' then
     return s.sum
   end
@@ -280,7 +275,7 @@ local function states()
   for i = 1, n do
     local c = counters[i]
     if c.kind == 'S' or c.kind == 'C' then
-      out[i] = {s = load(c)}
+      out[i] = {s = read_sums(c)}
     else
       local level, at = rate(c)
       out[i] = {level = level, at = at}
@@ -401,7 +396,7 @@ local function decide()
     local function get(c)
       local e = loaded[c.key]
       if not e then
-        e = {c = c, s = load(c)}
+        e = {c = c, s = read_sums(c)}
         loaded[c.key] = e
         order[#order + 1] = e
       end
