@@ -99,8 +99,11 @@ class LeaderElectionAndRbacIT {
         client.resource(secret(NS, "anthropic-key", Map.of("apiKey", "sk-ant-1"))).create();
         client.resource(anthropic(NS, "anthropic-prod", "https://api.anthropic.com", "anthropic-key")).create();
         client.resource(rule(NS, "claude-code", "model == \"sonnet-model\"", "anthropic-prod/claude-sonnet-4-6")).create();
-        await().atMost(WAIT).untilAsserted(() -> assertThat(bundle()).contains("anthropic-prod/claude-sonnet-4-6"));
-        assertThat(writes(a)).isPositive();
+        // the bundle is visible before the writer's thread counts the write: both are awaited
+        await().atMost(WAIT).untilAsserted(() -> {
+            assertThat(bundle()).contains("anthropic-prod/claude-sonnet-4-6");
+            assertThat(writes(a)).isPositive();
+        });
         assertThat(writes(b)).as("the standby writes nothing").isZero();
         assertThat(leaseHolder()).isEqualTo("operator-a");
 
@@ -109,8 +112,8 @@ class LeaderElectionAndRbacIT {
         await().atMost(WAIT).untilAsserted(() -> {
             assertThat(leaseHolder()).isEqualTo("operator-b");
             assertThat(bundle()).contains("anthropic-prod/claude-haiku-4-5");
+            assertThat(writes(b)).isPositive();
         });
-        assertThat(writes(b)).isPositive();
     }
 
     @Test
