@@ -196,6 +196,7 @@ final class ResponseRelay {
         released = true;
         if (framer != null) {
             framer.release();
+            scanner.close();
         }
         if (scannedBody != null) {
             scannedBody.release();

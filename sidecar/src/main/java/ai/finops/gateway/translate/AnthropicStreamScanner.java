@@ -3,6 +3,7 @@ package ai.finops.gateway.translate;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.async.ByteBufferFeeder;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
 import java.io.IOException;
@@ -19,6 +20,8 @@ public final class AnthropicStreamScanner implements SseScanner.Listener {
     private static final JsonFactory JSON = JsonFactory.builder().build();
 
     private final Usage usage;
+    private JsonParser stream;             // created at the first event
+    private ByteBufferFeeder feeder;
     private boolean messageStop;
     private boolean upstreamError;
     private String malformed;
@@ -32,21 +35,85 @@ public final class AnthropicStreamScanner implements SseScanner.Listener {
         if (malformed != null) {
             return;
         }
-        String name = eventName == null ? "message" : eventName.toString(StandardCharsets.US_ASCII);
-        try (JsonParser p = JSON.createParser((java.io.InputStream) new ByteBufInputStream(data.duplicate()))) {
-            switch (name) {
-                case "message_start" -> readUsage(p, "message");
-                case "message_delta" -> readUsage(p, "delta");
+        Kind kind = Kind.of(eventName);
+        try {
+            JsonParser p = streamParser();
+            feeder.feedInput(data.nioBuffer());
+            switch (kind) {
+                case MESSAGE_START -> readUsage(p, "message");
+                case MESSAGE_DELTA -> readUsage(p, "delta");
                 default -> skipAll(p);
             }
         } catch (IOException | RuntimeException e) {
-            malformed = "event '" + name + "' has malformed data";
+            malformed = "event '" + (eventName == null ? "message" : eventName.toString(StandardCharsets.US_ASCII)) + "' has malformed data";
+            close();
             return;
         }
-        if ("message_stop".equals(name)) {
+        if (kind == Kind.MESSAGE_STOP) {
             messageStop = true;
-        } else if ("error".equals(name)) {
+        } else if (kind == Kind.ERROR) {
             upstreamError = true;
+        }
+    }
+
+    /**
+     * One non-blocking parser reads the whole stream, each event's data fed to it in turn: the events
+     * are a sequence of root-level values to it, so nothing is built per event (no parser, no context,
+     * no symbol table).
+     */
+    private JsonParser streamParser() throws IOException {
+        if (stream == null) {
+            stream = JSON.createNonBlockingByteBufferParser();
+            feeder = (ByteBufferFeeder) stream.getNonBlockingInputFeeder();
+        }
+        return stream;
+    }
+
+    /** Returns the stream's parser to Jackson's buffer pool; nothing is read after it. */
+    public void close() {
+        if (stream != null) {
+            try {
+                stream.close();
+            } catch (IOException ignored) {
+                // nothing is held that a failed close could leak
+            }
+            stream = null;
+        }
+    }
+
+    /** The events whose names the scan acts on, told apart without decoding the name. */
+    private enum Kind {
+        MESSAGE_START, MESSAGE_DELTA, MESSAGE_STOP, ERROR, OTHER;
+
+        private static final byte[][] NAMES = {bytes("message_start"), bytes("message_delta"), bytes("message_stop"), bytes("error")};
+        private static final Kind[] KINDS = values();
+
+        static Kind of(ByteBuf name) {
+            if (name != null) {
+                for (int i = 0; i < NAMES.length; i++) {
+                    if (equals(name, NAMES[i])) {
+                        return KINDS[i];
+                    }
+                }
+            }
+            return OTHER;
+        }
+
+        private static boolean equals(ByteBuf name, byte[] expected) {
+            if (name.readableBytes() != expected.length) {
+                return false;
+            }
+            int at = name.readerIndex();
+            for (int i = 0; i < expected.length; i++) {
+                if (name.getByte(at + i) != expected[i]) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        private static byte[] bytes(String s) {
+            return s.getBytes(StandardCharsets.US_ASCII);
         }
     }
 
@@ -132,9 +199,17 @@ public final class AnthropicStreamScanner implements SseScanner.Listener {
         }
     }
 
+    /**
+     * Reads every token left of the value (which validates it) up to the end of the input: the end of
+     * the body for a blocking parser, of the event's data for the stream's. A value cut off there is malformed.
+     */
     private static void skipAll(JsonParser p) throws IOException {
-        while (p.nextToken() != null) {
-            // reading every token validates the JSON
+        JsonToken t;
+        do {
+            t = p.nextToken();
+        } while (t != null && t != JsonToken.NOT_AVAILABLE);
+        if (!p.getParsingContext().inRoot()) {
+            throw new IOException("incomplete JSON value");
         }
     }
 }

@@ -46,4 +46,36 @@ class AnthropicStreamScannerTest {
         assertThat(usage.stopReason).isEqualTo("end_turn");
         assertThat(usage.outputTokens).isEqualTo(4);
     }
+
+    @Test
+    void everyEventOfAStreamIsCheckedAsJsonByOneParser() {
+        AnthropicStreamScanner scanner = new AnthropicStreamScanner(new Usage());
+        for (int i = 0; i < 1000; i++) {
+            scanner.onEvent(utf8("content_block_delta"), utf8("{\"type\":\"content_block_delta\",\"index\":0,"
+                    + "\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"{\\\"command\\\": \\\"ls " + i + "\"}}"));
+        }
+        scanner.onEvent(utf8("ping"), utf8(""));
+        scanner.onEvent(utf8("message_stop"), utf8("{\"type\":\"message_stop\"}"));
+        assertThat(scanner.malformed()).isNull();
+        assertThat(scanner.complete()).isTrue();
+        scanner.close();
+    }
+
+    @Test
+    void anEventCutOffOrGarbledIsMalformedWhereverItIsAndNothingAfterItCounts() {
+        for (String[] bad : new String[][] {
+                {"content_block_delta", "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\""},
+                {"message_start", "{\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"content\":["},
+                {"message_delta", "{\"type\":\"message_delta\",\"usage\":{\"output_tokens\":"},
+                {"content_block_delta", "{\"type\":\"content_block_delta\"}}"},
+                {"content_block_delta", "<html>"},
+        }) {
+            AnthropicStreamScanner scanner = new AnthropicStreamScanner(new Usage());
+            scanner.onEvent(utf8("content_block_start"), utf8("{\"type\":\"content_block_start\",\"index\":0}"));
+            scanner.onEvent(utf8(bad[0]), utf8(bad[1]));
+            scanner.onEvent(utf8("message_stop"), utf8("{\"type\":\"message_stop\"}"));
+            assertThat(scanner.malformed()).as(bad[1]).isEqualTo("event '" + bad[0] + "' has malformed data");
+            assertThat(scanner.complete()).as("a stream with a malformed event is never complete").isFalse();
+        }
+    }
 }
