@@ -176,6 +176,10 @@ public final class Main implements Callable<Integer> {
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             gateway.close();
+            // the last lines (the shutdown's own among them) are written before the process ends
+            if (org.slf4j.LoggerFactory.getILoggerFactory() instanceof ch.qos.logback.classic.LoggerContext logging) {
+                logging.stop();
+            }
             stopped.countDown();
         }, "shutdown"));
         stopped.await();

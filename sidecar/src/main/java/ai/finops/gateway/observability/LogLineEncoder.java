@@ -56,12 +56,17 @@ public final class LogLineEncoder extends EncoderBase<ILoggingEvent> {
     @Override
     public byte[] encode(ILoggingEvent event) {
         StringBuilder b = new StringBuilder(1024);
+        appendLine(event, b);
+        return b.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** Appends the event's line (and its stack trace), newline included: what {@link BatchingStdoutAppender} batches. */
+    public void appendLine(ILoggingEvent event, StringBuilder b) {
         if (json) {
             json(event, b);
         } else {
             text(event, b);
         }
-        return b.toString().getBytes(StandardCharsets.UTF_8);
     }
 
     /** {@code yyyy-MM-dd'T'HH:mm:ss.SSSXXX} in the system's zone. */
