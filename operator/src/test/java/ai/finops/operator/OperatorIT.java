@@ -117,13 +117,16 @@ class OperatorIT {
     @Test
     void bundlesEachKindAndFollowsCreateUpdateAndDelete() {
         baseline();
-        await().atMost(WAIT).untilAsserted(() -> assertThat(bundle()).isNotNull()
-                .contains("name: anthropic-prod", "name: claude-code", "name: alice", "tokenSha256: ", "kind: Budget",
-                        "name: platform-monthly", "limitUsd: \"2000.00\"", "timeZone: Europe/Paris"));
+        // the credentials Secret is written after the bundle ConfigMap: both are awaited
+        await().atMost(WAIT).untilAsserted(() -> {
+            assertThat(bundle()).isNotNull()
+                    .contains("name: anthropic-prod", "name: claude-code", "name: alice", "tokenSha256: ", "kind: Budget",
+                            "name: platform-monthly", "limitUsd: \"2000.00\"", "timeZone: Europe/Paris");
+            assertThat(credentials()).containsExactly(Map.entry("anthropic-key.apiKey", "sk-ant-1"));
+        });
         ConfigMap cm = client.configMaps().inNamespace(NS).withName(Names.BUNDLE_CONFIG_MAP).get();
         assertThat(cm.getMetadata().getAnnotations()).containsKey(Names.BUNDLE_HASH_ANNOTATION);
         assertThat(cm.getMetadata().getLabels()).containsEntry(Names.MANAGED_BY_LABEL, Names.MANAGED_BY);
-        assertThat(credentials()).containsExactly(Map.entry("anthropic-key.apiKey", "sk-ant-1"));
         assertThat(bundle()).doesNotContain("sk-ant-1").doesNotContain("never-copied").doesNotContain("secretRef: {name: vk-alice");
         awaitReady(rr("claude-code"), "True");
         awaitReady(client.resources(VirtualKey.class).inNamespace(NS).withName("alice").get(), "True");
@@ -273,9 +276,10 @@ class OperatorIT {
             assertThat(refs.getMessage()).contains("vertex-prod");
             assertThat(condition(rr("to-vertex"), "Accepted").getStatus()).isEqualTo("True");
             assertThat(condition(rr("to-vertex"), "Ready").getStatus()).isEqualTo("False");
+            // one reconciliation writes the rules' statuses one after another, in no set order: claude-code's is awaited too
+            assertThat(condition(rr("claude-code"), "Ready")).isNotNull().extracting(Condition::getStatus).isEqualTo("True");
         });
         assertThat(bundle()).contains("name: claude-code").doesNotContain("to-vertex");
-        assertThat(condition(rr("claude-code"), "Ready").getStatus()).isEqualTo("True");
 
         // the missing deployment appears (an anthropic-format stand-in named vertex-prod): the rule recovers
         client.resource(anthropic(NS, "vertex-prod", "https://example.com", "anthropic-key")).create();
@@ -313,7 +317,9 @@ class OperatorIT {
         baseline();
         awaitReady(rr("claude-code"), "True");
         awaitReady(client.resources(VirtualKey.class).inNamespace(NS).withName("alice").get(), "True");
-        Thread.sleep(1_000);   // let the last writes land
+        awaitReady(client.resources(ProviderDeployment.class).inNamespace(NS).withName("anthropic-prod").get(), "True");
+        awaitReady(bud("platform-monthly"), "True");
+        awaitQuiet();    // the baseline's last writes landed, and each was counted (after its API call returned)
         int from = cluster.requests().size();
         double writes = writes();
 
@@ -332,6 +338,21 @@ class OperatorIT {
                 .toList();
         assertThat(ours).as("writes after a no-op change").isEmpty();
         assertThat(writes()).isEqualTo(writes);
+    }
+
+    /**
+     * Waits until neither the API server received a write nor the operator counted one for a whole second: a write is
+     * counted after its API call returns, so the two settle one after the other.
+     */
+    void awaitQuiet() {
+        double[] last = {-1, -1};
+        await().atMost(WAIT).pollInterval(Duration.ofSeconds(1)).until(() -> {
+            double[] now = {cluster.writesSince(0).size(), writes()};
+            boolean quiet = now[0] == last[0] && now[1] == last[1];
+            last[0] = now[0];
+            last[1] = now[1];
+            return quiet;
+        });
     }
 
     double writes() {
