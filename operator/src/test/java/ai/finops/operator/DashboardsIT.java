@@ -358,8 +358,13 @@ class DashboardsIT {
             client.pods().inNamespace(NS).resource(new PodBuilder().withNewMetadata().withName("dev").withNamespace(NS)
                     .withAnnotations(Map.of(SidecarInjector.VIRTUAL_KEY, "alice")).endMetadata().withNewSpec().addNewContainer().withName("dev")
                     .withImage("node:22").endContainer().endSpec().build()).create();
-            await().atMost(Duration.ofSeconds(20))
-                    .until(() -> client.configMaps().inNamespace(NS).withName(Names.BUNDLE_CONFIG_MAP).get() != null);
+            // the bundle is visible before its write is counted, and its reconciliation counts as a success only once it
+            // wrote the statuses too: the meters the dashboards read are awaited with the ConfigMap
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                assertThat(client.configMaps().inNamespace(NS).withName(Names.BUNDLE_CONFIG_MAP).get()).isNotNull();
+                assertThat(((PrometheusMeterRegistry) metrics.registry()).scrape()).contains("operator_sdk_reconciliations_success_total",
+                        "finops_operator_writes_total{object=\"configmap\",purpose=\"bundle\"}");
+            });
             try (UninjectedPods uninjected = new UninjectedPods(client, metrics, Set.of(), Clock.systemUTC())) {
                 assertThat(uninjected.scan()).hasSize(1);
             }
