@@ -10,6 +10,7 @@ import static org.awaitility.Awaitility.await;
 
 import ai.finops.crds.RoutingRule;
 import ai.finops.crds.RoutingRuleSpec;
+import ai.finops.crds.VirtualKey;
 import ai.finops.gateway.Gateway;
 import ai.finops.operator.bundle.Names;
 import ai.finops.testkit.KubeletVolume;
@@ -127,8 +128,10 @@ class EndToEndIT {
             try (Mounted mounted = Mounted.of(client, NS, tmp)) {
                 KubeletVolume bundle = mounted.bundle();
                 KubeletVolume credentials = mounted.credentials();
+                // each kind comes through its own watch: a bundle may hold the key before the rule that the first request needs
                 await().atMost(WAIT).until(() -> Files.exists(bundle.dir().resolve("bundle.yaml"))
                         && Files.readString(bundle.dir().resolve("bundle.yaml")).contains("kind: VirtualKey")
+                        && Files.readString(bundle.dir().resolve("bundle.yaml")).contains("name: claude-code")
                         && Files.exists(credentials.dir().resolve("anthropic-key.apiKey")));
                 String token = new String(Base64.getDecoder().decode(
                         client.secrets().inNamespace(NS).withName("vk-alice").get().getData().get("token")), StandardCharsets.UTF_8);
@@ -193,7 +196,14 @@ class EndToEndIT {
                 KubeletVolume credentials = mounted.credentials();
                 await().atMost(WAIT).until(() -> Files.exists(bundle.dir().resolve("bundle.yaml"))
                         && Files.readString(bundle.dir().resolve("bundle.yaml")).contains("name: alice." + NS)
+                        && Files.readString(bundle.dir().resolve("bundle.yaml")).contains("name: claude-code")
                         && Files.exists(credentials.dir().resolve("anthropic-key.apiKey")));
+                // the dev namespace's own reconciliation writes its credentials before alice's status: once that is there,
+                // whatever the dev namespace would ever hold of provider keys is there too
+                await().atMost(WAIT).until(() -> {
+                    VirtualKey alice = client.resources(VirtualKey.class).inNamespace(NS).withName("alice").get();
+                    return alice.getStatus() != null && alice.getStatus().conditions.stream().anyMatch(c -> "Ready".equals(c.getType()));
+                });
                 Secret devCredentials = client.secrets().inNamespace(NS).withName(Names.CREDENTIALS_SECRET).get();
                 assertThat(devCredentials == null || devCredentials.getData() == null || devCredentials.getData().isEmpty())
                         .as("no provider key in the dev namespace").isTrue();

@@ -123,6 +123,11 @@ class ExamplesIT {
                 assertThat(bundle).isNotNull();
                 assertThat(bundle.getData().get(ai.finops.operator.bundle.Names.BUNDLE_KEY))
                         .contains("name: claude-code-sonnet", "name: alice.dev", "limitUsd: \"50.00\"");
+                // the dev namespace's own reconciliation writes its credentials before alice's status: once that is
+                // there, whatever the dev namespace would ever hold of provider keys is there too
+                var alice = cluster.client.resources(ai.finops.crds.VirtualKey.class).inNamespace("dev").withName("alice").get();
+                assertThat(alice.getStatus()).isNotNull();
+                assertThat(alice.getStatus().conditions).extracting(Condition::getType).contains("Ready");
             });
             var devCredentials = cluster.client.secrets().inNamespace("dev").withName(ai.finops.operator.bundle.Names.CREDENTIALS_SECRET).get();
             assertThat(devCredentials == null || devCredentials.getData() == null || devCredentials.getData().isEmpty()).isTrue();
