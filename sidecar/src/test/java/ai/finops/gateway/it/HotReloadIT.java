@@ -88,7 +88,7 @@ class HotReloadIT {
                 }
             });
         }
-        await().atMost(Duration.ofSeconds(5)).until(() -> blue.requests().size() > 20);
+        await().atMost(Duration.ofSeconds(10)).until(() -> blue.requests().size() > 20);
 
         long edited = System.nanoTime();
         harness.write("rules.yaml", rule("green"));
@@ -102,10 +102,9 @@ class HotReloadIT {
 
         // an invalid edit is rejected whole: green keeps serving
         harness.write("rules.yaml", rule("green").replace("model == \"app-model\"", "model == "));
-        await().atMost(Duration.ofSeconds(3)).until(() -> harness.metrics().contains("finops_gateway_config_reloads_total{outcome=\"rejected\"} 1.0"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> harness.metrics().contains("finops_gateway_config_reloads_total{outcome=\"rejected\"} 1.0"));
         int greenNow = green.requests().size();
-        Thread.sleep(300);
-        assertThat(green.requests().size()).isGreaterThan(greenNow);
+        await().atMost(Duration.ofSeconds(10)).until(() -> green.requests().size() > greenNow);
 
         running.set(false);
         pool.shutdown();
@@ -123,9 +122,9 @@ class HotReloadIT {
                 throw new RuntimeException(e);
             }
         });
-        await().atMost(Duration.ofSeconds(2)).until(() -> blue.requests().size() == 1);
+        await().atMost(Duration.ofSeconds(10)).until(() -> blue.requests().size() == 1);
         harness.write("rules.yaml", rule("green"));
-        await().atMost(Duration.ofSeconds(2)).until(() -> harness.metrics().contains("finops_gateway_config_reloads_total{outcome=\"accepted\"} 1.0"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> harness.metrics().contains("finops_gateway_config_reloads_total{outcome=\"accepted\"} 1.0"));
         HttpResponse<String> r = slow.get(10, TimeUnit.SECONDS);
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(r.body()).contains("a slow answer").contains("message_stop");
@@ -137,14 +136,14 @@ class HotReloadIT {
     void keyRotationAndProviderEndpointChanges() throws Exception {
         assertThat(send(KEY, false).statusCode()).isEqualTo(200);
         harness.write("keys.yaml", GatewayHarness.keyAndSecrets().replace(KEY, "vk-rotated-0123456789abcdef"));
-        await().atMost(Duration.ofSeconds(2)).until(() -> send(KEY, false).statusCode() == 401);
+        await().atMost(Duration.ofSeconds(10)).until(() -> send(KEY, false).statusCode() == 401);
         assertThat(send("vk-rotated-0123456789abcdef", false).statusCode()).isEqualTo(200);
 
         // the deployment named blue now points at the green simulator
         harness.write("providers.yaml", GatewayHarness.anthropicDeployment("blue", green.baseUrl(), null)
                 + "---\n" + GatewayHarness.anthropicDeployment("green", green.baseUrl(), null));
         int before = green.requests().size();
-        await().atMost(Duration.ofSeconds(2)).until(() -> {
+        await().atMost(Duration.ofSeconds(10)).until(() -> {
             send("vk-rotated-0123456789abcdef", false);
             return green.requests().size() > before;
         });
@@ -153,7 +152,7 @@ class HotReloadIT {
     @Test
     void aBrokenReferenceIsRejectedAndNamesTheProblem() throws Exception {
         harness.write("rules.yaml", rule("purple"));
-        await().atMost(Duration.ofSeconds(3)).until(() -> harness.metrics().contains("finops_gateway_config_reloads_total{outcome=\"rejected\"} 1.0"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> harness.metrics().contains("finops_gateway_config_reloads_total{outcome=\"rejected\"} 1.0"));
         assertThat(send(KEY, false).statusCode()).isEqualTo(200);
         assertThat(blue.requests()).isNotEmpty();
         List<ai.finops.crds.validation.Problem> problems = ai.finops.gateway.config.ConfigService.validate(List.of(harness.dir), null, harness.env::get);
@@ -171,7 +170,7 @@ class HotReloadIT {
                 "finops_gateway_config_reloads_total{outcome=\"accepted\"} 0.0\n", "finops_gateway_config_reloads_total{outcome=\"rejected\"} 0.0\n");
 
         harness.write("rules.yaml", rule("purple"));
-        await().atMost(Duration.ofSeconds(3)).until(() -> harness.metrics().contains("finops_gateway_config_reloads_total{outcome=\"rejected\"} 1.0"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> harness.metrics().contains("finops_gateway_config_reloads_total{outcome=\"rejected\"} 1.0"));
         ready = harness.get(harness.adminUrl() + "/readyz");
         assertThat(ready.statusCode()).as("the last good config serves: still ready").isEqualTo(200);
         assertThat(ready.body()).startsWith("ready: config generation 1 (" + hash + ") serving since ")
@@ -182,7 +181,7 @@ class HotReloadIT {
 
         harness.write("rules.yaml", rule("green"));
         // a reload is counted once it is published: the count comes last
-        await().atMost(Duration.ofSeconds(3)).until(() -> harness.metrics().contains("finops_gateway_config_reloads_total{outcome=\"accepted\"} 1.0"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> harness.metrics().contains("finops_gateway_config_reloads_total{outcome=\"accepted\"} 1.0"));
         assertThat(harness.metrics()).contains("finops_gateway_config_generation 2.0\n", "finops_gateway_config_last_reload_success 1.0\n");
         ready = harness.get(harness.adminUrl() + "/readyz");
         assertThat(ready.body()).startsWith("ready: config generation 2 (sha256 ").doesNotContain(hash).doesNotContain("rejected");

@@ -97,8 +97,10 @@ class MountedBundleIT {
 
                 // a credentials Secret that loses the key the bundle needs is rejected whole: the last good config serves
                 credentials.write(Map.of("other.apiKey", "sk-unrelated".getBytes(StandardCharsets.UTF_8)));
+                // the counter is there from the start, at 0: the rejection is what is awaited
                 await().atMost(Duration.ofSeconds(10)).until(() -> gateway.metrics().registry().find(ai.finops.gateway.observability.Metrics.CONFIG_RELOADS)
-                        .tag("outcome", "rejected").counter() != null);
+                        .tag("outcome", "rejected").counter() != null && gateway.metrics().registry().find(
+                        ai.finops.gateway.observability.Metrics.CONFIG_RELOADS).tag("outcome", "rejected").counter().count() >= 1);
                 simulator.clearRequests();
                 assertThat(send(gateway).statusCode()).isEqualTo(200);
                 assertThat(simulator.requests().get(0).headers().get("x-api-key")).isEqualTo("sk-rotated");
