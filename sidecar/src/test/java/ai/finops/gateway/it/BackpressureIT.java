@@ -140,7 +140,7 @@ class BackpressureIT {
     void aClientThatAbortsClosesTheUpstreamWithinASecond() throws Exception {
         simulator.enqueue(Reply.text("a long story told slowly, word by word").delay(Duration.ofSeconds(30)));
         Socket s = request(false);
-        await().atMost(Duration.ofSeconds(2)).until(() -> simulator.openConnections() == 1);
+        await().atMost(Duration.ofSeconds(10)).until(() -> simulator.openConnections() == 1);
         long closed = System.nanoTime();
         s.close();
         await().atMost(Duration.ofSeconds(1)).until(() -> simulator.openConnections() == 0);
