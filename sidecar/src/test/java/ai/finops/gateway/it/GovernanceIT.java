@@ -207,8 +207,17 @@ class GovernanceIT {
     @Test
     void maxConcurrentRequestsRefusesTheOneTooManyAndReleasesAtTheEnd() throws Exception {
         Simulator sim = simulator();
-        sim.defaultReply(Reply.text("slow").delay(Duration.ofMillis(1500)));
-        GatewayHarness g = gateway(sim, "rateLimits: {maxConcurrentRequests: 2}", null);
+        // both hold their slots until the third is decided, however slowly a loaded machine gets to it (a first byte
+        // 1.5 s late came within 0.5 s of the test deployment's firstByte timeout of 2 s: longer both)
+        sim.defaultReply(Reply.text("slow").delay(Duration.ofSeconds(5)));
+        GatewayHarness g = new GatewayHarness()
+                .write("providers.yaml", GatewayHarness.anthropicDeployment("anthropic-sim", sim.baseUrl(),
+                        MODELS + "timeouts: {connect: 1s, firstByte: 15s, idle: 15s}\n"))
+                .write("keys.yaml", GatewayHarness.keyAndSecrets().replace("  team: platform\n",
+                        "  team: platform\n  rateLimits: {maxConcurrentRequests: 2}\n"));
+        g.governance = new Gateway.Governance(null, null, null, null, "team-a");
+        open.add(g);
+        g.start();
         List<CompletableFuture<HttpResponse<String>>> slow = new ArrayList<>();
         for (int i = 0; i < 2; i++) {
             slow.add(g.http.sendAsync(HttpRequest.newBuilder(URI.create(g.baseUrl() + "/anthropic/v1/messages"))

@@ -55,16 +55,22 @@ class GovernanceRedisIT {
     }
 
     /**
-     * A gateway on the test's Redis. Where a test counts exactly what Redis decided, a Redis call may take a second
-     * (this machine's cores are shared with the build); the outage tests keep the default 50 ms.
+     * A gateway on the test's Redis. Where a test counts exactly what Redis decided, a Redis call may take seconds
+     * (this machine's cores are shared with the build, and a burst of 200 requests queues on them); past its timeout
+     * the gateway would count on its own, which such a test must not see. The outage tests keep the default 50 ms.
      */
     GatewayHarness gateway(String keySpec, String settings) throws Exception {
-        return gateway(keySpec, settings, Duration.ofSeconds(1));
+        return gateway(keySpec, settings, Duration.ofSeconds(5));
     }
 
+    /**
+     * The deployment's timeouts are long for the same reason: a request waits for its admission at most the first
+     * deployment's connect timeout (then a 503), and a burst's last requests wait for Redis behind the others.
+     */
     GatewayHarness gateway(String keySpec, String settings, Duration redisTimeout) throws Exception {
         GatewayHarness g = new GatewayHarness()
-                .write("providers.yaml", GatewayHarness.anthropicDeployment("anthropic-sim", simulator.baseUrl(), GovernanceIT.MODELS))
+                .write("providers.yaml", GatewayHarness.anthropicDeployment("anthropic-sim", simulator.baseUrl(),
+                        GovernanceIT.MODELS + "timeouts: {connect: 10s, firstByte: 15s, idle: 15s}\n"))
                 .write("keys.yaml", GatewayHarness.keyAndSecrets().replace("  team: platform\n", "  team: platform\n" + keySpec.indent(2)));
         if (settings != null) {
             g.settings(settings);
@@ -138,7 +144,8 @@ class GovernanceRedisIT {
 
     @Test
     void maxConcurrentRequestsHoldAcrossReplicas() throws Exception {
-        simulator.defaultReply(Reply.text("slow").delay(Duration.ofMillis(1500)));
+        // the first four hold their slots while the other eight are decided, however slowly a loaded machine admits them
+        simulator.defaultReply(Reply.text("slow").delay(Duration.ofSeconds(5)));
         GatewayHarness a = gateway("rateLimits: {maxConcurrentRequests: 4}", null);
         GatewayHarness b = gateway("rateLimits: {maxConcurrentRequests: 4}", null);
         Map<Integer, Long> byStatus = statuses(burst(12, a, b));
