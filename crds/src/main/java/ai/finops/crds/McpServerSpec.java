@@ -17,8 +17,11 @@ import java.util.List;
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class McpServerSpec {
-    /** A tool prefix: letters, digits, '-', '.' and '_' (what MCP allows in a tool name), without "__". */
-    static final String PREFIX = "^[A-Za-z0-9]([-._A-Za-z0-9]*[A-Za-z0-9])?$";
+    /**
+     * A tool prefix: letters, digits, '-', '.' and '_' (what MCP allows in a tool name), without "__";
+     * or empty, for a server whose tools keep their own names.
+     */
+    static final String PREFIX = "^([A-Za-z0-9]([-._A-Za-z0-9]*[A-Za-z0-9])?)?$";
 
     @JsonPropertyDescription("The server's MCP endpoint, such as https://mcp.example.com/mcp.")
     @Required
@@ -29,7 +32,8 @@ public class McpServerSpec {
     @SchemaFrom(type = McpTransport.class)
     public String transport;
 
-    @JsonPropertyDescription("What the server's tools are called behind the gateway: <toolPrefix>__<tool>; default metadata.name.")
+    @JsonPropertyDescription("What the server's tools are called behind the gateway: <toolPrefix>__<tool>; default metadata.name;"
+            + " \"\" lists them under their own names (one such server per namespace; a prefixed server's name wins a clash).")
     @Size(max = 63)
     @Pattern(PREFIX)
     public String toolPrefix;

@@ -868,15 +868,17 @@ public final class ResourceValidator {
             r.add("spec.transport", "unknown transport " + Messages.quote(spec.transport) + " (one of " + McpTransport.ids() + ")");
         }
         String prefix = toolPrefix(server);
-        if (spec.toolPrefix != null && (spec.toolPrefix.length() > MAX_LABEL || !TOOL_PREFIX.matcher(spec.toolPrefix).matches()
-                || spec.toolPrefix.contains(MCP_TOOL_SEPARATOR))) {
+        if (spec.toolPrefix != null && !spec.toolPrefix.isEmpty() && (spec.toolPrefix.length() > MAX_LABEL
+                || !TOOL_PREFIX.matcher(spec.toolPrefix).matches() || spec.toolPrefix.contains(MCP_TOOL_SEPARATOR))) {
             r.add("spec.toolPrefix", Messages.quote(spec.toolPrefix) + " is not a valid tool prefix: at most " + MAX_LABEL
-                    + " letters, digits, '-', '.' and '_', starting and ending with a letter or digit, without \"__\"");
+                    + " letters, digits, '-', '.' and '_', starting and ending with a letter or digit, without \"__\"; or \"\" for none");
         } else if (prefix != null && r.name != null) {
             String other = prefixOwners.putIfAbsent(prefix, r.name);
             if (other != null) {
-                r.add(spec.toolPrefix != null ? "spec.toolPrefix" : "metadata.name", "tool prefix " + Messages.quote(prefix)
-                        + " is already McpServer " + Messages.quote(other) + "'s: each server's tools need a prefix of their own");
+                r.add(spec.toolPrefix != null ? "spec.toolPrefix" : "metadata.name", prefix.isEmpty()
+                        ? "McpServer " + Messages.quote(other) + " already lists its tools without a prefix: only one server may"
+                        : "tool prefix " + Messages.quote(prefix) + " is already McpServer " + Messages.quote(other)
+                                + "'s: each server's tools need a prefix of their own");
             }
         }
         if (spec.auth != null) {
@@ -931,7 +933,7 @@ public final class ResourceValidator {
         return auth.secretRef.key != null ? auth.secretRef.key : DEFAULT_MCP_TOKEN_KEY;
     }
 
-    /** An McpServer's tool prefix: {@code spec.toolPrefix}, or its name. */
+    /** An McpServer's tool prefix: {@code spec.toolPrefix} ("" = its tools keep their own names), or its name. */
     public static String toolPrefix(McpServer server) {
         return server.getSpec() != null && server.getSpec().toolPrefix != null ? server.getSpec().toolPrefix : nameOf(server);
     }

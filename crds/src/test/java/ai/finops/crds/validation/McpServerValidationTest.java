@@ -61,6 +61,28 @@ class McpServerValidationTest {
     }
 
     @Test
+    void oneServerMayListItsToolsWithoutAPrefixButNotTwo() {
+        String one = """
+                apiVersion: finops.ai/v1alpha1
+                kind: McpServer
+                metadata: {name: plain}
+                spec: {url: "http://one.example/mcp", toolPrefix: ""}
+                ---
+                """;
+        assertThat(problems(one + SECRET, ResourceSet.SecretChecks.ALL)).isEmpty();
+        assertThat(ResourceValidator.toolPrefix(ResourceYaml.read(one, "mcp.yaml").resources(McpServer.class).get(0))).isEmpty();
+        String two = one + """
+                apiVersion: finops.ai/v1alpha1
+                kind: McpServer
+                metadata: {name: also-plain}
+                spec: {url: "http://two.example/mcp", toolPrefix: ""}
+                ---
+                """;
+        assertThat(problems(two + SECRET, ResourceSet.SecretChecks.ALL)).containsExactly(
+                "McpServer/plain: spec.toolPrefix: McpServer 'also-plain' already lists its tools without a prefix: only one server may");
+    }
+
+    @Test
     void everyMistakeIsNamedWithoutTheSecretsValue() {
         String yaml = """
                 apiVersion: finops.ai/v1alpha1
@@ -98,7 +120,7 @@ class McpServerValidationTest {
                 "McpServer/a: spec.url: scheme 'ftp' is not allowed: use http or https",
                 "McpServer/a: spec.transport: unknown transport 'websocket' (one of [streamable-http, sse])",
                 "McpServer/a: spec.toolPrefix: 'a__b' is not a valid tool prefix: at most 63 letters, digits, '-', '.' and '_',"
-                        + " starting and ending with a letter or digit, without \"__\"",
+                        + " starting and ending with a letter or digit, without \"__\"; or \"\" for none",
                 "McpServer/a: spec.auth.header: header 'Mcp-Session-Id' is the protocol's own: name another",
                 "McpServer/a: spec.auth.secretRef.key: Secret 'gh-mcp' has no key 'missing' (keys: [token])",
                 "McpServer/a: spec.tools.allow[0]: is empty (use \"*\" to allow every tool, or omit the list)",

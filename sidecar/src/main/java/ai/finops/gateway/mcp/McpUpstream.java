@@ -17,7 +17,7 @@ import java.util.Map;
  * a server alone keeps its connection ({@link UpstreamClients}).
  *
  * @param name the McpServer's name
- * @param prefix what its tools are called behind the gateway: {@code <prefix>__<tool>}
+ * @param prefix what its tools are called behind the gateway: {@code <prefix>__<tool>}; empty: their own names
  * @param url its MCP endpoint
  * @param transport streamable HTTP or the legacy HTTP+SSE
  * @param authHeader the header that carries the credential, or null when it has none
@@ -63,7 +63,7 @@ public record McpUpstream(String name, String prefix, URI url, McpTransport tran
 
     /** The name {@code /mcp} lists the server's tool {@code tool} under. */
     public String prefixed(String tool) {
-        return prefix + ResourceValidator.MCP_TOOL_SEPARATOR + tool;
+        return prefix.isEmpty() ? tool : prefix + ResourceValidator.MCP_TOOL_SEPARATOR + tool;
     }
 
     @Override

@@ -25,7 +25,7 @@ import reactor.core.publisher.Mono;
  * is left out of that answer (logged and counted), never an error; a server's own pages are all read
  * within that time. Tool definitions and call results are passed on as the server sent them (only a
  * tool's name gains its prefix), never through the SDK's schema records. {@code tools/call} finds the server
- * by the name's prefix and forwards the call only when the server offers the tool and the key may use
+ * by the name's prefix (a name with no known prefix: the server without one, if any) and forwards the call only when the server offers the tool and the key may use
  * it; anything else is the same "unknown tool" error, so a key learns nothing of tools it may not use.
  */
 final class ToolCatalog {
@@ -92,9 +92,11 @@ final class ToolCatalog {
         long start = System.nanoTime();
         String name = params.path("name").asText("");
         int separator = name.indexOf(ResourceValidator.MCP_TOOL_SEPARATOR);
-        McpUpstream server = separator <= 0 ? null : servers.stream()
+        McpUpstream prefixed = separator <= 0 ? null : servers.stream()
                 .filter(s -> s.prefix().equals(name.substring(0, separator))).findFirst().orElse(null);
-        String tool = separator <= 0 ? "" : name.substring(separator + ResourceValidator.MCP_TOOL_SEPARATOR.length());
+        // a name without a known prefix: the tool of the server without one, if there is one
+        McpUpstream server = prefixed != null ? prefixed : servers.stream().filter(s -> s.prefix().isEmpty()).findFirst().orElse(null);
+        String tool = prefixed == null ? name : name.substring(separator + ResourceValidator.MCP_TOOL_SEPARATOR.length());
         if (server == null || !key.allowsMcpServer(server.name()) || !server.offers(tool) || !key.allowsMcpTool(name)) {
             metrics.toolCall(server == null ? McpMetrics.NONE : server.name(), McpMetrics.NONE, key.name(), McpMetrics.Outcome.REFUSED,
                     Duration.ZERO);
