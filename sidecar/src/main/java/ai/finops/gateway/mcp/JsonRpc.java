@@ -69,6 +69,18 @@ final class JsonRpc {
         return response;
     }
 
+    /** A notification without params. */
+    static ObjectNode notification(String method) {
+        return MAPPER.createObjectNode().put("jsonrpc", "2.0").put("method", method);
+    }
+
+    /** A notification with {@code params}. */
+    static ObjectNode notification(String method, JsonNode params) {
+        ObjectNode notification = notification(method);
+        notification.set("params", params);
+        return notification;
+    }
+
     private static ObjectNode envelope(JsonNode id) {
         ObjectNode response = MAPPER.createObjectNode().put("jsonrpc", "2.0");
         response.set("id", id == null ? NullNode.getInstance() : id);

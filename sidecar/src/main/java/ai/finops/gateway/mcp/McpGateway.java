@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.buffer.ByteBufInputStream;
 import io.netty.handler.codec.http.FullHttpRequest;
-import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.io.IOException;
@@ -18,18 +17,22 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
-import java.util.function.Consumer;
+import io.modelcontextprotocol.spec.McpSchema;
+import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
 
 /**
  * {@code /mcp}, MCP's streamable HTTP transport (specification 2025-11-25; 2025-06-18 and 2025-03-26
  * clients get their own version): one JSON-RPC message per {@code POST}, answered as JSON or, for a
- * client that accepts only that, as a one-event SSE stream; {@code DELETE} ends a session. There is no
- * server-to-client stream yet, so {@code GET} is 405 (which the specification allows).
+ * client that accepts only that, as a one-event SSE stream; a {@code tools/call} whose progress the
+ * client asked for becomes an SSE stream of its progress and then its answer. {@code GET} is the
+ * session's server-to-client stream ({@code notifications/tools/list_changed} of the key's servers);
+ * {@code DELETE} ends a session.
  *
  * <p>Requests: {@code initialize} (which starts a session: {@code Mcp-Session-Id}), {@code ping},
  * {@code tools/list} and {@code tools/call} ({@link ToolCatalog}); any other method is "method not
- * found". Notifications and responses are accepted (202) and go nowhere. A batch (a JSON array) is
+ * found". Notifications and responses are accepted (202) and go nowhere (a cancellation too: the call
+ * goes on upstream, and its answer reaches the client, who ignores it). A batch (a JSON array) is
  * refused: 2025-06-18 removed them, and no client of an older version this gateway knows sends them.
  *
  * <p>Runs on the connection's event loop up to the first upstream call; answers come back on the
@@ -44,7 +47,19 @@ public final class McpGateway implements AutoCloseable {
 
     private final SessionTokens sessions;
     private final EndedSessions ended = new EndedSessions();
-    private final UpstreamClients clients = new UpstreamClients(VERSION);
+    private final ProgressRoutes progress = new ProgressRoutes();
+    private final ClientStreams streams = new ClientStreams();
+    private final UpstreamClients clients = new UpstreamClients(VERSION, new UpstreamClients.Listener() {
+        @Override
+        public void progress(JsonNode params) {
+            progress.progress(params);
+        }
+
+        @Override
+        public void toolsChanged(String server) {
+            streams.toolsChanged(server);
+        }
+    });
     private final ToolCatalog catalog;
     private final McpMetrics metrics;
     private final Admission admission;
@@ -59,46 +74,73 @@ public final class McpGateway implements AutoCloseable {
         this.clock = clock;
     }
 
-    /** Serves {@code call}; {@code reply} gets its answer exactly once, on any thread. */
-    public void serve(McpCall call, Consumer<FullHttpResponse> reply) {
+    /**
+     * What the connection tells a request being served: the client left (a call in flight is given up,
+     * a stream forgotten), or the gateway is stopping (a stream ends; a call in flight may finish).
+     */
+    public interface Served {
+        Served NONE = new Served() {};
+
+        default void clientClosed() {}
+
+        default void shutdown() {}
+    }
+
+    /** Serves {@code call}, answering through {@code reply} (from any thread). */
+    public Served serve(McpCall call, McpReply reply) {
         Answers answers = new Answers(call, reply);
         FullHttpRequest request = call.request();
         if (!originAllowed(request.headers().get("origin"), call.allowedOrigins())) {
             answers.error(HttpResponseStatus.FORBIDDEN, null, JsonRpc.INVALID_REQUEST, "origin not allowed");
-            return;
+            return Served.NONE;
         }
         if (HttpMethod.DELETE.equals(request.method())) {
             end(call, answers);
-            return;
+            return Served.NONE;
+        }
+        if (HttpMethod.GET.equals(request.method())) {
+            return stream(call, answers);
         }
         JsonNode message;
         try (ByteBufInputStream in = new ByteBufInputStream(request.content().duplicate())) {
             message = JsonRpc.MAPPER.readTree((java.io.InputStream) in);
         } catch (JsonProcessingException e) {
             answers.error(HttpResponseStatus.BAD_REQUEST, null, JsonRpc.PARSE_ERROR, "parse error: the body is not JSON");
-            return;
+            return Served.NONE;
         } catch (IOException e) {
             answers.error(HttpResponseStatus.BAD_REQUEST, null, JsonRpc.PARSE_ERROR, "parse error: " + e.getClass().getSimpleName());
-            return;
+            return Served.NONE;
         }
         if (message == null || message.isMissingNode()) {
             answers.error(HttpResponseStatus.BAD_REQUEST, null, JsonRpc.PARSE_ERROR, "parse error: the body is empty");
-            return;
+            return Served.NONE;
         }
         if (message.isArray()) {
             answers.error(HttpResponseStatus.BAD_REQUEST, null, JsonRpc.INVALID_REQUEST,
                     "batches are not supported: send one JSON-RPC message per POST");
-            return;
+            return Served.NONE;
         }
         switch (JsonRpc.kind(message)) {
             case INVALID -> answers.error(HttpResponseStatus.BAD_REQUEST, message.get("id"), JsonRpc.INVALID_REQUEST,
                     "invalid request: expected a JSON-RPC 2.0 request, notification or response");
             case NOTIFICATION, RESPONSE -> answers.accepted();
-            case REQUEST -> request(call, message, answers);
+            case REQUEST -> {
+                Disposable inFlight = request(call, message, answers);
+                return inFlight == null ? Served.NONE : new Served() {
+                    @Override
+                    public void clientClosed() {
+                        // given up upstream; the answer nobody reads ends the request
+                        inFlight.dispose();
+                        answers.json(JsonRpc.error(message.get("id"), JsonRpc.INTERNAL_ERROR, "the client left"), null);
+                    }
+                };
+            }
         }
+        return Served.NONE;
     }
 
-    private void request(McpCall call, JsonNode message, Answers answers) {
+    /** Answers a request; what is still to come of it (a call upstream), or null once answered. */
+    private Disposable request(McpCall call, JsonNode message, Answers answers) {
         JsonNode id = message.get("id");
         String method = message.get("method").asText();
         JsonNode params = message.path("params");
@@ -106,24 +148,81 @@ public final class McpGateway implements AutoCloseable {
             String version = negotiate(params.path("protocolVersion").asText(null));
             String token = sessions.seal(version, clock.instant(), call.key().tokenSha256());
             answers.json(JsonRpc.result(id, initializeResult(version)), token);
-            return;
+            return null;
         }
         String version = call.request().headers().get(VERSION_HEADER);
         if (version != null && !VERSIONS.contains(version)) {
             answers.error(HttpResponseStatus.BAD_REQUEST, id, JsonRpc.INVALID_REQUEST, "unsupported " + VERSION_HEADER + " "
                     + version.substring(0, Math.min(version.length(), 40)) + " (supported: " + VERSIONS + ")");
-            return;
+            return null;
         }
         if (session(call, id, answers) == null) {
-            return;
+            return null;
         }
         switch (method) {
             case "ping" -> answers.json(JsonRpc.result(id, JsonRpc.MAPPER.createObjectNode()), null);
-            case "tools/list" -> answers.later(id, catalog.list(call.key(), call.servers(), params.path("cursor").asText(null)));
-            case "tools/call" -> answers.later(id, admitted(call.key(), params).then(Mono.defer(() -> catalog.call(call.key(), call.servers(), params))));
+            case "tools/list" -> {
+                return answers.later(id, catalog.list(call.key(), call.servers(), params.path("cursor").asText(null)));
+            }
+            case "tools/call" -> {
+                return answers.later(id, admitted(call.key(), params).then(Mono.defer(() -> callWithProgress(call, params, answers))));
+            }
             default -> answers.json(JsonRpc.error(id, JsonRpc.METHOD_NOT_FOUND, "method not found: "
                     + method.substring(0, Math.min(method.length(), 100))), null);
         }
+        return null;
+    }
+
+    /**
+     * The call, its progress (when the client asked for it with {@code _meta.progressToken} and takes an
+     * event stream) forwarded to the client as {@code notifications/progress} events before the answer,
+     * under a token of the gateway's upstream ({@link ProgressRoutes}); a token for a client that takes no
+     * stream is not sent on.
+     */
+    private Mono<JsonNode> callWithProgress(McpCall call, JsonNode params, Answers answers) {
+        JsonNode clientToken = params.path("_meta").get("progressToken");
+        if (clientToken == null || !params.isObject()) {
+            return catalog.call(call.key(), call.servers(), params);
+        }
+        ObjectNode upstream = ((ObjectNode) params).deepCopy();
+        ObjectNode meta = (ObjectNode) upstream.get("_meta");
+        if (!answers.acceptsEvents()) {
+            meta.remove("progressToken");
+            return catalog.call(call.key(), call.servers(), upstream);
+        }
+        String token = progress.add(clientToken, p -> answers.event(JsonRpc.notification(McpSchema.METHOD_NOTIFICATION_PROGRESS, p)));
+        meta.put("progressToken", token);
+        return catalog.call(call.key(), call.servers(), upstream).doFinally(signal -> progress.remove(token));
+    }
+
+    /**
+     * {@code GET}: the session's server-to-client stream, which tells of changed tool lists until the
+     * client leaves or the gateway stops.
+     */
+    private Served stream(McpCall call, Answers answers) {
+        if (!answers.acceptsEvents()) {
+            answers.error(HttpResponseStatus.NOT_ACCEPTABLE, null, JsonRpc.INVALID_REQUEST, "GET /mcp is an event stream: accept text/event-stream");
+            return Served.NONE;
+        }
+        if (session(call, null, answers) == null) {
+            return Served.NONE;
+        }
+        ClientStreams.Stream stream = new ClientStreams.Stream(call.key(), answers);
+        answers.open();
+        streams.add(stream);
+        return new Served() {
+            @Override
+            public void clientClosed() {
+                streams.remove(stream);
+                answers.end();
+            }
+
+            @Override
+            public void shutdown() {
+                streams.remove(stream);
+                answers.end();
+            }
+        };
     }
 
     /**
@@ -175,7 +274,7 @@ public final class McpGateway implements AutoCloseable {
 
     private static ObjectNode initializeResult(String version) {
         ObjectNode result = JsonRpc.MAPPER.createObjectNode().put("protocolVersion", version);
-        result.putObject("capabilities").putObject("tools").put("listChanged", false);
+        result.putObject("capabilities").putObject("tools").put("listChanged", true);
         result.putObject("serverInfo").put("name", "finops-gateway").put("version", VERSION);
         result.put("instructions", "Tools of the MCP servers this virtual key may use, named <server prefix>__<tool>.");
         return result;
@@ -199,6 +298,7 @@ public final class McpGateway implements AutoCloseable {
 
     @Override
     public void close() {
+        streams.endAll();
         clients.close();
     }
 }

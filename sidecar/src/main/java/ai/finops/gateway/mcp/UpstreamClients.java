@@ -1,6 +1,7 @@
 package ai.finops.gateway.mcp;
 
 import ai.finops.crds.McpTransport;
+import com.fasterxml.jackson.databind.JsonNode;
 import io.modelcontextprotocol.client.transport.HttpClientSseClientTransport;
 import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTransport;
 import io.modelcontextprotocol.json.McpJsonMapper;
@@ -24,11 +25,22 @@ final class UpstreamClients implements AutoCloseable {
     private static final McpJsonMapper JSON = new JacksonMcpJsonMapper(JsonRpc.MAPPER);
     private final Map<String, Entry> clients = new ConcurrentHashMap<>();
     private final McpSchema.Implementation self;
+    private final Listener listener;
+
+    /** Hears what every server tells the gateway unasked. */
+    interface Listener {
+        /** A server's {@code notifications/progress} (its params). */
+        void progress(JsonNode params);
+
+        /** McpServer {@code server}'s tools changed. */
+        void toolsChanged(String server);
+    }
 
     private record Entry(McpUpstream upstream, UpstreamSession session) {}
 
-    UpstreamClients(String version) {
+    UpstreamClients(String version, Listener listener) {
         this.self = new McpSchema.Implementation("finops-gateway", version);
+        this.listener = listener;
     }
 
     /** The session of {@code upstream}, built the first time and again after its settings changed. */
@@ -58,7 +70,17 @@ final class UpstreamClients implements AutoCloseable {
                         .connectTimeout(upstream.connectTimeout()).build()
                 : HttpClientStreamableHttpTransport.builder(base).endpoint(path).requestBuilder(requests).jsonMapper(JSON)
                         .connectTimeout(upstream.connectTimeout()).build();
-        return new UpstreamSession(transport, self, upstream.callTimeout(), upstream.connectTimeout());
+        return new UpstreamSession(transport, self, upstream.callTimeout(), upstream.connectTimeout(), new UpstreamSession.Events() {
+            @Override
+            public void progress(JsonNode params) {
+                listener.progress(params);
+            }
+
+            @Override
+            public void toolsChanged() {
+                listener.toolsChanged(upstream.name());
+            }
+        });
     }
 
     @Override

@@ -32,12 +32,26 @@ final class UpstreamSession implements AutoCloseable {
     private final Duration requestTimeout;
     private final Duration initializeTimeout;
     private final AtomicReference<Mono<Ready>> ready = new AtomicReference<>();
+    private final Map<String, McpClientSession.NotificationHandler> notifications;
+
+    /** What the server tells the gateway unasked. */
+    interface Events {
+        /** A {@code notifications/progress} (its params), for a call whose progress token is the gateway's. */
+        void progress(JsonNode params);
+
+        /** A {@code notifications/tools/list_changed}. */
+        void toolsChanged();
+    }
 
     /** An initialized session and the protocol version it speaks (the transport's header). */
     private record Ready(McpClientSession session, String version) {}
 
-    UpstreamSession(McpClientTransport transport, McpSchema.Implementation self, Duration requestTimeout, Duration initializeTimeout) {
+    UpstreamSession(McpClientTransport transport, McpSchema.Implementation self, Duration requestTimeout, Duration initializeTimeout,
+            Events events) {
         this.transport = transport;
+        this.notifications = Map.of(
+                McpSchema.METHOD_NOTIFICATION_PROGRESS, params -> Mono.fromRunnable(() -> events.progress(JsonRpc.MAPPER.valueToTree(params))),
+                McpSchema.METHOD_NOTIFICATION_TOOLS_LIST_CHANGED, params -> Mono.fromRunnable(events::toolsChanged));
         this.self = self;
         this.requestTimeout = requestTimeout;
         this.initializeTimeout = initializeTimeout;
@@ -71,7 +85,7 @@ final class UpstreamSession implements AutoCloseable {
      * built only when the winner of {@link #ready()} is subscribed, never for a request that lost the race.
      */
     private Mono<Ready> initialize() {
-        McpClientSession session = new McpClientSession(requestTimeout, transport, Map.of(), Map.of(), Function.identity());
+        McpClientSession session = new McpClientSession(requestTimeout, transport, Map.of(), notifications, Function.identity());
         List<String> versions = transport.protocolVersions();
         McpSchema.InitializeRequest request = new McpSchema.InitializeRequest(versions.get(versions.size() - 1),
                 McpSchema.ClientCapabilities.builder().build(), self);

@@ -21,6 +21,7 @@ import ai.finops.gateway.dialect.Headers;
 import ai.finops.gateway.auth.Authenticator;
 import ai.finops.gateway.config.Snapshot;
 import ai.finops.gateway.mcp.McpCall;
+import ai.finops.gateway.mcp.McpGateway;
 import ai.finops.gateway.routing.Resolution;
 import ai.finops.gateway.routing.RouteRequest;
 import ai.finops.gateway.translate.RequestBody;
@@ -65,6 +66,7 @@ final class ApiHandler extends SequentialRequests {
             route(GET, "/openai/v1/models", OPENAI, OPENAI_MODELS),
             route(POST, "/mcp", ANTHROPIC, MCP),
             route(DELETE, "/mcp", ANTHROPIC, MCP),
+            route(GET, "/mcp", ANTHROPIC, MCP),
             probe(HEAD, "/", LIVENESS),
             probe(GET, "/", LIVENESS));
 
@@ -72,6 +74,7 @@ final class ApiHandler extends SequentialRequests {
     private final OpenAiClientDialect openai;
     private ProxyExchange active;
     private boolean mcpInFlight;
+    private McpGateway.Served mcpServed = McpGateway.Served.NONE;
 
     /** @param openai the connection's outbound OpenAI dialect, or null (tests of the Anthropic surface only) */
     ApiHandler(GatewayContext gateway, OpenAiClientDialect openai) {
@@ -89,12 +92,18 @@ final class ApiHandler extends SequentialRequests {
         if (active != null) {
             active.clientClosed();
         }
+        if (mcpInFlight) {
+            mcpServed.clientClosed();
+        }
     }
 
     @Override
     void cutByShutdown() {
         if (active != null) {
             active.cutByShutdown();
+        }
+        if (mcpInFlight) {
+            mcpServed.shutdown();
         }
     }
 
@@ -182,12 +191,15 @@ final class ApiHandler extends SequentialRequests {
     void mcp(ApiCall call) {
         ChannelHandlerContext ctx = call.ctx();
         mcpInFlight = true;
-        gateway.mcp().serve(new McpCall(call.request(), call.key(), call.snapshot().mcpServers(),
-                call.snapshot().settings().allowedOrigins(), ctx.alloc()), response -> ctx.executor().execute(() -> {
+        McpGateway.Served served = gateway.mcp().serve(new McpCall(call.request(), call.key(), call.snapshot().mcpServers(),
+                call.snapshot().settings().allowedOrigins(), ctx.alloc()), new McpAnswer(call, () -> {
                     mcpInFlight = false;
-                    call.reply(response);
+                    mcpServed = McpGateway.Served.NONE;
                     served(ctx);
                 }));
+        if (mcpInFlight) {
+            mcpServed = served;
+        }
     }
 
     private void exchangeDone(ChannelHandlerContext ctx) {

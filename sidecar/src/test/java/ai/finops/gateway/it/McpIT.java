@@ -256,7 +256,7 @@ class McpIT {
         HttpResponse<String> get = gateway.http.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/mcp"))
                 .header("Authorization", "Bearer " + GatewayHarness.KEY).header("Accept", "text/event-stream").GET().build(),
                 HttpResponse.BodyHandlers.ofString());
-        assertThat(get.statusCode()).isEqualTo(405);
+        assertThat(get.statusCode()).as("a server-to-client stream needs a session").isEqualTo(400);
         assertThat(post(gateway, GatewayHarness.KEY, null, initialize("2025-11-25"), "Origin", "https://evil.example").statusCode())
                 .isEqualTo(403);
     }
