@@ -37,6 +37,7 @@ class RouteTableTest {
                 "GET /openai/v1/models -> openai_models (openai)",
                 "POST /mcp -> mcp (anthropic)",
                 "DELETE /mcp -> mcp (anthropic)",
+                "GET /mcp -> mcp (anthropic)",
                 "HEAD / -> liveness (anthropic, probe: no key)",
                 "GET / -> liveness (anthropic, probe: no key)");
         for (RouteTable.Route r : ApiHandler.ROUTES.routes()) {
@@ -44,7 +45,7 @@ class RouteTableTest {
             assertThat(ApiHandler.needsKey(r.path())).as(r.toString()).isEqualTo(!r.probe());
             assertThat(ApiHandler.openAiSurface(r.path())).as(r.toString()).isEqualTo(r.surface() == RouteTable.Surface.OPENAI);
             assertThat(ApiHandler.ROUTES.allowed(r.path())).as(r.toString()).isEqualTo(r.probe() ? List.of()
-                    : r.path().equals("/mcp") ? List.of(HttpMethod.POST, HttpMethod.DELETE) : List.of(r.method()));
+                    : r.path().equals("/mcp") ? List.of(HttpMethod.POST, HttpMethod.DELETE, HttpMethod.GET) : List.of(r.method()));
         }
     }
 
