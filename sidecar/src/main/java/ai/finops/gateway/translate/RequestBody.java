@@ -47,8 +47,22 @@ public final class RequestBody {
         }
     }
 
-    /** Scans {@code body} (readable bytes; the reader index is not moved). */
+    static RequestBody of(String model, boolean stream, int modelStart, int modelEnd, long maxTokens, int size) {
+        return new RequestBody(model, stream, modelStart, modelEnd, maxTokens, size);
+    }
+
+    /**
+     * Scans {@code body} (readable bytes; the reader index is not moved): {@link QuickScan} for the
+     * usual body, Jackson's streaming parser for whatever it leaves undecided (and for the precise
+     * error of a body that is not JSON).
+     */
     public static RequestBody scan(ByteBuf body) throws InvalidBody {
+        RequestBody quick = QuickScan.scan(body);
+        return quick != null ? quick : parse(body);
+    }
+
+    /** The whole scan by Jackson's streaming parser. */
+    static RequestBody parse(ByteBuf body) throws InvalidBody {
         String model = null;
         boolean stream = false;
         boolean seenStream = false;
