@@ -21,7 +21,7 @@ RELAY_PORT=${RELAY_PORT:-19995}; RELAY_ADMIN=${RELAY_ADMIN:-19996}
 GOV_PORT=${GOV_PORT:-19997}; GOV_ADMIN=${GOV_ADMIN:-19998}; GOVR_PORT=${GOVR_PORT:-20001}; GOVR_ADMIN=${GOVR_ADMIN:-20002}
 REDIS_PORT=${REDIS_PORT:-20003}
 TR01_PORT=${TR01_PORT:-20004}; TR01_ADMIN=${TR01_ADMIN:-20005}; TR1_PORT=${TR1_PORT:-20006}; TR1_ADMIN=${TR1_ADMIN:-20007}
-OTLP_PORT=${OTLP_PORT:-20008}
+OTLP_PORT=${OTLP_PORT:-20008}; NOLOG_PORT=${NOLOG_PORT:-20009}; NOLOG_ADMIN=${NOLOG_ADMIN:-20010}
 bench_setup
 
 
@@ -56,8 +56,12 @@ NGINX
 nginx -c "$WORK/nginx.conf" -p "$WORK" > "$WORK/nginx.log" 2>&1 & pids+=($!)
 
 bench_config "$WORK/config/bench.yaml" "$SIM_PORT" "$KEY"
-FINOPS_LOG_LEVEL=WARN java "${JAVA_OPTS[@]}" -jar "$GATEWAY_JAR" --config "$WORK/config" --port "$GW_PORT" --admin-port "$GW_ADMIN" \
+# every gateway logs as shipped (an access line a request, to standard output, here a file); gateway-nolog is the plain
+# gateway with its access log off: what the access log costs
+java "${JAVA_OPTS[@]}" -jar "$GATEWAY_JAR" --config "$WORK/config" --port "$GW_PORT" --admin-port "$GW_ADMIN" \
   > "$WORK/gateway.log" 2>&1 & pids+=($!)
+FINOPS_LOG_LEVEL=WARN java "${JAVA_OPTS[@]}" -jar "$GATEWAY_JAR" --config "$WORK/config" --port "$NOLOG_PORT" --admin-port "$NOLOG_ADMIN" \
+  > "$WORK/gateway-nolog.log" 2>&1 & pids+=($!)
 
 # the admit step's cost: the same gateway with the key governed (a budget, requests per minute and concurrent requests, high enough
 # never to refuse), counted in the process (embedded) and in Redis on loopback
@@ -65,12 +69,12 @@ mkdir -p "$WORK/governed"
 sed 's/^spec: {secretRef: {name: vk-bench}}$/spec:\n  secretRef: {name: vk-bench}\n  budget: {limitUsd: "1000000.00", period: Monthly}\n  rateLimits: {requestsPerMinute: 100000000, maxConcurrentRequests: 100000}/' \
   "$WORK/config/bench.yaml" > "$WORK/governed/bench.yaml"
 grep -q 'maxConcurrentRequests: 100000' "$WORK/governed/bench.yaml" || { echo "the governed key was not written" >&2; exit 1; }
-FINOPS_LOG_LEVEL=WARN java "${JAVA_OPTS[@]}" -jar "$GATEWAY_JAR" --config "$WORK/governed" --port "$GOV_PORT" --admin-port "$GOV_ADMIN" \
+java "${JAVA_OPTS[@]}" -jar "$GATEWAY_JAR" --config "$WORK/governed" --port "$GOV_PORT" --admin-port "$GOV_ADMIN" \
   --data-dir "$WORK/data-embedded" > "$WORK/governed.log" 2>&1 & pids+=($!)
-TARGETS=(direct nginx gateway relay governed)
+TARGETS=(direct nginx gateway gateway-nolog relay governed)
 if command -v redis-server >/dev/null; then
   redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no > "$WORK/redis.log" 2>&1 & pids+=($!)
-  FINOPS_LOG_LEVEL=WARN java "${JAVA_OPTS[@]}" -jar "$GATEWAY_JAR" --config "$WORK/governed" --port "$GOVR_PORT" --admin-port "$GOVR_ADMIN" \
+  java "${JAVA_OPTS[@]}" -jar "$GATEWAY_JAR" --config "$WORK/governed" --port "$GOVR_PORT" --admin-port "$GOVR_ADMIN" \
     --redis-url "redis://127.0.0.1:$REDIS_PORT" > "$WORK/governed-redis.log" 2>&1 & pids+=($!)
   TARGETS+=(governed-redis)
 else
@@ -83,7 +87,7 @@ java "${JAVA_OPTS[@]}" -cp "$SIM_JAR" ai.finops.testkit.OtlpReceiver --port "$OT
 for traced in "traced-0.1:$TR01_PORT:$TR01_ADMIN:0.1" "traced-1.0:$TR1_PORT:$TR1_ADMIN:1.0"; do
   IFS=: read -r name port admin ratio <<< "$traced"
   OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$OTLP_PORT" OTEL_TRACES_SAMPLER=traceidratio OTEL_TRACES_SAMPLER_ARG="$ratio" \
-    FINOPS_LOG_LEVEL=WARN java "${JAVA_OPTS[@]}" -jar "$GATEWAY_JAR" --config "$WORK/config" --port "$port" --admin-port "$admin" \
+    java "${JAVA_OPTS[@]}" -jar "$GATEWAY_JAR" --config "$WORK/config" --port "$port" --admin-port "$admin" \
     > "$WORK/$name.log" 2>&1 & pids+=($!)
 done
 TARGETS+=(traced-0.1 traced-1.0)
@@ -91,7 +95,7 @@ TARGETS+=(traced-0.1 traced-1.0)
 if [ -n "${BENCH_TARGETS:-}" ]; then read -r -a TARGETS <<< "$BENCH_TARGETS"; fi
 
 # a via-gateway sidecar in front of the gateway: what that mode adds over a direct sidecar
-FINOPS_LOG_LEVEL=WARN java "${JAVA_OPTS[@]}" -jar "$GATEWAY_JAR" --relay-to "http://127.0.0.1:$GW_PORT" --bind 127.0.0.1 \
+java "${JAVA_OPTS[@]}" -jar "$GATEWAY_JAR" --relay-to "http://127.0.0.1:$GW_PORT" --bind 127.0.0.1 \
   --port "$RELAY_PORT" --admin-port "$RELAY_ADMIN" > "$WORK/relay.log" 2>&1 & pids+=($!)
 
 wait_port() {
@@ -101,20 +105,21 @@ wait_port() {
   done
   echo "$2 did not start; its log:" >&2; cat "$WORK/$2.log" >&2; exit 1
 }
-wait_port "$SIM_PORT" simulator; wait_port "$NGINX_PORT" nginx; wait_port "$GW_PORT" gateway; wait_port "$RELAY_PORT" relay
+wait_port "$SIM_PORT" simulator; wait_port "$NGINX_PORT" nginx; wait_port "$GW_PORT" gateway; wait_port "$NOLOG_PORT" gateway-nolog; wait_port "$RELAY_PORT" relay
 wait_port "$GOV_PORT" governed; wait_port "$OTLP_PORT" collector; wait_port "$TR01_PORT" traced-0.1; wait_port "$TR1_PORT" traced-1.0
 if [[ " ${TARGETS[*]} " == *" governed-redis "* ]]; then wait_port "$GOVR_PORT" governed-redis; fi
 
 DIRECT=http://127.0.0.1:$SIM_PORT/v1/messages?beta=true
 NGINX=http://127.0.0.1:$NGINX_PORT/v1/messages?beta=true
 GATEWAY=http://127.0.0.1:$GW_PORT/anthropic/v1/messages?beta=true
+NOLOG=http://127.0.0.1:$NOLOG_PORT/anthropic/v1/messages?beta=true
 RELAY=http://127.0.0.1:$RELAY_PORT/anthropic/v1/messages?beta=true
 GOVERNED=http://127.0.0.1:$GOV_PORT/anthropic/v1/messages?beta=true
 GOVERNED_REDIS=http://127.0.0.1:$GOVR_PORT/anthropic/v1/messages?beta=true
 TRACED01=http://127.0.0.1:$TR01_PORT/anthropic/v1/messages?beta=true
 TRACED1=http://127.0.0.1:$TR1_PORT/anthropic/v1/messages?beta=true
 url_of() {
-  case $1 in direct) echo "$DIRECT" ;; nginx) echo "$NGINX" ;; gateway) echo "$GATEWAY" ;; relay) echo "$RELAY" ;;
+  case $1 in direct) echo "$DIRECT" ;; nginx) echo "$NGINX" ;; gateway) echo "$GATEWAY" ;; gateway-nolog) echo "$NOLOG" ;; relay) echo "$RELAY" ;;
     governed) echo "$GOVERNED" ;; governed-redis) echo "$GOVERNED_REDIS" ;; traced-0.1) echo "$TRACED01" ;; traced-1.0) echo "$TRACED1" ;; esac
 }
 
@@ -169,7 +174,8 @@ for key, t in by.items():
         else:
             print(f'{key}: peak throughput relay+gateway/gateway {r["throughput"]/max(g["throughput"],1e-9):.2f}x')
     # what the admit step and tracing each add over the plain gateway
-    for other, what, goal in (("governed", "admit step (governed)", ">= 0.95x with Redis on loopback"),
+    for other, what, goal in (("gateway-nolog", "access log off (gateway-nolog)", "the access log's cost: on/off"),
+                              ("governed", "admit step (governed)", ">= 0.95x with Redis on loopback"),
                               ("governed-redis", "admit step (governed-redis)", ">= 0.95x with Redis on loopback"),
                               ("traced-0.1", "tracing (traced-0.1)", "loss under 3% at 0.1"),
                               ("traced-1.0", "tracing (traced-1.0)", "a number to report")):
