@@ -47,7 +47,8 @@ final class ProxyExchange {
 
     private final GatewayContext gateway;
     private final ChannelHandlerContext client;
-    private final ProxiedRequest proxied;      // its request released when the exchange ends
+    private final ProxiedRequest proxied;      // its request released once a response is relayed, or when the exchange ends
+    private boolean requestReleased;
     private final String requestId;
     private final Runnable onDone;
     private final Runnable onConnectionClosing; // pipelined requests behind this one must not start
@@ -223,6 +224,7 @@ final class ProxyExchange {
         }
         ResponseRelay relay = ResponseRelay.open(client, head, transcoder, usage, gateway.snapshots().current().settings().maxEventBytes());
         to(new Relaying(c.n(), c.attempt(), c.call(), relay));
+        releaseRequest();              // relayed bytes mean no other attempt: a long stream holds no request body
         status = code;
         firstByte();
         HttpResponse clientHead = relay.clientHead(head, requestId);
@@ -380,7 +382,7 @@ final class ProxyExchange {
             endAttempt(p.n(), p.attempt(), "cancelled");
         }
         to(new Done(outcome));
-        proxied.request().release();
+        releaseRequest();
         observers.ended(proxied.end(plan.current(), outcome, finalStatus, firstByteNanos, usage, upstreamRequestId, plan.calls(),
                 plan.failures(), observers));
         lastWrite.run();
@@ -397,6 +399,14 @@ final class ProxyExchange {
             }
             on.releaseBody();
             on.call().cancel();        // a call that ended already ignores it
+        }
+    }
+
+    /** Lets the client's request body go (its headers stay readable); the upstream write holds its own reference. */
+    private void releaseRequest() {
+        if (!requestReleased) {
+            requestReleased = true;
+            proxied.request().release();
         }
     }
 
