@@ -152,7 +152,7 @@ public final class Gateway implements AutoCloseable {
         Relay relay = new Relay(UpstreamEndpoint.of(target, "https".equalsIgnoreCase(target.getScheme()) ? new TlsContexts().forCa(caPem) : null),
                 key == null || key.isBlank() ? null : key.trim());
         org.slf4j.LoggerFactory.getLogger(Gateway.class).atInfo().addKeyValue("target", relay.endpoint())
-                .addKeyValue("trust", caPem == null ? "the JVM's trust store" : "the relay CA file")
+                .addKeyValue("trust", caPem == null ? "the JVM's trust store" : "the relay CA")
                 .addKeyValue("virtual_key", relay.key() != null ? "set" : "none")
                 .log("relay mode: every request goes to the shared gateway; no resources, no provider credentials");
         return start(List.of(), null, name -> null, bind, adminBind, port, adminPort, relay, null, Tracing.OFF, null);

@@ -69,6 +69,11 @@ public final class Main implements Callable<Integer> {
                     + "(env FINOPS_RELAY_CA_FILE; default the JVM's trust store).")
     Path relayCaFile;
 
+    @Option(names = "--relay-ca", defaultValue = "${env:FINOPS_RELAY_CA}", paramLabel = "PEM",
+            description = "The same certificates as PEM text rather than a file (env FINOPS_RELAY_CA: how the operator hands an injected "
+                    + "via-gateway sidecar the gateway's CA). Not with --relay-ca-file.")
+    String relayCaPem;
+
     @Option(names = "--data-dir", defaultValue = "${env:FINOPS_DATA_DIR:-finops-data}",
             description = "Folder where the embedded governance store keeps settled spend across restarts (env FINOPS_DATA_DIR; "
                     + "default finops-data in the working directory). Unused with --redis-url.")
@@ -118,12 +123,18 @@ public final class Main implements Callable<Integer> {
                 return 2;
             }
             String caPem = null;
-            if (relayCaFile != null) {
-                if (!"https".equalsIgnoreCase(target.getScheme())) {
-                    System.err.println("--relay-ca-file is for an https:// --relay-to: over http there is no certificate to verify");
+            boolean caText = relayCaPem != null && !relayCaPem.isBlank();
+            if (relayCaFile != null || caText) {
+                String flag = relayCaFile != null ? "--relay-ca-file" : "--relay-ca (FINOPS_RELAY_CA)";
+                if (relayCaFile != null && caText) {
+                    System.err.println("--relay-ca-file and --relay-ca (FINOPS_RELAY_CA) each give the relay's CA: give one");
                     return 2;
                 }
-                caPem = relayCa(relayCaFile);
+                if (!"https".equalsIgnoreCase(target.getScheme())) {
+                    System.err.println(flag + " is for an https:// --relay-to: over http there is no certificate to verify");
+                    return 2;
+                }
+                caPem = caText ? relayCaText(relayCaPem) : relayCa(relayCaFile);
                 if (caPem == null) {
                     return 2;
                 }
@@ -199,6 +210,20 @@ public final class Main implements Callable<Integer> {
             System.err.println("--relay-ca-file " + file + " cannot be read: " + e.getClass().getSimpleName());
             return null;
         }
+    }
+
+    /** The relay CA given as text, or null (said on stderr) when it holds no certificate. */
+    private static String relayCaText(String pem) {
+        try {
+            if (pem.contains("-----BEGIN CERTIFICATE-----") && !java.security.cert.CertificateFactory.getInstance("X.509")
+                    .generateCertificates(new java.io.ByteArrayInputStream(pem.getBytes(java.nio.charset.StandardCharsets.US_ASCII))).isEmpty()) {
+                return pem;
+            }
+        } catch (java.security.cert.CertificateException e) {
+            // said below
+        }
+        System.err.println("--relay-ca (FINOPS_RELAY_CA) holds no PEM certificate");
+        return null;
     }
 
     /** The relay's base URL, or null when it is not one (the same check as a ProviderDeployment's endpoint). */

@@ -37,4 +37,18 @@ class RelayCommandLineTest {
         }
         assertThat(Main.relayTarget("https://gateway.example.com/finops")).hasToString("https://gateway.example.com/finops");
     }
+
+    @Test
+    void theGatewaysCaComesAsAFileOrAsTextFromFinopsRelayCaNotBoth(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        assertThat(Main.class.getDeclaredField("relayCaPem").getAnnotation(CommandLine.Option.class).defaultValue())
+                .as("what the injected sidecar's environment gives").isEqualTo("${env:FINOPS_RELAY_CA}");
+        String pem = ai.finops.testkit.TestCertificates.selfSigned("finops-test-ca").certificatePem();
+        assertThat(errorsOf(2, "--relay-to", "http://finops-gateway.finops-system.svc:8080", "--relay-ca", pem))
+                .contains("--relay-ca (FINOPS_RELAY_CA) is for an https:// --relay-to");
+        assertThat(errorsOf(2, "--relay-to", "https://finops-gateway.finops-system.svc:8080", "--relay-ca", "not a certificate"))
+                .contains("--relay-ca (FINOPS_RELAY_CA) holds no PEM certificate");
+        java.nio.file.Path file = java.nio.file.Files.writeString(dir.resolve("ca.crt"), pem);
+        assertThat(errorsOf(2, "--relay-to", "https://finops-gateway.finops-system.svc:8080", "--relay-ca", pem, "--relay-ca-file", file.toString()))
+                .contains("each give the relay's CA: give one");
+    }
 }
