@@ -34,10 +34,42 @@ seccompProfile:
 {{- define "finops.sidecarGatewayUrl" -}}
 {{- if .Values.sidecar.gatewayUrl -}}
 {{ .Values.sidecar.gatewayUrl }}
-{{- else if and .Values.gateway.enabled .Values.gateway.tls.enabled (eq .Values.sidecar.mode "via-gateway") -}}
-{{- fail "via-gateway sidecars cannot relay to this release's gateway over TLS yet: the injector does not hand them its CA; set sidecar.gatewayUrl to an address they can verify, or gateway.tls.enabled=false" -}}
 {{- else if .Values.gateway.enabled -}}
 {{ .Values.gateway.tls.enabled | ternary "https" "http" }}://{{ .Release.Name }}-gateway.{{ .Release.Namespace }}.svc:{{ .Values.gateway.port }}
+{{- end -}}
+{{- end -}}
+
+{{/* The Secret holding the shared gateway's certificate: cert-manager's, else gateway.tls.secretName. */}}
+{{- define "finops.gatewayTlsSecret" -}}
+{{- if .Values.gateway.tls.certManager.issuerRef.name -}}
+{{ .Release.Name }}-gateway-tls
+{{- else -}}
+{{ .Values.gateway.tls.secretName }}
+{{- end -}}
+{{- end -}}
+
+{{/*
+The operator's volume source of the CA via-gateway sidecars verify an https gateway with (only its key, projected as ca.crt):
+sidecar.gatewayCa's Secret or ConfigMap, else, for this release's gateway with TLS, the ca.crt of its TLS Secret (never its
+tls.key); empty: none, the sidecars' JVM trust store. Optional: the operator starts before cert-manager has written the Secret,
+and until it has, via-gateway pods are left uninjected with that reason.
+*/}}
+{{- define "finops.sidecarGatewayCaVolume" -}}
+{{- $ca := .Values.sidecar.gatewayCa | default dict -}}
+{{- $key := $ca.key | default "ca.crt" -}}
+{{- $url := include "finops.sidecarGatewayUrl" . -}}
+{{- if and $ca.secretName $ca.configMapName -}}
+{{- fail "sidecar.gatewayCa: set secretName or configMapName, not both" -}}
+{{- end -}}
+{{- if and (or $ca.secretName $ca.configMapName) (not (hasPrefix "https://" $url)) -}}
+{{- fail "sidecar.gatewayCa is the CA of an https gateway, but the gateway URL the sidecars relay to is not https (gateway.tls.enabled or an https sidecar.gatewayUrl)" -}}
+{{- end -}}
+{{- if $ca.secretName -}}
+secret: {secretName: {{ $ca.secretName }}, optional: true, items: [{key: {{ $key }}, path: ca.crt}]}
+{{- else if $ca.configMapName -}}
+configMap: {name: {{ $ca.configMapName }}, optional: true, items: [{key: {{ $key }}, path: ca.crt}]}
+{{- else if and .Values.gateway.enabled .Values.gateway.tls.enabled (not .Values.sidecar.gatewayUrl) -}}
+secret: {secretName: {{ include "finops.gatewayTlsSecret" . }}, optional: true, items: [{key: {{ $key }}, path: ca.crt}]}
 {{- end -}}
 {{- end -}}
 

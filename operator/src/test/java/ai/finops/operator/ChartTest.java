@@ -240,9 +240,56 @@ class ChartTest {
         assertThat(env(container(render(t -> t.set("gateway.enabled", true)), "finops-gateway"), "FINOPS_TLS_CERT_FILE")).isNull();
         assertThatThrownBy(() -> render(t -> t.set("gateway.enabled", true).set("gateway.tls.enabled", true)))
                 .hasMessageContaining("gateway.tls.enabled needs gateway.tls.certManager.issuerRef.name");
-        assertThatThrownBy(() -> render(t -> t.set("gateway.enabled", true).set("gateway.tls.enabled", true)
-                .set("gateway.tls.secretName", "gateway-cert").set("sidecar.mode", "via-gateway")))
-                .hasMessageContaining("the injector does not hand them its CA");
+    }
+
+    static io.fabric8.kubernetes.api.model.Volume operatorVolume(List<HasMetadata> objects, String name) {
+        return of(objects, Deployment.class).stream().filter(d -> d.getMetadata().getName().equals("finops-operator")).findFirst().orElseThrow()
+                .getSpec().getTemplate().getSpec().getVolumes().stream().filter(v -> v.getName().equals(name)).findFirst().orElse(null);
+    }
+
+    @Test
+    void viaGatewaySidecarsVerifyTheTlsGatewayWithTheCaMountedIntoTheOperator() {
+        List<HasMetadata> issued = render(t -> t.set("gateway.enabled", true).set("gateway.tls.enabled", true)
+                .set("gateway.tls.certManager.issuerRef.name", "platform-ca").set("sidecar.mode", "via-gateway"));
+        ai.finops.operator.inject.SidecarSettings settings = operatorCommandLine(issued).sidecar.settings();
+        assertThat(settings.gatewayUrl()).isEqualTo("https://finops-gateway.finops-system.svc:8080");
+        assertThat(settings.gatewayCaFile()).isEqualTo(Path.of("/etc/finops/gateway-ca/ca.crt"));
+        io.fabric8.kubernetes.api.model.Volume ca = operatorVolume(issued, "gateway-ca");
+        assertThat(ca.getSecret().getSecretName()).isEqualTo("finops-gateway-tls");
+        assertThat(ca.getSecret().getOptional()).as("the operator starts before cert-manager writes the Secret").isTrue();
+        assertThat(ca.getSecret().getItems()).as("only the CA, never the gateway's tls.key")
+                .singleElement().satisfies(i -> assertThat(i.getKey() + ">" + i.getPath()).isEqualTo("ca.crt>ca.crt"));
+        assertThat(container(issued, "finops-operator").getVolumeMounts())
+                .anySatisfy(m -> assertThat(m.getName() + "@" + m.getMountPath()).isEqualTo("gateway-ca@/etc/finops/gateway-ca"));
+
+        // an existing Secret of the gateway: its ca.crt; or the CA in a ConfigMap of the user's
+        assertThat(operatorVolume(render(t -> t.set("gateway.enabled", true).set("gateway.tls.enabled", true)
+                .set("gateway.tls.secretName", "gateway-cert").set("sidecar.mode", "via-gateway")), "gateway-ca").getSecret().getSecretName())
+                .isEqualTo("gateway-cert");
+        List<HasMetadata> bundle = render(t -> t.set("gateway.enabled", true).set("gateway.tls.enabled", true)
+                .set("gateway.tls.secretName", "gateway-cert").set("sidecar.gatewayCa.configMapName", "platform-ca-bundle")
+                .set("sidecar.gatewayCa.key", "bundle.pem"));
+        assertThat(operatorVolume(bundle, "gateway-ca").getConfigMap().getName()).isEqualTo("platform-ca-bundle");
+        assertThat(operatorVolume(bundle, "gateway-ca").getConfigMap().getItems()).singleElement()
+                .satisfies(i -> assertThat(i.getKey() + ">" + i.getPath()).isEqualTo("bundle.pem>ca.crt"));
+        assertThat(operatorCommandLine(bundle).sidecar.settings().gatewayCaFile()).isEqualTo(Path.of("/etc/finops/gateway-ca/ca.crt"));
+
+        // a gateway elsewhere over https: the JVM's trust store unless a CA is given
+        List<HasMetadata> elsewhere = render(t -> t.set("sidecar.mode", "via-gateway").set("sidecar.gatewayUrl", "https://ai-gateway.example.com"));
+        assertThat(operatorVolume(elsewhere, "gateway-ca")).isNull();
+        assertThat(operatorCommandLine(elsewhere).sidecar.settings().gatewayCaFile()).isNull();
+        assertThat(operatorVolume(render(t -> t.set("sidecar.mode", "via-gateway").set("sidecar.gatewayUrl", "https://ai-gateway.example.com")
+                .set("sidecar.gatewayCa.secretName", "ai-gateway-ca")), "gateway-ca").getSecret().getSecretName()).isEqualTo("ai-gateway-ca");
+
+        // plain HTTP: no CA
+        List<HasMetadata> plain = render(t -> t.set("gateway.enabled", true).set("sidecar.mode", "via-gateway"));
+        assertThat(operatorVolume(plain, "gateway-ca")).isNull();
+        assertThat(operatorCommandLine(plain).sidecar.settings().gatewayCaFile()).isNull();
+        assertThatThrownBy(() -> render(t -> t.set("gateway.enabled", true).set("sidecar.gatewayCa.secretName", "ca")))
+                .hasMessageContaining("sidecar.gatewayCa is the CA of an https gateway");
+        assertThatThrownBy(() -> render(t -> t.set("gateway.enabled", true).set("gateway.tls.enabled", true).set("gateway.tls.secretName", "c")
+                .set("sidecar.gatewayCa.secretName", "ca").set("sidecar.gatewayCa.configMapName", "ca")))
+                .hasMessageContaining("set secretName or configMapName, not both");
     }
 
     @Test

@@ -38,6 +38,10 @@ import java.util.function.Function;
  * A direct sidecar also gets its namespace ({@code FINOPS_NAMESPACE}, which names the counters it
  * charges) and, when configured, the shared counter store ({@code FINOPS_REDIS_URL}, and
  * {@code FINOPS_REDIS_PASSWORD} from a Secret of the pod's namespace); a relay charges nothing.
+ * A relay to an {@code https} gateway with a configured CA gets that CA's PEM in {@value #RELAY_CA_ENV}
+ * (a CA certificate is public; the env var needs no volume and no object in the pod's namespace), read
+ * from the CA file at each injection: a rotated CA reaches the pods created after kubelet refreshes the
+ * operator's mount, and a running pod keeps the CA it started with.
  */
 public final class SidecarInjector {
     public static final String INJECT = "finops.ai/inject";
@@ -55,6 +59,8 @@ public final class SidecarInjector {
      * so that kubelet can verify {@code runAsNonRoot} whatever user the image names.
      */
     static final long USER = 65532;
+    /** The shared gateway's CA, as PEM, in a relay's environment (the gateway's {@code --relay-ca}). */
+    static final String RELAY_CA_ENV = "FINOPS_RELAY_CA";
 
     /**
      * What happened: the pod spec was changed, or why it was left alone; {@code problem} when the pod
@@ -109,8 +115,16 @@ public final class SidecarInjector {
         if (token == null) {
             return Outcome.problem("VirtualKey '" + keyName + "' not found, or it has no secretRef");
         }
+        String relayCa = null;
+        if (s.mode() == SidecarSettings.Mode.VIA_GATEWAY && s.gatewayCaFile() != null) {
+            try {
+                relayCa = caPem(s.gatewayCaFile());
+            } catch (IllegalArgumentException e) {
+                return Outcome.problem(e.getMessage());
+            }
+        }
         List<Container> inits = new ArrayList<>();
-        inits.add(sidecar(s, token));
+        inits.add(sidecar(s, token, relayCa));
         if (spec.getInitContainers() != null) {
             inits.addAll(spec.getInitContainers());
         }
@@ -141,9 +155,10 @@ public final class SidecarInjector {
     /**
      * The sidecar container. {@code direct}: it routes, from the namespace's bundle and credentials.
      * {@code via-gateway}: it relays to the shared gateway with the VirtualKey's token in {@code
-     * FINOPS_VIRTUAL_KEY}, and mounts no bundle and no provider credential.
+     * FINOPS_VIRTUAL_KEY}, and the gateway's CA ({@code relayCa}, null: none) in {@value #RELAY_CA_ENV}, and mounts no
+     * bundle and no provider credential.
      */
-    private static Container sidecar(SidecarSettings s, SecretKeyRef token) {
+    private static Container sidecar(SidecarSettings s, SecretKeyRef token, String relayCa) {
         Probe ready = probe("/readyz", s.adminPort());
         boolean direct = s.mode() == SidecarSettings.Mode.DIRECT;
         List<String> args = new ArrayList<>(direct
@@ -155,6 +170,9 @@ public final class SidecarInjector {
         env.add(new EnvVarBuilder().withName("FINOPS_LOG_LEVEL").withValue(s.logLevel()).build());
         if (!direct) {
             env.add(secretEnv("FINOPS_VIRTUAL_KEY", token));
+            if (relayCa != null) {
+                env.add(new EnvVarBuilder().withName(RELAY_CA_ENV).withValue(relayCa).build());
+            }
         } else {
             // what a direct sidecar charges: counters named after its namespace, in the shared store when there is one
             env.add(new EnvVarBuilder().withName("FINOPS_NAMESPACE").withNewValueFrom().withNewFieldRef().withFieldPath("metadata.namespace")
@@ -191,6 +209,32 @@ public final class SidecarInjector {
                         .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile().build())
                 .withVolumeMounts(mounts)
                 .build();
+    }
+
+    /**
+     * The certificates in the shared gateway's CA file, as PEM; an {@link IllegalArgumentException} saying why when it cannot
+     * be read or holds none (an optional mount whose Secret cert-manager has not written yet, a wrong key).
+     */
+    static String caPem(java.nio.file.Path file) {
+        byte[] bytes;
+        try {
+            bytes = java.nio.file.Files.readAllBytes(file);
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("the shared gateway's CA file " + file + " cannot be read (" + e.getClass().getSimpleName()
+                    + "): is its Secret or ConfigMap there, with that key?");
+        }
+        String pem = new String(bytes, java.nio.charset.StandardCharsets.US_ASCII).strip();
+        int count;
+        try {
+            count = java.security.cert.CertificateFactory.getInstance("X.509")
+                    .generateCertificates(new java.io.ByteArrayInputStream(bytes)).size();
+        } catch (java.security.cert.CertificateException e) {
+            count = 0;
+        }
+        if (count == 0 || !pem.contains("-----BEGIN CERTIFICATE-----")) {
+            throw new IllegalArgumentException("the shared gateway's CA file " + file + " holds no PEM certificate");
+        }
+        return pem + "\n";
     }
 
     private static io.fabric8.kubernetes.api.model.ResourceRequirements resources(SidecarSettings.Resources r) {

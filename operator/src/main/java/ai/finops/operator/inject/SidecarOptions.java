@@ -26,6 +26,12 @@ public final class SidecarOptions {
     @Option(names = "--sidecar-gateway-url", description = "Base URL of the shared gateway Service that via-gateway sidecars relay to.")
     String gatewayUrl;
 
+    @Option(names = "--sidecar-gateway-ca-file",
+            description = "PEM certificates (one CA, or a bundle of the old and new during a rotation) that an https "
+                    + "--sidecar-gateway-url's certificate must be issued by: read at each injection and handed to the via-gateway "
+                    + "sidecar as FINOPS_RELAY_CA. Default: none, the sidecar's JVM trust store.")
+    java.nio.file.Path gatewayCaFile;
+
     @Option(names = "--sidecar-cpu", defaultValue = "50m", description = "CPU request (default ${DEFAULT-VALUE}).")
     String cpu;
 
@@ -56,7 +62,7 @@ public final class SidecarOptions {
     public SidecarSettings settings() {
         return new SidecarSettings(image, port, port + 1, logLevel, SidecarSettings.Mode.of(mode), gatewayUrl,
                 new SidecarSettings.Resources(unset(cpu), unset(memory), unset(cpuLimit), unset(memoryLimit)),
-                new SidecarSettings.Redis(redisUrl, redisPasswordSecret, redisPasswordKey));
+                new SidecarSettings.Redis(redisUrl, redisPasswordSecret, redisPasswordKey), gatewayCaFile);
     }
 
     /** An empty value (the chart's way to leave a request or limit out) is none. */

@@ -1,5 +1,6 @@
 package ai.finops.operator.inject;
 
+import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Pattern;
@@ -14,9 +15,11 @@ import java.util.regex.Pattern;
  * @param adminPort the operations port (probes, metrics), on the pod IP
  * @param gatewayUrl the shared gateway's base URL that {@link Mode#VIA_GATEWAY} sidecars relay to; null when there is none
  * @param redis the shared counter store {@link Mode#DIRECT} sidecars charge, or {@link Redis#NONE} (each counts in its own process)
+ * @param gatewayCaFile PEM certificates an {@code https} {@code gatewayUrl}'s certificate must be issued by, read at each injection
+ *                      (a mounted Secret or ConfigMap that kubelet refreshes); null: the sidecar's JVM trust store
  */
 public record SidecarSettings(String image, int port, int adminPort, String logLevel, Mode mode, String gatewayUrl, Resources resources,
-        Redis redis) {
+        Redis redis, Path gatewayCaFile) {
     public static final String IMAGE_ANNOTATION = "finops.ai/sidecar-image";
     public static final String PORT_ANNOTATION = "finops.ai/sidecar-port";
     public static final String LOG_LEVEL_ANNOTATION = "finops.ai/sidecar-log-level";
@@ -114,6 +117,10 @@ public record SidecarSettings(String image, int port, int adminPort, String logL
                 throw new IllegalArgumentException("the shared gateway URL " + problem);
             }
         }
+        if (gatewayCaFile != null && (gatewayUrl == null || !gatewayUrl.regionMatches(true, 0, "https://", 0, 8))) {
+            throw new IllegalArgumentException("a CA for the shared gateway is for an https:// gateway URL (it is "
+                    + (gatewayUrl == null ? "not set" : gatewayUrl) + "): over http there is no certificate to verify");
+        }
         if (!LOG_LEVEL.matcher(logLevel).matches()) {
             throw new IllegalArgumentException("unknown log level '" + logLevel + "' (TRACE, DEBUG, INFO, WARN, ERROR or OFF)");
         }
@@ -121,7 +128,7 @@ public record SidecarSettings(String image, int port, int adminPort, String logL
 
     /** Direct mode, default resources, no shared counter store. */
     public SidecarSettings(String image, int port, int adminPort, String logLevel) {
-        this(image, port, adminPort, logLevel, Mode.DIRECT, null, Resources.defaults(), Redis.NONE);
+        this(image, port, adminPort, logLevel, Mode.DIRECT, null, Resources.defaults(), Redis.NONE, null);
     }
 
     public static SidecarSettings defaults() {
@@ -129,11 +136,15 @@ public record SidecarSettings(String image, int port, int adminPort, String logL
     }
 
     public SidecarSettings withMode(Mode mode, String gatewayUrl) {
-        return new SidecarSettings(image, port, adminPort, logLevel, mode, gatewayUrl, resources, redis);
+        return new SidecarSettings(image, port, adminPort, logLevel, mode, gatewayUrl, resources, redis, gatewayCaFile);
     }
 
     public SidecarSettings withRedis(Redis value) {
-        return new SidecarSettings(image, port, adminPort, logLevel, mode, gatewayUrl, resources, value);
+        return new SidecarSettings(image, port, adminPort, logLevel, mode, gatewayUrl, resources, value, gatewayCaFile);
+    }
+
+    public SidecarSettings withGatewayCaFile(Path value) {
+        return new SidecarSettings(image, port, adminPort, logLevel, mode, gatewayUrl, resources, redis, value);
     }
 
     /** These settings with a pod's annotations applied; a value that cannot be used is an {@link IllegalArgumentException}. */
@@ -156,7 +167,7 @@ public record SidecarSettings(String image, int port, int adminPort, String logL
                 override(annotations, MEMORY_LIMIT_ANNOTATION, resources.memoryLimit()));
         return new SidecarSettings(annotations.getOrDefault(IMAGE_ANNOTATION, image), p, p == port ? adminPort : p + 1,
                 annotations.getOrDefault(LOG_LEVEL_ANNOTATION, logLevel).toUpperCase(Locale.ROOT),
-                modeValue == null ? mode : Mode.of(modeValue), gatewayUrl, r, redis);
+                modeValue == null ? mode : Mode.of(modeValue), gatewayUrl, r, redis, gatewayCaFile);
     }
 
     /** An annotation's value, {@code ""} meaning none (to drop a limit for one pod), or the default when absent. */

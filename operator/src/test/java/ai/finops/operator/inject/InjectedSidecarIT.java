@@ -6,10 +6,13 @@ import static org.awaitility.Awaitility.await;
 import ai.finops.crds.SecretKeyRef;
 import ai.finops.crds.validation.ResourceValidator;
 import ai.finops.gateway.Gateway;
+import ai.finops.gateway.config.GatewaySettings;
+import ai.finops.gateway.observability.tracing.Tracing;
 import ai.finops.testkit.ClaudeCodeFixtures;
 import ai.finops.testkit.KubeletVolume;
 import ai.finops.testkit.Simulator;
 import ai.finops.testkit.SimulatorOptions;
+import ai.finops.testkit.TestCertificates;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.PodSpec;
@@ -20,6 +23,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -112,12 +116,54 @@ class InjectedSidecarIT {
         }
     }
 
+    @Test
+    void theInjectedViaGatewaySidecarVerifiesTheSharedGatewaysTlsWithTheCaItWasHanded(@TempDir Path tmp) throws Exception {
+        TestCertificates.Certificate ca = TestCertificates.selfSigned("finops-gateway-ca");
+        TestCertificates.Certificate serving = TestCertificates.signedBy(ca, "127.0.0.1");
+        Path cert = Files.writeString(tmp.resolve("tls.crt"), serving.certificatePem());
+        Path key = Files.writeString(tmp.resolve("tls.key"), serving.privateKeyPem());
+        // what the chart mounts into the operator: the ca.crt of the gateway's cert-manager Secret
+        Path caFile = Files.writeString(tmp.resolve("ca.crt"), ca.certificatePem());
+        try (Simulator simulator = Simulator.start(SimulatorOptions.builder().requiredApiKey("sk-ant-injected").build())) {
+            KubeletVolume bundle = new KubeletVolume(tmp.resolve("shared-bundle"));
+            KubeletVolume credentials = new KubeletVolume(tmp.resolve("shared-credentials"));
+            bundle.write(Map.of("bundle.yaml", bundle(simulator).getBytes(StandardCharsets.UTF_8)));
+            credentials.write(Map.of("anthropic-key.apiKey", "sk-ant-injected".getBytes(StandardCharsets.UTF_8)));
+            try (Gateway shared = Gateway.start(List.of(bundle.dir()), credentials.dir(), name -> null, "127.0.0.1", null, 0, 0,
+                    Gateway.Governance.inMemory(), Tracing.OFF, new GatewaySettings.Tls(cert, key, false))) {
+                SidecarSettings viaGateway = new SidecarSettings("finops-gateway:test", freePort(), freePort(), "INFO")
+                        .withMode(SidecarSettings.Mode.VIA_GATEWAY, "https://127.0.0.1:" + shared.apiPort());
+                PodSpec handed = injected(viaGateway.withGatewayCaFile(caFile));
+                assertThat(handed.getInitContainers().get(0).getEnv()).anySatisfy(e -> assertThat(e.getName()).isEqualTo("FINOPS_RELAY_CA"));
+                serveClaudeCode(handed, tmp, Map.of(), simulator, false);
+
+                // without the CA, the sidecar's JVM trust store does not know the gateway's issuer: nothing is sent
+                HttpResponse<String> refused = claudeCodeThroughSidecar(injected(viaGateway), tmp, Map.of(), false);
+                assertThat(refused.statusCode()).as(refused.body()).isEqualTo(502);
+                assertThat(refused.body()).containsIgnoringCase("certif");
+                assertThat(simulator.requests()).as("only the verified relay's request reached the provider").hasSize(1);
+            }
+        }
+    }
+
     /**
      * Runs the sidecar as kubelet would (its args, with {@code paths} mapped to local folders; its env,
      * secretKeyRefs resolved to the token) and sends Claude Code's captured request where the app
      * container's injected variables point, with the app's token when {@code sendKey}.
      */
     static void serveClaudeCode(PodSpec spec, Path tmp, Map<String, String> paths, Simulator simulator, boolean sendKey) throws Exception {
+        HttpResponse<String> response = claudeCodeThroughSidecar(spec, tmp, paths, sendKey);
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        assertThat(response.body()).contains("event: message_stop").doesNotContain("event: error");
+        assertThat(new String(simulator.requests().get(0).body(), StandardCharsets.UTF_8)).contains("\"model\":\"claude-sonnet-4-6\"");
+        Container sidecar = spec.getInitContainers().get(0);
+        int port = Integer.parseInt(sidecar.getArgs().get(sidecar.getArgs().indexOf("--port") + 1));
+        assertThat(spec.getContainers().get(0).getEnv()).anySatisfy(e -> assertThat(e.getName() + "=" + e.getValue())
+                .isEqualTo("OPENAI_BASE_URL=http://127.0.0.1:" + port + "/openai/v1"));
+    }
+
+    /** The answer to Claude Code's captured request, sent through the sidecar run as {@link #serveClaudeCode} says; the sidecar stops after. */
+    static HttpResponse<String> claudeCodeThroughSidecar(PodSpec spec, Path tmp, Map<String, String> paths, boolean sendKey) throws Exception {
         Container sidecar = spec.getInitContainers().get(0);
         Map<String, String> appEnv = new HashMap<>();
         for (EnvVar e : spec.getContainers().get(0).getEnv()) {
@@ -130,6 +176,7 @@ class InjectedSidecarIT {
         }
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(tmp.resolve("sidecar.log").toFile());
         pb.environment().remove("FINOPS_VIRTUAL_KEY");
+        pb.environment().remove("FINOPS_RELAY_CA");
         // as kubelet resolves them: the pod's namespace for a fieldRef, the token for a secretKeyRef
         sidecar.getEnv().forEach(e -> pb.environment().put(e.getName(), e.getValue() != null ? e.getValue()
                 : e.getValueFrom().getFieldRef() != null ? "dev" : TOKEN));
@@ -152,12 +199,7 @@ class InjectedSidecarIT {
             if (sendKey) {
                 b.header("authorization", "Bearer " + appEnv.get("ANTHROPIC_AUTH_TOKEN"));
             }
-            HttpResponse<String> response = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-            assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
-            assertThat(response.body()).contains("event: message_stop").doesNotContain("event: error");
-            assertThat(new String(simulator.requests().get(0).body(), StandardCharsets.UTF_8)).contains("\"model\":\"claude-sonnet-4-6\"");
-            int port = Integer.parseInt(sidecar.getArgs().get(sidecar.getArgs().indexOf("--port") + 1));
-            assertThat(appEnv.get("OPENAI_BASE_URL")).isEqualTo("http://127.0.0.1:" + port + "/openai/v1");
+            return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
         } finally {
             process.destroy();
             process.waitFor();
