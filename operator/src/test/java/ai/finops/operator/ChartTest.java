@@ -308,6 +308,18 @@ class ChartTest {
     }
 
     @Test
+    void theTracingValuesReachTheInjectedSidecarsAndNoneWithoutAnEndpoint() {
+        assertThat(operatorCommandLine(render(t -> t)).sidecar.settings().tracing()).isEqualTo(ai.finops.operator.inject.SidecarSettings.Tracing.OFF);
+        assertThat(operatorCommandLine(render(t -> t.set("tracing.samplerArg", "0.5"))).sidecar.settings().tracing().on()).isFalse();
+
+        ai.finops.operator.inject.SidecarSettings.Tracing tracing = operatorCommandLine(render(t -> t
+                .set("tracing.otlpEndpoint", "http://collector.obs:4317").set("tracing.protocol", "grpc").set("tracing.samplerArg", "0.25")))
+                .sidecar.settings().tracing();
+        assertThat(tracing).isEqualTo(new ai.finops.operator.inject.SidecarSettings.Tracing("http://collector.obs:4317", "grpc",
+                "parentbased_traceidratio", "0.25"));
+    }
+
+    @Test
     void anExistingRedisReachesTheOperatorTheSharedGatewayAndTheSidecars() {
         List<HasMetadata> objects = render(t -> t.set("gateway.enabled", true).set("redis.url", "rediss://redis.data.svc:6380")
                 .set("redis.passwordSecret.name", "redis-auth").set("redis.passwordSecret.key", "pw").set("operator.spendInterval", "1m"));

@@ -41,7 +41,9 @@ import java.util.function.Function;
  * A relay to an {@code https} gateway with a configured CA gets that CA's PEM in {@value #RELAY_CA_ENV}
  * (a CA certificate is public; the env var needs no volume and no object in the pod's namespace), read
  * from the CA file at each injection: a rotated CA reaches the pods created after kubelet refreshes the
- * operator's mount, and a running pod keeps the CA it started with.
+ * operator's mount, and a running pod keeps the CA it started with. With tracing configured, either
+ * sidecar gets the standard {@code OTEL_*} variables, as service {@value #SERVICE_NAME}, its pod and
+ * namespace as resource attributes from the downward API.
  */
 public final class SidecarInjector {
     public static final String INJECT = "finops.ai/inject";
@@ -61,6 +63,8 @@ public final class SidecarInjector {
     static final long USER = 65532;
     /** The shared gateway's CA, as PEM, in a relay's environment (the gateway's {@code --relay-ca}). */
     static final String RELAY_CA_ENV = "FINOPS_RELAY_CA";
+    /** The {@code service.name} of injected sidecars' spans (the shared gateway's is {@code finops-gateway}). */
+    static final String SERVICE_NAME = "finops-sidecar";
 
     /**
      * What happened: the pod spec was changed, or why it was left alone; {@code problem} when the pod
@@ -185,6 +189,9 @@ public final class SidecarInjector {
                 env.add(secretEnv("FINOPS_REDIS_PASSWORD", new SecretKeyRef(s.redis().passwordSecret(), s.redis().passwordKey())));
             }
         }
+        if (s.tracing().on()) {
+            env.addAll(tracingEnv(s.tracing()));
+        }
         List<io.fabric8.kubernetes.api.model.VolumeMount> mounts = new ArrayList<>();
         if (direct) {
             mounts.add(new VolumeMountBuilder().withName(BUNDLE_VOLUME).withMountPath("/etc/finops/bundle").withReadOnly(true).build());
@@ -209,6 +216,32 @@ public final class SidecarInjector {
                         .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile().build())
                 .withVolumeMounts(mounts)
                 .build();
+    }
+
+    /**
+     * The OpenTelemetry SDK's standard variables for {@code tracing}: exporter and sampler as configured, and a resource that
+     * names the pod (kubelet expands {@code $(VAR)} from the variables before it, which the downward API fills).
+     */
+    private static List<EnvVar> tracingEnv(SidecarSettings.Tracing tracing) {
+        List<EnvVar> env = new ArrayList<>();
+        env.add(new EnvVarBuilder().withName("FINOPS_POD_NAME").withNewValueFrom().withNewFieldRef().withFieldPath("metadata.name")
+                .endFieldRef().endValueFrom().build());
+        env.add(new EnvVarBuilder().withName("FINOPS_POD_NAMESPACE").withNewValueFrom().withNewFieldRef().withFieldPath("metadata.namespace")
+                .endFieldRef().endValueFrom().build());
+        env.add(new EnvVarBuilder().withName("OTEL_SERVICE_NAME").withValue(SERVICE_NAME).build());
+        env.add(new EnvVarBuilder().withName("OTEL_RESOURCE_ATTRIBUTES")
+                .withValue("k8s.namespace.name=$(FINOPS_POD_NAMESPACE),k8s.pod.name=$(FINOPS_POD_NAME),k8s.container.name=" + CONTAINER).build());
+        env.add(new EnvVarBuilder().withName("OTEL_EXPORTER_OTLP_ENDPOINT").withValue(tracing.endpoint()).build());
+        if (tracing.protocol() != null) {
+            env.add(new EnvVarBuilder().withName("OTEL_EXPORTER_OTLP_PROTOCOL").withValue(tracing.protocol()).build());
+        }
+        if (tracing.sampler() != null) {
+            env.add(new EnvVarBuilder().withName("OTEL_TRACES_SAMPLER").withValue(tracing.sampler()).build());
+        }
+        if (tracing.samplerArg() != null) {
+            env.add(new EnvVarBuilder().withName("OTEL_TRACES_SAMPLER_ARG").withValue(tracing.samplerArg()).build());
+        }
+        return env;
     }
 
     /**

@@ -58,11 +58,26 @@ public final class SidecarOptions {
             description = "Key of that Secret (default ${DEFAULT-VALUE}).")
     String redisPasswordKey;
 
+    @Option(names = "--sidecar-otlp-endpoint",
+            description = "The OpenTelemetry collector's OTLP base URL injected sidecars export spans to (their "
+                    + "OTEL_EXPORTER_OTLP_ENDPOINT); default: none, the sidecars do not trace.")
+    String otlpEndpoint;
+
+    @Option(names = "--sidecar-otlp-protocol", description = "http/protobuf or grpc (their OTEL_EXPORTER_OTLP_PROTOCOL; default: the SDK's, http/protobuf).")
+    String otlpProtocol;
+
+    @Option(names = "--sidecar-traces-sampler", description = "Their OTEL_TRACES_SAMPLER (default: the SDK's, parentbased_always_on).")
+    String tracesSampler;
+
+    @Option(names = "--sidecar-traces-sampler-arg", description = "Their OTEL_TRACES_SAMPLER_ARG (default: none).")
+    String tracesSamplerArg;
+
     /** The settings; an impossible value is an {@link IllegalArgumentException} naming it. */
     public SidecarSettings settings() {
         return new SidecarSettings(image, port, port + 1, logLevel, SidecarSettings.Mode.of(mode), gatewayUrl,
                 new SidecarSettings.Resources(unset(cpu), unset(memory), unset(cpuLimit), unset(memoryLimit)),
-                new SidecarSettings.Redis(redisUrl, redisPasswordSecret, redisPasswordKey), gatewayCaFile);
+                new SidecarSettings.Redis(redisUrl, redisPasswordSecret, redisPasswordKey), gatewayCaFile,
+                new SidecarSettings.Tracing(otlpEndpoint, otlpProtocol, tracesSampler, tracesSamplerArg));
     }
 
     /** An empty value (the chart's way to leave a request or limit out) is none. */

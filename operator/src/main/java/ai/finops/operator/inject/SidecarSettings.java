@@ -17,9 +17,10 @@ import java.util.regex.Pattern;
  * @param redis the shared counter store {@link Mode#DIRECT} sidecars charge, or {@link Redis#NONE} (each counts in its own process)
  * @param gatewayCaFile PEM certificates an {@code https} {@code gatewayUrl}'s certificate must be issued by, read at each injection
  *                      (a mounted Secret or ConfigMap that kubelet refreshes); null: the sidecar's JVM trust store
+ * @param tracing where sidecars send their spans, or {@link Tracing#OFF}
  */
 public record SidecarSettings(String image, int port, int adminPort, String logLevel, Mode mode, String gatewayUrl, Resources resources,
-        Redis redis, Path gatewayCaFile) {
+        Redis redis, Path gatewayCaFile, Tracing tracing) {
     public static final String IMAGE_ANNOTATION = "finops.ai/sidecar-image";
     public static final String PORT_ANNOTATION = "finops.ai/sidecar-port";
     public static final String LOG_LEVEL_ANNOTATION = "finops.ai/sidecar-log-level";
@@ -74,6 +75,35 @@ public record SidecarSettings(String image, int port, int adminPort, String logL
         }
     }
 
+    /**
+     * The OpenTelemetry exporter the sidecars get as the standard {@code OTEL_*} variables: the collector's OTLP base URL
+     * (null: tracing off, and the other fields are dropped), its protocol, the sampler and its argument (each null: the SDK's default).
+     */
+    public record Tracing(String endpoint, String protocol, String sampler, String samplerArg) {
+        public static final Tracing OFF = new Tracing(null, null, null, null);
+
+        public Tracing {
+            endpoint = blankToNull(endpoint);
+            if (endpoint != null) {
+                String problem = ai.finops.crds.validation.ResourceValidator.checkEndpoint(endpoint);
+                if (problem != null) {
+                    throw new IllegalArgumentException("the sidecars' OTLP endpoint " + problem);
+                }
+            }
+            protocol = endpoint == null ? null : blankToNull(protocol);
+            sampler = endpoint == null ? null : blankToNull(sampler);
+            samplerArg = endpoint == null ? null : blankToNull(samplerArg);
+        }
+
+        public boolean on() {
+            return endpoint != null;
+        }
+    }
+
+    private static String blankToNull(String value) {
+        return value == null || value.isBlank() ? null : value.strip();
+    }
+
     /** Requests and limits as Kubernetes quantities; a null one is not set. */
     public record Resources(String cpuRequest, String memoryRequest, String cpuLimit, String memoryLimit) {
         public static Resources defaults() {
@@ -108,6 +138,9 @@ public record SidecarSettings(String image, int port, int adminPort, String logL
         if (redis == null) {
             redis = Redis.NONE;
         }
+        if (tracing == null) {
+            tracing = Tracing.OFF;
+        }
         if (gatewayUrl != null && gatewayUrl.isBlank()) {
             gatewayUrl = null;
         }
@@ -128,7 +161,7 @@ public record SidecarSettings(String image, int port, int adminPort, String logL
 
     /** Direct mode, default resources, no shared counter store. */
     public SidecarSettings(String image, int port, int adminPort, String logLevel) {
-        this(image, port, adminPort, logLevel, Mode.DIRECT, null, Resources.defaults(), Redis.NONE, null);
+        this(image, port, adminPort, logLevel, Mode.DIRECT, null, Resources.defaults(), Redis.NONE, null, Tracing.OFF);
     }
 
     public static SidecarSettings defaults() {
@@ -136,15 +169,19 @@ public record SidecarSettings(String image, int port, int adminPort, String logL
     }
 
     public SidecarSettings withMode(Mode mode, String gatewayUrl) {
-        return new SidecarSettings(image, port, adminPort, logLevel, mode, gatewayUrl, resources, redis, gatewayCaFile);
+        return new SidecarSettings(image, port, adminPort, logLevel, mode, gatewayUrl, resources, redis, gatewayCaFile, tracing);
     }
 
     public SidecarSettings withRedis(Redis value) {
-        return new SidecarSettings(image, port, adminPort, logLevel, mode, gatewayUrl, resources, value, gatewayCaFile);
+        return new SidecarSettings(image, port, adminPort, logLevel, mode, gatewayUrl, resources, value, gatewayCaFile, tracing);
     }
 
     public SidecarSettings withGatewayCaFile(Path value) {
-        return new SidecarSettings(image, port, adminPort, logLevel, mode, gatewayUrl, resources, redis, value);
+        return new SidecarSettings(image, port, adminPort, logLevel, mode, gatewayUrl, resources, redis, value, tracing);
+    }
+
+    public SidecarSettings withTracing(Tracing value) {
+        return new SidecarSettings(image, port, adminPort, logLevel, mode, gatewayUrl, resources, redis, gatewayCaFile, value);
     }
 
     /** These settings with a pod's annotations applied; a value that cannot be used is an {@link IllegalArgumentException}. */
@@ -167,7 +204,7 @@ public record SidecarSettings(String image, int port, int adminPort, String logL
                 override(annotations, MEMORY_LIMIT_ANNOTATION, resources.memoryLimit()));
         return new SidecarSettings(annotations.getOrDefault(IMAGE_ANNOTATION, image), p, p == port ? adminPort : p + 1,
                 annotations.getOrDefault(LOG_LEVEL_ANNOTATION, logLevel).toUpperCase(Locale.ROOT),
-                modeValue == null ? mode : Mode.of(modeValue), gatewayUrl, r, redis, gatewayCaFile);
+                modeValue == null ? mode : Mode.of(modeValue), gatewayUrl, r, redis, gatewayCaFile, tracing);
     }
 
     /** An annotation's value, {@code ""} meaning none (to drop a limit for one pod), or the default when absent. */

@@ -106,4 +106,44 @@ class SidecarInjectorTest {
                 .withGatewayCaFile(dir.resolve("ca.crt")))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("is for an https:// gateway URL");
     }
+
+    @Test
+    void withTracingEitherSidecarGetsTheOtelVariablesNamingItsPodAndWithoutItNone() {
+        SidecarSettings.Tracing tracing = new SidecarSettings.Tracing("http://otel-collector.observability:4317", "grpc",
+                "parentbased_traceidratio", "0.25");
+        for (SidecarSettings settings : new SidecarSettings[] {SidecarSettings.defaults().withTracing(tracing),
+                SidecarSettings.defaults().withMode(SidecarSettings.Mode.VIA_GATEWAY, GATEWAY).withTracing(tracing)}) {
+            PodSpec spec = pod();
+            assertThat(inject(settings, spec).injected()).isTrue();
+            Container sidecar = sidecar(spec);
+            assertThat(env(sidecar, "OTEL_EXPORTER_OTLP_ENDPOINT").getValue()).isEqualTo("http://otel-collector.observability:4317");
+            assertThat(env(sidecar, "OTEL_EXPORTER_OTLP_PROTOCOL").getValue()).isEqualTo("grpc");
+            assertThat(env(sidecar, "OTEL_TRACES_SAMPLER").getValue()).isEqualTo("parentbased_traceidratio");
+            assertThat(env(sidecar, "OTEL_TRACES_SAMPLER_ARG").getValue()).isEqualTo("0.25");
+            assertThat(env(sidecar, "OTEL_SERVICE_NAME").getValue()).isEqualTo("finops-sidecar");
+            assertThat(env(sidecar, "FINOPS_POD_NAME").getValueFrom().getFieldRef().getFieldPath()).isEqualTo("metadata.name");
+            assertThat(env(sidecar, "FINOPS_POD_NAMESPACE").getValueFrom().getFieldRef().getFieldPath()).isEqualTo("metadata.namespace");
+            assertThat(env(sidecar, "OTEL_RESOURCE_ATTRIBUTES").getValue())
+                    .isEqualTo("k8s.namespace.name=$(FINOPS_POD_NAMESPACE),k8s.pod.name=$(FINOPS_POD_NAME),k8s.container.name=finops-gateway");
+            // kubelet expands $(VAR) only from variables defined before it
+            java.util.List<String> names = sidecar.getEnv().stream().map(EnvVar::getName).toList();
+            assertThat(names.indexOf("OTEL_RESOURCE_ATTRIBUTES")).isGreaterThan(names.indexOf("FINOPS_POD_NAME"))
+                    .isGreaterThan(names.indexOf("FINOPS_POD_NAMESPACE"));
+            assertThat(spec.getContainers().get(0).getEnv()).as("the app's own tracing is its own").noneMatch(e -> e.getName().startsWith("OTEL_"));
+        }
+
+        PodSpec sparse = pod();
+        inject(SidecarSettings.defaults().withTracing(new SidecarSettings.Tracing("http://collector:4318", "", null, " ")), sparse);
+        assertThat(sidecar(sparse).getEnv()).extracting(EnvVar::getName).contains("OTEL_EXPORTER_OTLP_ENDPOINT")
+                .doesNotContain("OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER_ARG");
+
+        for (SidecarSettings.Tracing off : new SidecarSettings.Tracing[] {SidecarSettings.Tracing.OFF,
+                new SidecarSettings.Tracing("", "grpc", "always_on", "1")}) {
+            PodSpec spec = pod();
+            inject(SidecarSettings.defaults().withTracing(off), spec);
+            assertThat(sidecar(spec).getEnv()).noneMatch(e -> e.getName().startsWith("OTEL_") || e.getName().startsWith("FINOPS_POD_"));
+        }
+        assertThatThrownBy(() -> new SidecarSettings.Tracing("collector:4317", null, null, null))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("OTLP endpoint");
+    }
 }
