@@ -360,6 +360,56 @@ public final class RedisCounterStore implements CounterStore {
         });
     }
 
+    /**
+     * One step of a replica's lease on one counter ({@code counters.lua}, op {@code lease}): first {@code consume}
+     * (spend: moved from the hold to the settled total, counted even when the hold is gone; a rate: units charged),
+     * then {@code give} (returned from the hold; a rate: units credited), then {@code take} (added to the hold, or
+     * charged to a rate, only when the counter has at least {@code max(min, take)} left, every lease counted).
+     */
+    record LeaseStep(Counter counter, long consume, long give, long take, long min) {}
+
+    /** What a {@link LeaseStep} did: {@code taken} (0: refused), the hold after it, what the counter has left, every lease counted. */
+    record LeaseReply(long taken, long hold, long remaining) {}
+
+    /**
+     * Runs the steps of lease {@code leaseId} as one script call, remembered as {@code callId}: the same call sent
+     * again (after a timeout) changes nothing more and only reports. A hold left is kept until {@code now + ttl}.
+     */
+    CompletableFuture<List<LeaseReply>> lease(String callId, String leaseId, Duration ttl, List<LeaseStep> steps, Instant now) {
+        List<String> keys = new ArrayList<>();
+        List<String> args;
+        try {
+            args = new ArrayList<>(List.of("lease", Long.toString(Charges.now(now)), prefix, Charges.id(callId),
+                    Long.toString(Charges.ttl(ttl)), memory(), Integer.toString(steps.size()), leaseId));
+            keys.add(recordKey(callId));
+            for (LeaseStep step : steps) {
+                Counter c = step.counter();
+                args.add(c.key());
+                args.add(kindCode(c.kind()));
+                args.add(Long.toString(c.limit()));
+                args.add(Long.toString(switch (c.kind()) {
+                    case SPEND -> Charges.spendWindow(c);
+                    case REQUESTS_PER_MINUTE, TOKENS_PER_MINUTE -> Charges.window(c);
+                    case CONCURRENT -> 0;
+                }));
+                args.add(Long.toString(step.consume()));
+                args.add(Long.toString(step.give()));
+                args.add(Long.toString(step.take()));
+                args.add(Long.toString(step.min()));
+                keys.addAll(keysOf(c));
+            }
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return run(keys, args).thenApply(reply -> {
+            List<LeaseReply> out = new ArrayList<>(steps.size());
+            for (int i = 0; i < steps.size(); i++) {
+                out.add(new LeaseReply(number(reply.get(3 * i)), number(reply.get(3 * i + 1)), number(reply.get(3 * i + 2))));
+            }
+            return out;
+        });
+    }
+
     @Override
     public String mode() {
         return "redis";

@@ -3,7 +3,7 @@
 -- for both stores); the key layout is in RedisCounterStore's javadoc; this file must agree with both.
 --
 -- One decision:
--- ARGV[1] op: reserve | settle | used
+-- ARGV[1] op: reserve | settle | used | lease
 -- ARGV[2] now, epoch microseconds (the caller's clock)
 -- ARGV[3] key prefix, "{tag}:" (every key below starts with it, so all share one Cluster slot)
 -- ARGV[4] reservation id ("" for used)
@@ -19,7 +19,23 @@
 --            {0, index, used, retryAfterMicros or -1} refused by the index-th counter (1-based)
 --            {2} the id was settled or expired already
 -- settle  -> {1} settled now, {0} settled before
--- used    -> {used...}
+-- used    -> {used...} (what requests hold and spent: leases are not counted)
+--
+-- lease (LeasedCounterStore): one call for the slices of one replica, per counter. ARGV[4] is the
+-- call's id (remembered like a settled reservation's, so a retried call changes nothing twice),
+-- ARGV[5] the lease's ttl, then ARGV[7] n, ARGV[8] the lease id, then n counters of 8 values each:
+-- key, kind, limit, window, consume, give, take, min. In this order: consume moves that much of
+-- the lease's hold to the settled total (spend: what the requests admitted on it spent, counted even
+-- when the hold is gone) or, for a rate, charges that many units; give returns that much of the
+-- hold (a rate: credits that many units, never below zero); take adds that much to the hold (a
+-- rate: charges it) only when the counter has at least max(min, take) left, leases included;
+-- a hold left is kept until now + ttl. The hold of a spend or concurrency counter is the field
+-- l:LEASE "amount expiry" of its :sum hash, added up in _lsum: it counts against the limit like a
+-- reservation and lapses at its expiry the same way, but `used` leaves it out (it is room taken,
+-- not spent). A rate has no hold in Redis: its units are charged at take and credited at give.
+--         -> {taken, hold, remaining} per counter, flattened: taken 0 when take was refused (or the
+--            call was a retry of one already done, which only reports), hold after the call,
+--            remaining = limit - used with every lease counted
 --
 -- A batch: ARGV[1] "batch", ARGV[2] m, then m decisions, each with the arguments of one as above
 -- (from its op to its last counter); -> {reply...}, one reply per decision, in order.
@@ -32,7 +48,7 @@ local MAX = 9007199254740991   -- 2^53 - 1
 local GRACE_MS = 60000         -- added to every key's TTL, past the instant its content stops counting
 
 -- the decision being taken: set by parse, read by every function below
-local op, now, prefix, id, ttl, memory, n, counters, record
+local op, now, prefix, id, ttl, memory, n, counters, record, lease
 
 -- reads the decision whose arguments start at ARGV[base]; returns the index after its last
 local function parse(base)
@@ -44,12 +60,22 @@ local function parse(base)
   memory = tonumber(ARGV[base + 5])
   n = tonumber(ARGV[base + 6])
   counters = {}
+  record = prefix .. 'r:' .. id
+  if op == 'lease' then
+    lease = ARGV[base + 7]
+    for i = 1, n do
+      local b = base + 7 + (i - 1) * 8
+      counters[i] = {key = ARGV[b + 1], kind = ARGV[b + 2], limit = tonumber(ARGV[b + 3]),
+                     window = tonumber(ARGV[b + 4]), consume = tonumber(ARGV[b + 5]), give = tonumber(ARGV[b + 6]),
+                     take = tonumber(ARGV[b + 7]), min = tonumber(ARGV[b + 8])}
+    end
+    return base + 8 + n * 8
+  end
   for i = 1, n do
     local b = base + 6 + (i - 1) * 5
     counters[i] = {key = ARGV[b + 1], kind = ARGV[b + 2], limit = tonumber(ARGV[b + 3]),
                    window = tonumber(ARGV[b + 4]), amount = tonumber(ARGV[b + 5])}
   end
-  record = prefix .. 'r:' .. id
   return base + 7 + n * 5
 end
 
@@ -90,25 +116,33 @@ end
 --   _next    a lower bound of their earliest expiry (empty: none); the expired ones are dropped
 --            (one HGETALL) only by a call at or after it, so most calls never look at them one by one
 --   _last    the latest expiry any of them had
+--   l:LEASE  a replica's lease (LeasedCounterStore): "amount expiry", expiring like a reservation
+--   _lsum    the total of the live leases (written once a lease was taken)
 -- and for SPEND the settled total: total, and until (µs; 'ever' for a counter without a window),
 -- from which the total counts as zero.
 local function read_sums(c)
   local h = name(c.key, 'sum')
-  local v = redis.call('HMGET', h, '_sum', '_next', '_last', 'total', 'until')
+  local v = redis.call('HMGET', h, '_sum', '_next', '_last', 'total', 'until', '_lsum')
   local s = {key = h, sum = tonumber(v[1]) or 0, next = tonumber(v[2]), last = tonumber(v[3]) or 0,
-             total = tonumber(v[4]) or 0, ['until'] = v[5], dirty = false}
+             total = tonumber(v[4]) or 0, ['until'] = v[5], lsum = tonumber(v[6]) or 0, leased = v[6] ~= false,
+             dirty = false}
   if s.next and s.next <= now then
     -- drops the expired reservations and finds the earliest expiry of the others
     local fields = redis.call('HGETALL', h)
     local gone, next = {}, nil
     for i = 1, #fields, 2 do
       local f = fields[i]
-      if string.sub(f, 1, 2) == 'i:' then
+      local p = string.sub(f, 1, 2)
+      if p == 'i:' or p == 'l:' then
         local amount, expiry = string.match(fields[i + 1], '^(%d+) (%d+)$')
         expiry = tonumber(expiry)
         if expiry <= now then
           gone[#gone + 1] = f
-          s.sum = s.sum - tonumber(amount)
+          if p == 'i:' then
+            s.sum = s.sum - tonumber(amount)
+          else
+            s.lsum = s.lsum - tonumber(amount)
+          end
         elseif not next or expiry < next then
           next = expiry
         end
@@ -148,6 +182,10 @@ local function save(c, s, extra)
   end
   -- an empty _next: no live reservation to look for
   local args = {'HSET', s.key, '_sum', int(s.sum), '_last', int(s.last), '_next', s.next and int(s.next) or ''}
+  if s.leased or s.lsum ~= 0 then
+    args[#args + 1] = '_lsum'
+    args[#args + 1] = int(s.lsum)
+  end
   if c.kind == 'S' then
     args[#args + 1] = 'total'
     args[#args + 1] = int(s.total)
@@ -230,11 +268,12 @@ local function set_rate(c, level, at)
 end
 
 -- what c has used at now: for SPEND and CONCURRENT from its loaded hash s, for a rate from :rate
+-- (leases count: they hold room like reservations)
 local function used(c, s)
   if c.kind == 'S' then
-    return s.total + s.sum    -- load already dropped a total that stopped counting
+    return s.total + s.sum + s.lsum    -- load already dropped a total that stopped counting
   elseif c.kind == 'C' then
-    return s.sum
+    return s.sum + s.lsum
   end
   return ceildiv((rate(c)), c.window)
 end
@@ -321,7 +360,7 @@ local function decide()
     for i = 1, n do
       local c = counters[i]
       if st[i].s then
-        out[i] = used(c, st[i].s)
+        out[i] = used(c, st[i].s) - st[i].s.lsum    -- what requests hold and spent, not the leases' room
       else
         out[i] = ceildiv(st[i].level, c.window)
       end
@@ -378,6 +417,76 @@ local function decide()
     end
     redis.call(unpack(rec))
     redis.call('PEXPIRE', record, ttl_ms(forget - now))
+    return out
+  end
+
+  if op == 'lease' then
+    local v = redis.call('HMGET', record, '_settled', '_exp', '_ttl', '_forget')
+    local done = state_of(v[1], v[2], v[3], v[4]) ~= 'absent'    -- a retried call: report only
+    local out = {}
+    local field = 'l:' .. lease
+    for i = 1, n do
+      local c = counters[i]
+      local taken, hold, left = 0, 0, 0
+      if c.kind == 'S' or c.kind == 'C' then
+        local s = read_sums(c)
+        local cur = redis.call('HGET', s.key, field)
+        if cur then
+          hold = tonumber(string.match(cur, '^(%d+)'))
+        end
+        if not done then
+          local before = hold
+          if c.consume > 0 then
+            hold = hold - math.min(hold, c.consume)
+            if c.kind == 'S' then
+              touch(c, s, c.consume)
+            end
+          end
+          hold = hold - math.min(hold, c.give)
+          if c.take > 0 and c.limit - used(c, s) - (hold - before) >= math.max(c.min, c.take) then
+            hold = hold + c.take
+            taken = c.take
+          end
+          s.lsum = s.lsum + hold - before
+          if hold > 0 then
+            local expiry = now + ttl
+            s.last = math.max(s.last, expiry)
+            if not s.next or expiry < s.next then
+              s.next = expiry
+            end
+            s.dirty = true
+            save(c, s, {field, int(hold) .. ' ' .. int(expiry)})
+          else
+            if cur then
+              redis.call('HDEL', s.key, field)
+              s.dirty = true
+            end
+            save(c, s)
+          end
+        else
+          save(c, s)
+        end
+        left = c.limit - used(c, s)
+      else
+        local level, at = rate(c)
+        if not done and c.limit > 0 then
+          level = math.max(0, math.min(MAX, level + (c.consume - c.give) * c.window))
+          if c.take > 0 and floordiv(c.limit * c.window - level, c.window) >= math.max(c.min, c.take) then
+            level = level + c.take * c.window
+            taken = c.take
+          end
+          set_rate(c, level, at)
+        end
+        left = remaining(c, nil, math.max(level, 0))
+      end
+      out[#out + 1] = taken
+      out[#out + 1] = hold
+      out[#out + 1] = left
+    end
+    if not done then
+      redis.call('HSET', record, '_settled', 1, '_ttl', 0, '_forget', int(now + memory))
+      redis.call('PEXPIRE', record, ttl_ms(memory))
+    end
     return out
   end
 
