@@ -30,6 +30,10 @@ import org.slf4j.LoggerFactory;
  * twice (a settle of an id the store has seen changes nothing more, and a replayed settle comes within
  * the store's memory of ended ids as long as the outage is shorter than it: 10 minutes by default).
  *
+ * <p>With a {@link LeasedCounterStore} as the shared store, requests are granted on the slices it holds for as
+ * long as they last (their spend is kept there and moved to Redis when it returns), and its failed calls begin an
+ * outage like a failed reserve; requests its slices cannot grant go to Redis, fail, and are decided here.
+ *
  * <p>What the local counters decide during an outage: each gateway counts only what it admitted itself
  * since the outage began (a budget starts from zero there, a rate limit is per replica), so the
  * replicas together may admit more than the limits for as long as it lasts. An outage begins with a
@@ -72,6 +76,16 @@ public final class FailoverCounterStore implements CounterStore {
             return t;
         });
         timer.scheduleWithFixedDelay(this::replay, 1, 1, TimeUnit.SECONDS);
+        if (shared instanceof LeasedCounterStore leased) {
+            // requests granted on slices never call Redis: its outages show in the slices' own calls
+            leased.onLeaseCalls(error -> {
+                if (error == null) {
+                    up();
+                } else if (unwrap(error) instanceof StoreUnavailable) {
+                    down(unwrap(error));
+                }
+            });
+        }
     }
 
     @Override

@@ -153,6 +153,8 @@ public final class LeasedCounterStore implements CounterStore {
     private long baseMicros;
     private long baseNanos;
 
+    /** Told the outcome of every lease call: null when Redis took it, else why not. */
+    private volatile java.util.function.Consumer<Throwable> outcomes = e -> { };
     private final AtomicLong localGrants = new AtomicLong();
     private final AtomicLong exactReserves = new AtomicLong();
     private final AtomicLong leaseCalls = new AtomicLong();
@@ -345,6 +347,14 @@ public final class LeasedCounterStore implements CounterStore {
     @Override
     public String toString() {
         return redis + " with leases";
+    }
+
+    /**
+     * Tells {@code listener} the outcome of every lease call (null: Redis took it; else a {@link StoreUnavailable} or
+     * other failure), so that an outage is noticed while requests are granted on slices and none goes to Redis.
+     */
+    public void onLeaseCalls(java.util.function.Consumer<Throwable> listener) {
+        this.outcomes = Objects.requireNonNull(listener, "listener");
     }
 
     /** Requests granted on a slice, without a Redis call. */
@@ -659,6 +669,11 @@ public final class LeasedCounterStore implements CounterStore {
     }
 
     private void done(Call c, List<LeaseReply> replies, Throwable error) {
+        try {
+            outcomes.accept(error);
+        } catch (RuntimeException e) {
+            LOG.atWarn().setCause(e).log("a lease call's listener failed");
+        }
         boolean kick;
         synchronized (lock) {
             if (call != c) {

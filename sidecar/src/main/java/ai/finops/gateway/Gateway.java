@@ -24,6 +24,7 @@ import ai.finops.gateway.usage.UsageLedger;
 import ai.finops.governance.CounterStore;
 import ai.finops.governance.EmbeddedCounterStore;
 import ai.finops.governance.FailoverCounterStore;
+import ai.finops.governance.LeasedCounterStore;
 import ai.finops.governance.RedisCounterStore;
 import io.netty.channel.EventLoopGroup;
 import java.net.URI;
@@ -260,11 +261,16 @@ public final class Gateway implements AutoCloseable {
                 .withTrustedCertificates(governance.redisCaFile()).withTimeout(governance.redisTimeout());
         RedisCounterStore redis = new RedisCounterStore(url, options, loops);   // its connection on a gateway event loop
         warmUp(redis, governance.namespace(), log);
-        FailoverCounterStore store = new FailoverCounterStore(redis, new EmbeddedCounterStore(null),
+        boolean leases = configService.holder().current().settings().governance().leases();
+        CounterStore shared = leases ? new LeasedCounterStore(redis) : redis;
+        FailoverCounterStore store = new FailoverCounterStore(shared, new EmbeddedCounterStore(null),
                 () -> !configService.holder().current().settings().governance().denyOnStoreFailure());
         metrics.governanceStoreMeters(store);
         log.atInfo().addKeyValue("mode", "redis").addKeyValue("store", store).addKeyValue("namespace", governance.namespace())
-                .log("budgets and rate limits counted in Redis, shared by every replica");
+                .addKeyValue("leases", leases)
+                .log(leases ? "budgets and rate limits counted in Redis, shared by every replica; requests admitted on slices of each counter taken"
+                        + " from Redis, one by one near a limit (governance.leases: false for one Redis reservation per request)"
+                        : "budgets and rate limits counted in Redis, shared by every replica, one reservation per request");
         return store;
     }
 

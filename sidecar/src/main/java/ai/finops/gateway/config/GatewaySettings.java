@@ -119,7 +119,7 @@ public record GatewaySettings(
 
     /**
      * The {@code governance} and {@code redis} blocks: how budgets and rate limits are kept.
-     * {@code onStoreFailure} and {@code reservationTtl} follow reloads; {@code redisUrl} is read at start.
+     * {@code onStoreFailure} and {@code reservationTtl} follow reloads; {@code redisUrl} and {@code leases} are read at start.
      *
      * @param denyOnStoreFailure {@code onStoreFailure: Deny}: refuse governed requests (503) while the shared
      *                           store does not answer; {@code Allow} (the default) admits them on this
@@ -128,12 +128,15 @@ public record GatewaySettings(
      *                           that died): at least the longest request
      * @param redisUrl           {@code redis.url}: the shared store, or null for the embedded one (flag and
      *                           environment variable take precedence)
+     * @param leases             {@code leases} (default true): with Redis, admit most requests on slices of each
+     *                           counter's room taken from Redis ({@code LeasedCounterStore}), exact near a limit;
+     *                           false: one Redis reservation per request
      */
-    public record Governance(boolean denyOnStoreFailure, Duration reservationTtl, String redisUrl) {
+    public record Governance(boolean denyOnStoreFailure, Duration reservationTtl, String redisUrl, boolean leases) {
         public static final Duration DEFAULT_RESERVATION_TTL = Duration.ofMinutes(15);
 
         public static Governance defaults() {
-            return new Governance(false, DEFAULT_RESERVATION_TTL, null);
+            return new Governance(false, DEFAULT_RESERVATION_TTL, null, true);
         }
     }
 

@@ -25,7 +25,7 @@ import java.util.function.Function;
  * timeouts: {connect: 5s, firstByte: 600s, idle: 300s}
  * shutdownGracePeriod: 30s
  * limits: {headerTimeout: 30s, bodyTimeout: 60s, maxConnections: 4096, maxEventSize: 4Mi}
- * governance: {onStoreFailure: Allow, reservationTtl: 15m}
+ * governance: {onStoreFailure: Allow, reservationTtl: 15m, leases: true}
  * redis: {url: redis://redis.finops-system.svc:6379}
  * tls: {certFile: /etc/finops/tls/tls.crt, keyFile: /etc/finops/tls/tls.key, operations: false}
  * </pre>
@@ -35,7 +35,7 @@ final class SettingsDocument {
     private static final Set<String> FIELDS = Set.of("apiVersion", "kind", "metadata", "bindAddress", "port", "adminPort", "cors",
             "maxBodySize", "timeouts", "shutdownGracePeriod", "limits", "governance", "redis", "tls");
     private static final Set<String> LIMITS = Set.of("headerTimeout", "bodyTimeout", "maxConnections", "maxEventSize");
-    private static final Set<String> GOVERNANCE = Set.of("onStoreFailure", "reservationTtl");
+    private static final Set<String> GOVERNANCE = Set.of("onStoreFailure", "reservationTtl", "leases");
     private static final Set<String> REDIS = Set.of("url");
     private static final Set<String> TLS = Set.of("certFile", "keyFile", "operations");
 
@@ -91,7 +91,16 @@ final class SettingsDocument {
         boolean deny = d.denyOnStoreFailure();
         java.time.Duration ttl = d.reservationTtl();
         String url = d.redisUrl();
+        boolean leases = d.leases();
         if (r.block(governance, "governance", GOVERNANCE, "")) {
+            JsonNode leasing = governance.get("leases");
+            if (leasing != null && !leasing.isNull()) {
+                if (leasing.isBoolean()) {
+                    leases = leasing.asBoolean();
+                } else {
+                    r.problem("governance.leases", "must be true or false");
+                }
+            }
             JsonNode policy = governance.get("onStoreFailure");
             if (policy != null && !policy.isNull()) {
                 if ("Deny".equals(policy.asText())) {
@@ -115,7 +124,7 @@ final class SettingsDocument {
                 url = value;
             }
         }
-        return new GatewaySettings.Governance(deny, ttl, url);
+        return new GatewaySettings.Governance(deny, ttl, url, leases);
     }
 
     private static GatewaySettings.Limits limits(JsonNode limits, GatewaySettings.Limits d, Reader r) {

@@ -173,7 +173,7 @@ class ValidateCommandTest {
                 apiVersion: finops.ai/v1alpha1
                 kind: GatewaySettings
                 metadata: {name: gateway}
-                governance: {onStoreFailure: Maybe, reservationTtl: 0s, storeTimeout: 1s}
+                governance: {onStoreFailure: Maybe, reservationTtl: 0s, storeTimeout: 1s, leases: "no"}
                 redis: {url: "redis://gateway:s3cret@redis:6379", password: s3cret}
                 """);
         Result r = run("validate", dir.toString());
@@ -181,7 +181,8 @@ class ValidateCommandTest {
         assertThat(r.output())
                 .contains("governance.onStoreFailure: must be Allow or Deny")
                 .contains("governance.reservationTtl: must be longer than zero")
-                .contains("governance.storeTimeout: unknown field; known: [onStoreFailure, reservationTtl]")
+                .contains("governance.leases: must be true or false")
+                .contains("governance.storeTimeout: unknown field; known: [leases, onStoreFailure, reservationTtl]")
                 .contains("redis.url: must not hold a password")
                 .contains("redis.password: unknown field; known: [url] (the password comes from FINOPS_REDIS_PASSWORD")
                 .doesNotContain("s3cret");
