@@ -200,6 +200,77 @@ class GovernanceRedisIT {
         await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(redisUsed(keyBudget())).isEqualTo(11 * 4_500));
     }
 
+    /**
+     * What the admit step costs Redis on a key far from its limits (the bench's governed key, scaled down), counted: the
+     * script calls ({@code EVALSHA}, {@code EVAL}) and every command Redis ran ({@code INFO commandstats}, a script's
+     * own commands included) per request, with leases and with {@code governance.leases: false}.
+     */
+    @Test
+    void farFromItsLimitsAKeyCostsRedisFarLessThanACallARequestWithLeases() throws Exception {
+        simulator.defaultReply(Reply.text("ok").withUsage(1_000, 100, 0, 0));
+        String spec = "budget: {limitUsd: \"1000.00\", period: Monthly}\nrateLimits: {requestsPerMinute: 1000000, maxConcurrentRequests: 10000}";
+        int n = 300;
+        GatewayHarness leased = gateway(spec, null);
+        long[] withLeases = cost(leased, n, 0);
+        open.remove(leased);
+        leased.close();      // its slices go back
+        GatewayHarness exact = gateway(spec, "governance: {leases: false}\n");
+        long[] without = cost(exact, n, n + 20);
+        System.out.printf("[cost] gateway, %d requests: with leases %d script calls (%.3f a request), %d commands (%.2f a request);"
+                + " without %d script calls (%.3f a request), %d commands (%.2f a request)%n", n, withLeases[0], withLeases[0] / (double) n,
+                withLeases[1], withLeases[1] / (double) n, without[0], without[0] / (double) n, without[1], without[1] / (double) n);
+        assertThat(without[0]).as("without leases: a reserve a request, and its settle").isGreaterThanOrEqualTo(n);
+        assertThat(withLeases[0]).as("with leases: a call now and then for many requests").isLessThan(n / 10);
+        assertThat(withLeases[1]).as("fewer Redis commands than requests").isLessThan(n);
+    }
+
+    /**
+     * Sends 20 requests (slices taken), then {@code n} more, one at a time, until their spend is in Redis: the script
+     * calls and commands Redis ran for the {@code n}, less this test's own reads. {@code spentBefore}: requests of the
+     * key's budget already settled.
+     */
+    long[] cost(GatewayHarness g, int n, long spentBefore) throws Exception {
+        for (int i = 0; i < 20; i++) {
+            assertThat(GovernanceIT.send(g, BODY).statusCode()).isEqualTo(200);
+        }
+        long warm = spentBefore + 20;
+        await().atMost(Duration.ofSeconds(10)).until(() -> redisUsed(keyBudget()) == warm * 4_500);
+        try (io.lettuce.core.RedisClient admin = io.lettuce.core.RedisClient.create(redis.url());
+                io.lettuce.core.api.StatefulRedisConnection<String, String> c = admin.connect();
+                RedisCounterStore reader = new RedisCounterStore(redis.url(), RedisCounterStore.Options.defaults().withTimeout(Duration.ofSeconds(5)))) {
+            Map<String, Long> before = commandStats(c.sync());
+            for (int i = 0; i < n; i++) {
+                assertThat(GovernanceIT.send(g, BODY).statusCode()).isEqualTo(200);
+            }
+            java.util.concurrent.atomic.AtomicLong reads = new java.util.concurrent.atomic.AtomicLong();
+            await().atMost(Duration.ofSeconds(10)).until(() -> {
+                reads.incrementAndGet();     // one script call running one HMGET
+                Counter budget = keyBudget();
+                return reader.used(List.of(budget), Instant.now()).toCompletableFuture().join().get(budget.key()) == (warm + n) * 4_500;
+            });
+            Map<String, Long> after = commandStats(c.sync());
+            long scripts = after.getOrDefault("evalsha", 0L) + after.getOrDefault("eval", 0L)
+                    - before.getOrDefault("evalsha", 0L) - before.getOrDefault("eval", 0L) - reads.get();
+            long commands = -2 * reads.get();
+            for (Map.Entry<String, Long> e : after.entrySet()) {
+                commands += e.getValue() - before.getOrDefault(e.getKey(), 0L);
+            }
+            return new long[] {scripts, commands};
+        }
+    }
+
+    /** Calls per command since Redis started, scripts' own commands included, {@code INFO} left out. */
+    static Map<String, Long> commandStats(io.lettuce.core.api.sync.RedisCommands<String, String> redis) {
+        Map<String, Long> out = new java.util.HashMap<>();
+        for (String line : redis.info("commandstats").split("\r?\n")) {
+            if (line.startsWith("cmdstat_") && !line.startsWith("cmdstat_info:")) {
+                int calls = line.indexOf("calls=") + 6;
+                out.put(line.substring(8, line.indexOf(':')), Long.parseLong(line.substring(calls, line.indexOf(',', calls))));
+            }
+        }
+        return out;
+    }
+
     @Test
     void onStoreFailureDenyRefusesWith503WhileRedisIsAway() throws Exception {
         GatewayHarness g = gateway("rateLimits: {requestsPerMinute: 100}", "governance: {onStoreFailure: Deny}\n",
