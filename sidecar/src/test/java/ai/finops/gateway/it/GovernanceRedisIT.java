@@ -220,8 +220,10 @@ class GovernanceRedisIT {
                 + " without %d script calls (%.3f a request), %d commands (%.2f a request)%n", n, withLeases[0], withLeases[0] / (double) n,
                 withLeases[1], withLeases[1] / (double) n, without[0], without[0] / (double) n, without[1], without[1] / (double) n);
         assertThat(without[0]).as("without leases: a reserve a request, and its settle").isGreaterThanOrEqualTo(n);
-        assertThat(withLeases[0]).as("with leases: a call now and then for many requests").isLessThan(n / 10);
-        assertThat(withLeases[1]).as("fewer Redis commands than requests").isLessThan(n);
+        // with leases: a slice now and then, and the spend moved every 100 ms: how many of those depends on how long the
+        // requests took, not on how many they were, so the figure is compared with the other, not with a constant
+        assertThat(withLeases[0] * 4).as("with leases: script calls").isLessThan(without[0]);
+        assertThat(withLeases[1] * 10).as("with leases: Redis commands").isLessThan(without[1]);
     }
 
     /**
