@@ -41,8 +41,9 @@ import org.slf4j.LoggerFactory;
  *     every counter of every request settled meanwhile;</li>
  * <li>requests and tokens per minute: units charged to the GCRA level at once, used here within
  *     {@link Options#rateLeaseTtl()} (1 s), after which what is left is credited back. Units are counted when the
- *     slice is taken, not when a request uses them: a window may see up to one slice more than its limit, per
- *     replica, while slices are taken (never near the limit, see below).</li>
+ *     slice is taken, not when a request uses them: a window may see up to a slice and a half more than its limit
+ *     per replica (the next slice is taken when half of one is left), while slices are taken (never near the limit,
+ *     see below).</li>
  * </ul>
  * A slice is {@code min(limit / share, chargesPerSlice × charge)} (defaults: a hundredth of the limit, 256
  * charges of the request that asks for it), and a counter is leased only when that holds at least
@@ -63,8 +64,9 @@ import org.slf4j.LoggerFactory;
  * A request granted here has the semantics of a reservation (its ttl, settle once, spend of a late settle counted
  * once, rates corrected by {@code actual - reserved}, concurrency released), kept in this process; its
  * {@link Granted#remaining()} is this replica's view (what Redis had left at the last call, every slice counted,
- * plus its own slice's room), exact when it is the only replica charging the counter. Ids ended here are
- * remembered for {@code settledMemory} but at most {@value #MAX_ENDED} of them. {@link #used} is what Redis holds
+ * plus its own slice's room), exact when it is the only replica charging the counter. The ids reserved in
+ * Redis are kept until they are settled, so that a retried reserve of one goes to Redis, never to a slice. Ids
+ * ended here are remembered for {@code settledMemory} but at most {@value #MAX_ENDED} of them. {@link #used} is what Redis holds
  * (settled spend and exact reservations, never the slices' room) plus this replica's own requests in flight and
  * spend not moved yet. Settles reach Redis within {@code flushEvery}; a call that fails is sent again, the same,
  * until Redis takes it (Redis remembers its id, so it counts once), and {@link #close()} returns every slice and
@@ -143,6 +145,8 @@ public final class LeasedCounterStore implements CounterStore {
     // all guarded by lock
     private final Map<String, Lease> leases = new HashMap<>();
     private final Map<String, Local> live = new HashMap<>();
+    /** Requests reserved in Redis and not settled yet: a retry of one goes to Redis, never to a slice. */
+    private final Map<String, Local> exact = new HashMap<>();
     private final LinkedHashMap<String, Ended> ended = new LinkedHashMap<>();
     /** The call in flight, or the one that failed and is sent again until Redis takes it. */
     private Call call;
@@ -204,7 +208,13 @@ public final class LeasedCounterStore implements CounterStore {
             if (live.containsKey(reservationId)) {      // a retried call: granted as it is
                 return CompletableFuture.completedFuture(new Granted(reservationId, remaining(merged)));
             }
+            if (exact.containsKey(reservationId)) {     // a retried call of one Redis holds: Redis answers it
+                return redis.reserve(reservationId, charges, ttl, now);
+            }
             Ended e = ended.get(reservationId);
+            if (e != null && e.forgetAt > t && e.inRedis) {
+                return redis.reserve(reservationId, charges, ttl, now);
+            }
             if (e != null && e.forgetAt > t) {
                 return CompletableFuture.failedFuture(new IllegalStateException(
                         "reservation " + reservationId + " was settled or expired already; an id is reserved once"));
@@ -222,7 +232,14 @@ public final class LeasedCounterStore implements CounterStore {
             return CompletableFuture.completedFuture(granted);
         }
         exactReserves.incrementAndGet();
-        return redis.reserve(reservationId, charges, ttl, now);
+        return redis.reserve(reservationId, charges, ttl, now).thenApply(decision -> {
+            if (decision instanceof Granted) {
+                synchronized (lock) {
+                    exact.put(reservationId, new Local(List.of(), t + ttlMicros, ttlMicros));
+                }
+            }
+            return decision;
+        });
     }
 
     @Override
@@ -243,14 +260,22 @@ public final class LeasedCounterStore implements CounterStore {
             if (l != null) {
                 release(l, merged);
                 spend(merged);
-                end(reservationId, false, t, l.ttl());
+                end(reservationId, false, t, l.ttl(), false);
                 return CompletableFuture.completedFuture(null);
             }
+            Local x = exact.remove(reservationId);
+            if (x != null) {
+                end(reservationId, false, t, x.ttl(), true);
+                return redis.settle(reservationId, actual, now);
+            }
             Ended e = ended.get(reservationId);
+            if (e != null && e.forgetAt > t && e.inRedis) {
+                return redis.settle(reservationId, actual, now);
+            }
             if (e != null && e.forgetAt > t) {
                 if (e.expired) {       // expired unsettled: its spend counts, once
                     spend(merged);
-                    end(reservationId, false, t, e.ttl);
+                    end(reservationId, false, t, e.ttl, false);
                 }
                 return CompletableFuture.completedFuture(null);
             }
@@ -413,8 +438,11 @@ public final class LeasedCounterStore implements CounterStore {
     /** A request granted here: its merged charges, until its expiry (epoch µs), and its ttl (µs). */
     private record Local(List<Charge> charges, long expires, long ttl) {}
 
-    /** An id that ended here: remembered until {@code forgetAt} (epoch µs); {@code expired} unsettled. */
-    private record Ended(long forgetAt, boolean expired, long ttl) {}
+    /**
+     * An id that ended: remembered until {@code forgetAt} (epoch µs); {@code expired} unsettled; {@code inRedis} reserved
+     * in Redis, which remembers it too and answers every later call of it.
+     */
+    private record Ended(long forgetAt, boolean expired, long ttl, boolean inRedis) {}
 
     /** The grant of a request whose every counter has a usable slice with room, taken from them; null otherwise. */
     private Decision grant(String id, List<Charge> merged, long now, long ttlMicros) {
@@ -528,32 +556,44 @@ public final class LeasedCounterStore implements CounterStore {
         return leases.computeIfAbsent(c.key(), k -> new Lease(c));
     }
 
-    /** Expires every local reservation whose expiry is at or before {@code now}. */
+    /** Expires every local reservation whose expiry is at or before {@code now}, and forgets the exact ones that expired. */
     private void expireDue(long now) {
+        for (Iterator<Map.Entry<String, Local>> it = exact.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<String, Local> e = it.next();
+            if (e.getValue().expires() <= now) {
+                it.remove();
+                end(e.getKey(), true, e.getValue().expires(), e.getValue().ttl(), true);
+            }
+        }
         for (Iterator<Map.Entry<String, Local>> it = live.entrySet().iterator(); it.hasNext(); ) {
             Map.Entry<String, Local> e = it.next();
             if (e.getValue().expires() <= now) {
                 it.remove();
                 release(e.getValue(), List.of());
-                end(e.getKey(), true, e.getValue().expires(), e.getValue().ttl());
+                end(e.getKey(), true, e.getValue().expires(), e.getValue().ttl(), false);
             }
         }
     }
 
-    /** Expires the local reservation {@code id} when its expiry is at or before {@code now}. */
+    /** Expires the local reservation {@code id} when its expiry is at or before {@code now} (an exact one: forgets it). */
     private void expireIfDue(String id, long now) {
+        Local x = exact.get(id);
+        if (x != null && x.expires() <= now) {
+            exact.remove(id);
+            end(id, true, x.expires(), x.ttl(), true);
+        }
         Local l = live.get(id);
         if (l != null && l.expires() <= now) {
             live.remove(id);
             release(l, List.of());
-            end(id, true, l.expires(), l.ttl());
+            end(id, true, l.expires(), l.ttl(), false);
         }
     }
 
     /** Remembers {@code id}, ended at {@code at}, for the longer of its ttl and the settled memory. */
-    private void end(String id, boolean expired, long at, long ttl) {
+    private void end(String id, boolean expired, long at, long ttl, boolean inRedis) {
         ended.remove(id);
-        ended.put(id, new Ended(at + Math.max(ttl, memoryMicros), expired, ttl));
+        ended.put(id, new Ended(at + Math.max(ttl, memoryMicros), expired, ttl, inRedis));
         if (ended.size() > MAX_ENDED) {
             Iterator<String> oldest = ended.keySet().iterator();
             oldest.next();

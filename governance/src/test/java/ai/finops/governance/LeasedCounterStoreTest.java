@@ -178,6 +178,27 @@ class LeasedCounterStoreTest {
     }
 
     @Test
+    void anIdReservedInRedisIsNeverGrantedAgainOnASlice() {
+        LeasedCounterStore store = leased();
+        Counter budget = spend("budget", 1_000_000);     // a slice of 10,000
+        untilLeased(store, T0, new Charge(budget, 100));
+        long local = store.localGrants();
+        assertThat(join(store.reserve("big", List.of(new Charge(budget, 20_000)), TTL, T0))).as("more than a slice holds: in Redis")
+                .isInstanceOf(Granted.class);
+        RedisCounterStore reader = exact();
+        long held = join(reader.used(List.of(budget), T0)).get(budget.key());
+        assertThat(join(store.reserve("big", List.of(new Charge(budget, 1)), TTL, T0))).as("a retry: Redis answers, nothing charged")
+                .isInstanceOf(Granted.class);
+        assertThat(store.localGrants()).isEqualTo(local);
+        assertThat(join(reader.used(List.of(budget), T0)).get(budget.key())).isEqualTo(held);
+        join(store.settle("big", List.of(new Charge(budget, 15_000)), T0));
+        assertThat(store.reserve("big", List.of(new Charge(budget, 1)), TTL, T0).toCompletableFuture())
+                .as("settled: reserved once").failsWithin(Duration.ofSeconds(10))
+                .withThrowableOfType(java.util.concurrent.ExecutionException.class).withCauseInstanceOf(IllegalStateException.class);
+        assertThat(store.localGrants()).isEqualTo(local);
+    }
+
+    @Test
     void aSliceOfAReplicaThatDiedLapsesAfterItsTtl() {
         LeasedCounterStore dead = leased(LeasedCounterStore.Options.defaults().withIdle(Duration.ofMinutes(10)));
         Counter budget = spend("budget", 1_000_000);
