@@ -266,6 +266,9 @@ public final class Gateway implements AutoCloseable {
         FailoverCounterStore store = new FailoverCounterStore(shared, new EmbeddedCounterStore(null),
                 () -> !configService.holder().current().settings().governance().denyOnStoreFailure());
         metrics.governanceStoreMeters(store);
+        if (shared instanceof LeasedCounterStore leased) {
+            metrics.leaseMeters(leased);
+        }
         log.atInfo().addKeyValue("mode", "redis").addKeyValue("store", store).addKeyValue("namespace", governance.namespace())
                 .addKeyValue("leases", leases)
                 .log(leases ? "budgets and rate limits counted in Redis, shared by every replica; requests admitted on slices of each counter taken"

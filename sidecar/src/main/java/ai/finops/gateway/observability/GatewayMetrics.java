@@ -225,6 +225,18 @@ public final class GatewayMetrics {
                 .description("Settles waiting for the shared governance store to return").strongReference(true).register(registry);
     }
 
+    /** With leases: the reservations granted on a slice and those sent to Redis, and the slices' own calls. */
+    public void leaseMeters(ai.finops.governance.LeasedCounterStore store) {
+        io.micrometer.core.instrument.FunctionCounter.builder(GOVERNANCE_RESERVATIONS, store, s -> s.localGrants()).tag(TAG_DECIDED, "slice")
+                .description("Reservations of the admit step, by where they were decided: on this gateway's slice of a counter, or in Redis")
+                .register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder(GOVERNANCE_RESERVATIONS, store, s -> s.exactReserves()).tag(TAG_DECIDED, "redis")
+                .description("Reservations of the admit step, by where they were decided: on this gateway's slice of a counter, or in Redis")
+                .register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder(GOVERNANCE_LEASE_CALLS, store, s -> s.leaseCalls())
+                .description("Redis calls of the slices: taken, renewed, returned, settled spend moved").register(registry);
+    }
+
     private volatile Counter connectionsRefused;
 
     /**

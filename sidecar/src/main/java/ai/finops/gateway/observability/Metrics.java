@@ -16,6 +16,10 @@ public final class Metrics {
     public static final String GOVERNANCE_STORE_AVAILABLE = "finops.gateway.governance.store.available";
     public static final String GOVERNANCE_STORE_FAILURES = "finops.gateway.governance.store.failures";
     public static final String GOVERNANCE_SETTLES_PENDING = "finops.gateway.governance.settles.pending";
+    /** Reservations, by where they were decided ({@link #TAG_DECIDED}: {@code slice} or {@code redis}). */
+    public static final String GOVERNANCE_RESERVATIONS = "finops.gateway.governance.reservations";
+    public static final String GOVERNANCE_LEASE_CALLS = "finops.gateway.governance.lease.calls";
+    public static final String TAG_DECIDED = "decided";
     public static final String TAG_REASON = "reason";
     public static final String RELAY_REQUESTS = "finops.gateway.relay.requests";
     public static final String RELAY_DURATION = "finops.gateway.relay.duration";

@@ -171,6 +171,8 @@ class GovernanceRedisIT {
             }
             // requests granted on the gateway's slice never call Redis: the outage shows when its settles are sent (every 100 ms)
             await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(g.metrics()).contains("finops_gateway_governance_store_available 0.0"));
+            assertThat(g.metrics()).as("the budget is leased: requests were granted on the gateway's slice")
+                    .containsPattern("finops_gateway_governance_reservations_total\\{decided=\"slice\"[^}]*\\} [1-9]");
         } finally {
             redis.thaw();
         }
