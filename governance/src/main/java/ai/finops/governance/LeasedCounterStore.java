@@ -29,8 +29,9 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Slices</h2>
  * A request whose every counter has a slice with room for its charge is granted here, at once. Otherwise it is
- * reserved in Redis, exactly as {@link RedisCounterStore} does; and for each counter that may be leased, and whose
- * slice is gone or less than half left, this replica asks for another one in the background (one script call at a
+ * reserved in Redis, exactly as {@link RedisCounterStore} does; and when every counter it charges may be leased
+ * (a positive charge, a slice large enough), for each whose slice is gone or less than half left, this replica asks
+ * for another one in the background (one script call at a
  * time for all its counters, {@code counters.lua} op {@code lease}), so that under steady traffic the next slice
  * is there before the current one runs out. A slice is:
  * <ul>
@@ -220,8 +221,10 @@ public final class LeasedCounterStore implements CounterStore {
                         "reservation " + reservationId + " was settled or expired already; an id is reserved once"));
             }
             granted = grant(reservationId, merged, t, ttlMicros);
-            for (Charge c : merged) {
-                kick |= want(c, t);
+            if (leasable(merged)) {
+                for (Charge c : merged) {
+                    kick |= want(c, t);
+                }
             }
         }
         if (kick) {
@@ -481,6 +484,19 @@ public final class LeasedCounterStore implements CounterStore {
             out.put(c.counter().key(), l == null ? 0 : l.remaining + l.free());
         }
         return Collections.unmodifiableMap(out);
+    }
+
+    /**
+     * Whether every counter a request charges may be leased: a request is granted on slices only when all its
+     * counters have one, so slices of some of them alone would hold room no request uses.
+     */
+    private boolean leasable(List<Charge> merged) {
+        for (Charge c : merged) {
+            if (c.amount() <= 0 || slice(c.counter(), c.amount()) == 0) {
+                return false;     // a charge of 0 asks for no slice, and a request is granted only where every counter has one
+            }
+        }
+        return !merged.isEmpty();
     }
 
     /** Whether {@code c}'s counter should get a slice now; marks it wanted. */

@@ -199,6 +199,19 @@ class LeasedCounterStoreTest {
     }
 
     @Test
+    void aRequestWithACounterTooSmallToLeaseTakesNoSliceOfTheOthers() {
+        LeasedCounterStore store = leased();
+        Counter budget = spend("budget", 1_000_000);
+        Counter tokens = new Counter("tokens", Kind.TOKENS_PER_MINUTE, 100_000, Duration.ofMinutes(1));    // a slice of 1,000: not 4 charges
+        for (int i = 0; i < 50; i++) {
+            assertThat(reserve(store, T0, new Charge(budget, 100), new Charge(tokens, 500))).isInstanceOf(Granted.class);
+        }
+        assertThat(store.leaseCalls()).as("no slice asked for").isZero();
+        assertThat(store.localGrants()).isZero();
+        assertThat(leasedInRedis(budget)).isZero();
+    }
+
+    @Test
     void aSliceOfAReplicaThatDiedLapsesAfterItsTtl() {
         LeasedCounterStore dead = leased(LeasedCounterStore.Options.defaults().withIdle(Duration.ofMinutes(10)));
         Counter budget = spend("budget", 1_000_000);
