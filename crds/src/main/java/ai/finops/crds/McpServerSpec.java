@@ -46,6 +46,9 @@ public class McpServerSpec {
 
     public Timeouts timeouts;
 
+    @JsonPropertyDescription("What a tool call of this server costs, charged to the key's spend and budgets; omitted = free.")
+    public Pricing pricing;
+
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class Auth {
         @JsonPropertyDescription("The Secret and its key (default token).")
@@ -68,6 +71,15 @@ public class McpServerSpec {
         public List<String> allow = new ArrayList<>();
         @JsonPropertyDescription("Glob patterns (`*`) of tools never offered, even when allowed.")
         public List<String> deny = new ArrayList<>();
+    }
+
+    /** A price per tool call, in US dollars as a decimal string (like a Budget's {@code limitUsd}). */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class Pricing {
+        @JsonPropertyDescription("US dollars per tools/call the server answers with a result, a decimal string such as \"0.002\""
+                + " (at most six fractional digits).")
+        @Pattern(BudgetSpec.MONEY)
+        public String perCallUsd;
     }
 
     /** Durations such as {@code 5s}, {@code 2m}. */

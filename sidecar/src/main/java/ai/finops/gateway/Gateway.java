@@ -189,7 +189,7 @@ public final class Gateway implements AutoCloseable {
             listeners.add(tracing.listener());
         }
         McpGateway mcp = new McpGateway(SessionTokens.fromSetting(relay == null ? env.apply(SessionTokens.ENV) : null), metrics.registry(),
-                clock, admission);
+                clock, admission, usage);
         if (relay == null) {
             listeners.add(new SessionLedger(SessionLedger.DEFAULT_WINDOW, SessionLedger.DEFAULT_MAX_SESSIONS, clock));
         }

@@ -892,6 +892,9 @@ public final class ResourceValidator {
             duration(spec.timeouts.connect, "spec.timeouts.connect", r);
             duration(spec.timeouts.call, "spec.timeouts.call", r);
         }
+        if (spec.pricing != null && spec.pricing.perCallUsd != null) {
+            limit(spec.pricing.perCallUsd, "spec.pricing.perCallUsd", r);
+        }
     }
 
     private static void checkMcpAuth(McpServerSpec.Auth auth, Context ctx, Reporter r) {

@@ -44,6 +44,7 @@ class McpServerValidationTest {
                   auth: {secretRef: {name: gh-mcp, key: token}, header: Authorization, scheme: Bearer}
                   tools: {allow: ["*"], deny: ["delete_*"]}
                   timeouts: {connect: 5s, call: 120s}
+                  pricing: {perCallUsd: "0.002"}
                 ---
                 apiVersion: finops.ai/v1alpha1
                 kind: VirtualKey
@@ -58,6 +59,7 @@ class McpServerValidationTest {
         assertThat(ResourceValidator.toolPrefix(server)).isEqualTo("gh");
         assertThat(server.getSpec().tools.deny).containsExactly("delete_*");
         assertThat(ResourceValidator.mcpCredentialKey(server.getSpec().auth)).isEqualTo("token");
+        assertThat(server.getSpec().pricing.perCallUsd).isEqualTo("0.002");
     }
 
     @Test
@@ -95,6 +97,7 @@ class McpServerValidationTest {
                   auth: {secretRef: {name: gh-mcp, key: missing}, header: Mcp-Session-Id}
                   tools: {allow: [""]}
                   timeouts: {call: forever}
+                  pricing: {perCallUsd: "0.0000001"}
                 ---
                 apiVersion: finops.ai/v1alpha1
                 kind: McpServer
@@ -125,6 +128,7 @@ class McpServerValidationTest {
                 "McpServer/a: spec.auth.secretRef.key: Secret 'gh-mcp' has no key 'missing' (keys: [token])",
                 "McpServer/a: spec.tools.allow[0]: is empty (use \"*\" to allow every tool, or omit the list)",
                 problemOf(yaml, "McpServer/a: spec.timeouts.call: "),
+                "McpServer/a: spec.pricing.perCallUsd: amount '0.0000001' has more than 6 fractional digits",
                 "McpServer/shared: metadata.name: tool prefix 'shared' is already McpServer 'b''s: each server's tools need a prefix of their own");
     }
 

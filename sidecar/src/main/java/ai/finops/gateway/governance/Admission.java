@@ -24,11 +24,12 @@ public interface Admission {
     CompletionStage<Verdict> admit(Request request);
 
     /**
-     * A call that is no model request (an MCP tool call): counted against the key's {@code requestsPerMinute}
-     * and nothing else, since it has no tokens and (yet) no price. Admitted holds nothing to settle.
+     * A call that is no model request (an MCP tool call): one request against the key's {@code requestsPerMinute},
+     * and, when it has a price, that price reserved in every budget that covers the key and {@link Call#model()}.
+     * Admitted, it is an {@link AdmittedCall} whose settlement charges the price or gives it back.
      */
-    default CompletionStage<Verdict> admitCall(KeyEntry key) {
-        return CompletableFuture.completedFuture(Admitted.FREELY);
+    default CompletionStage<Verdict> admitCall(Call call) {
+        return CompletableFuture.completedFuture(AdmittedCall.FREELY);
     }
 
     /**
@@ -67,7 +68,32 @@ public interface Admission {
      */
     record Request(KeyEntry key, List<CompiledBudget> budgets, List<Attempt> attempts, RequestBody body) {}
 
-    sealed interface Verdict permits Admitted, Refused {}
+    /**
+     * A call to admit.
+     *
+     * @param budgets     the snapshot's Budget resources (the key's own budget is on the key)
+     * @param model       what a Budget's {@code scope.models} globs are matched against: the tool's name as the client calls it
+     * @param priceMicros what the call costs, in micro-dollars, once it is charged; 0 = free (no budget applies)
+     */
+    record Call(KeyEntry key, List<CompiledBudget> budgets, String model, long priceMicros) {}
+
+    sealed interface Verdict permits Admitted, AdmittedCall, Refused {}
+
+    /** What an admitted {@link Call} reserved, settled once when it ends. */
+    @FunctionalInterface
+    interface CallSettlement {
+        /** Nothing reserved. */
+        CallSettlement NONE = charged -> {};
+
+        /** The call ended: {@code charged} true charges its price to its budgets, false gives the reservation back. */
+        void settle(boolean charged);
+    }
+
+    /** @param settlement to be told once how the call ended */
+    record AdmittedCall(CallSettlement settlement) implements Verdict {
+        /** Nothing reserved. */
+        public static final AdmittedCall FREELY = new AdmittedCall(CallSettlement.NONE);
+    }
 
     /**
      * @param settlement told of the request's attempts and end (to settle what was reserved), or null

@@ -59,6 +59,7 @@ import org.slf4j.LoggerFactory;
 public final class GovernanceAdmission implements Admission {
     private static final Logger LOG = LoggerFactory.getLogger(GovernanceAdmission.class);
     private static final CompletionStage<Verdict> FREELY = CompletableFuture.completedFuture(Admitted.FREELY);
+    private static final CompletionStage<Verdict> FREE_CALL = CompletableFuture.completedFuture(AdmittedCall.FREELY);
     /** When a key at its concurrent-requests limit may try again. */
     static final Duration CONCURRENCY_RETRY = Duration.ofSeconds(1);
     /** When to try again after the store could not decide. */
@@ -151,26 +152,59 @@ public final class GovernanceAdmission implements Admission {
         });
     }
 
+    /**
+     * A tool call: one request in the key's sliding minute, and, when it has a price, that price reserved in
+     * every budget that covers the key and the call's model (a Warn budget counts it and never refuses), in the
+     * same atomic step. Its settlement charges the price, or gives it back (the request still counts in its
+     * minute). A free call settles at once.
+     */
     @Override
-    public CompletionStage<Verdict> admitCall(KeyEntry key) {
+    public CompletionStage<Verdict> admitCall(Call call) {
+        KeyEntry key = call.key();
         long rpm = key.rateLimits().requestsPerMinute();
-        if (rpm <= 0) {
-            return FREELY;
-        }
         Instant now = clock.instant();
-        List<Charge> one = List.of(new Charge(CounterKeys.requestsPerMinute(namespace, key.name(), rpm), 1));
-        String id = Reservation.newId();
-        return store.reserve(id, one, reservationTtl.get(), now).handle((decision, error) -> {
+        List<Charged> budgets = List.of();
+        if (call.priceMicros() > 0) {
+            List<Rolling> unknown = new ArrayList<>(0);
+            budgets = budgets(new Request(key, call.budgets(), List.of(), null), now, new String[] {call.model()}, unknown);
+            if (!unknown.isEmpty()) {
+                return readEarlier(unknown, now).thenCompose(read -> admitCall(call));
+            }
+        }
+        if (rpm <= 0 && budgets.isEmpty()) {
+            return FREE_CALL;
+        }
+        Reservation r = new Reservation(key, call.model(), budgets, new Estimate(0, 0, call.priceMicros(), true), now);
+        r.call = true;
+        if (rpm > 0) {
+            r.rpm = CounterKeys.requestsPerMinute(namespace, key.name(), rpm);
+            r.charges.add(new Charge(r.rpm, 1));
+        }
+        for (Charged b : budgets) {
+            r.charges.add(new Charge(b.counter(), call.priceMicros()));
+        }
+        return store.reserve(r.id, r.charges, reservationTtl.get(), now).handle((decision, error) -> {
             if (error != null) {
                 return unavailable(key, error);
             }
             if (decision instanceof CounterStore.Refused refused) {
-                Refused verdict = rateLimited(key, refused, "requests", rpm, 1);
-                refusals.accept(verdict.reason());
-                return verdict;
+                if (refused.counter().kind() == Counter.Kind.SPEND) {
+                    saw(refused.counter().key(), refused.used());
+                }
+                return refused(r, refused);
             }
-            store.settle(id, one, now);     // the call is counted; its reservation holds nothing more
-            return Admitted.FREELY;
+            Map<String, Long> remaining = ((CounterStore.Granted) decision).remaining();
+            for (Charged b : r.budgets) {
+                saw(b.counter().key(), b.counter().limit() - remaining.getOrDefault(b.counter().key(), 0L));
+                if (b.rolling() != null) {
+                    refreshEarlier(b.rolling(), now);
+                }
+            }
+            if (r.budgets.isEmpty()) {
+                store.settle(r.id, List.of(), now);     // the call is counted in its minute; nothing more is held
+                return AdmittedCall.FREELY;
+            }
+            return new AdmittedCall(new CallSettled(r)::settle);
         });
     }
 
@@ -359,6 +393,12 @@ public final class GovernanceAdmission implements Admission {
             limit = budget.period().id() + " limit (" + budget.timeZone() + ")";
             resets = period.end() == null ? "it never resets (period Total)" : "it resets at " + period.end();
         }
+        if (r.call) {
+            // a tool's price is often a fraction of a cent: the amounts exact
+            return new Refused(402, "billing_error", name + " is exhausted: $" + exactUsd(b.earlier() + used) + " of its $"
+                    + exactUsd(budget.limitMicros()) + " " + limit + " is spent or reserved, and this tool call costs $"
+                    + exactUsd(r.estimate.microUsd()) + "; " + resets, null, "budget");
+        }
         return new Refused(402, "billing_error", name + " is exhausted: " + usd(b.earlier() + used) + " of its " + usd(budget.limitMicros())
                 + " " + limit + " is spent or reserved, and this request may cost up to " + usd(r.estimate.microUsd()) + "; " + resets,
                 null, "budget");
@@ -384,6 +424,12 @@ public final class GovernanceAdmission implements Admission {
         refusals.accept("store_unavailable");
         return new Refused(503, "api_error", "budgets and rate limits cannot be checked now: the governance store did not answer ("
                 + cause.getMessage() + ")", STORE_RETRY, "store_unavailable");
+    }
+
+    /** Micro-dollars as dollars with as many digits as they need, at least two: {@code 0.002}, {@code 1.50}. */
+    private static String exactUsd(long micros) {
+        BigDecimal usd = BigDecimal.valueOf(micros, 6).stripTrailingZeros();
+        return usd.scale() < 2 ? usd.setScale(2).toPlainString() : usd.toPlainString();
     }
 
     private static String usd(long micros) {
@@ -418,6 +464,8 @@ public final class GovernanceAdmission implements Admission {
         Counter rpm;
         Counter tpm;
         Counter concurrent;
+        /** A tool call ({@link #admitCall}), whose estimate is its price. */
+        boolean call;
 
         Reservation(KeyEntry key, String requestedModel, List<Charged> budgets, Estimate estimate, Instant now) {
             this.key = key;
@@ -472,6 +520,32 @@ public final class GovernanceAdmission implements Admission {
         static String newId() {
             ThreadLocalRandom random = ThreadLocalRandom.current();
             return HexFormat.of().toHexDigits(random.nextLong()) + HexFormat.of().toHexDigits(random.nextLong());
+        }
+    }
+
+    /** Settles a tool call's reservation once: its price charged to every budget it reserved in, or nothing. */
+    private final class CallSettled {
+        private final Reservation r;
+        private final java.util.concurrent.atomic.AtomicBoolean settled = new java.util.concurrent.atomic.AtomicBoolean();
+
+        CallSettled(Reservation r) {
+            this.r = r;
+        }
+
+        void settle(boolean charged) {
+            if (!settled.compareAndSet(false, true)) {
+                return;
+            }
+            List<Charge> actual = new ArrayList<>(r.budgets.size());
+            for (Charged b : r.budgets) {
+                actual.add(new Charge(b.counter(), charged ? r.estimate.microUsd() : 0));
+            }
+            store.settle(r.id, actual, clock.instant()).whenComplete((ok, error) -> {
+                if (error != null) {
+                    LOG.atWarn().addKeyValue("virtual_key", r.key.name()).addKeyValue("error", String.valueOf(error.getMessage()))
+                            .log("settle of a tool call failed; the reservation lapses after its ttl");
+                }
+            });
         }
     }
 

@@ -1,7 +1,7 @@
 package ai.finops.gateway.mcp;
 
-import ai.finops.gateway.auth.KeyEntry;
 import ai.finops.gateway.governance.Admission;
+import ai.finops.gateway.usage.UsageLedger;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -13,7 +13,6 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import java.io.IOException;
 import java.net.URI;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -61,16 +60,18 @@ public final class McpGateway implements AutoCloseable {
         }
     });
     private final ToolCatalog catalog;
-    private final McpMetrics metrics;
-    private final Admission admission;
+    private final ToolCharges charges;
     private final Clock clock;
 
-    /** @param admission counts each tool call against its key's {@code requestsPerMinute} */
-    public McpGateway(SessionTokens sessions, MeterRegistry registry, Clock clock, Admission admission) {
+    /**
+     * @param admission admits each tool call ({@code requestsPerMinute}, and a priced server's price in the key's budgets)
+     * @param usage     the usage ledger tool calls are written to, or null
+     */
+    public McpGateway(SessionTokens sessions, MeterRegistry registry, Clock clock, Admission admission, UsageLedger usage) {
         this.sessions = sessions;
-        this.metrics = new McpMetrics(registry);
+        McpMetrics metrics = new McpMetrics(registry);
         this.catalog = new ToolCatalog(clients, metrics);
-        this.admission = admission;
+        this.charges = new ToolCharges(admission, usage, metrics);
         this.clock = clock;
     }
 
@@ -165,7 +166,10 @@ public final class McpGateway implements AutoCloseable {
                 return answers.later(id, catalog.list(call.key(), call.servers(), params.path("cursor").asText(null)));
             }
             case "tools/call" -> {
-                return answers.later(id, admitted(call.key(), params).then(Mono.defer(() -> callWithProgress(call, params, answers))));
+                return answers.later(id, Mono.defer(() -> {
+                    ToolCatalog.Target target = catalog.resolve(call.key(), call.servers(), params);
+                    return charges.charged(call.key(), call.budgets(), target, () -> callWithProgress(call, target, params, answers));
+                }));
             }
             default -> answers.json(JsonRpc.error(id, JsonRpc.METHOD_NOT_FOUND, "method not found: "
                     + method.substring(0, Math.min(method.length(), 100))), null);
@@ -179,20 +183,20 @@ public final class McpGateway implements AutoCloseable {
      * under a token of the gateway's upstream ({@link ProgressRoutes}); a token for a client that takes no
      * stream is not sent on.
      */
-    private Mono<JsonNode> callWithProgress(McpCall call, JsonNode params, Answers answers) {
+    private Mono<JsonNode> callWithProgress(McpCall call, ToolCatalog.Target target, JsonNode params, Answers answers) {
         JsonNode clientToken = params.path("_meta").get("progressToken");
         if (clientToken == null || !params.isObject()) {
-            return catalog.call(call.key(), call.servers(), params);
+            return catalog.call(call.key(), target, params);
         }
         ObjectNode upstream = ((ObjectNode) params).deepCopy();
         ObjectNode meta = (ObjectNode) upstream.get("_meta");
         if (!answers.acceptsEvents()) {
             meta.remove("progressToken");
-            return catalog.call(call.key(), call.servers(), upstream);
+            return catalog.call(call.key(), target, upstream);
         }
         String token = progress.add(clientToken, p -> answers.event(JsonRpc.notification(McpSchema.METHOD_NOTIFICATION_PROGRESS, p)));
         meta.put("progressToken", token);
-        return catalog.call(call.key(), call.servers(), upstream).doFinally(signal -> progress.remove(token));
+        return catalog.call(call.key(), target, upstream).doFinally(signal -> progress.remove(token));
     }
 
     /**
@@ -223,24 +227,6 @@ public final class McpGateway implements AutoCloseable {
                 answers.end();
             }
         };
-    }
-
-    /**
-     * Empty once the key's rate limit admits the call; else the JSON-RPC error the client gets (a tool call
-     * refused for the key's {@code requestsPerMinute}, or because the store cannot count it), never forwarded.
-     */
-    private Mono<Void> admitted(KeyEntry key, JsonNode params) {
-        return Mono.fromCompletionStage(admission.admitCall(key)).flatMap(verdict -> {
-            if (!(verdict instanceof Admission.Refused refused)) {
-                return Mono.empty();
-            }
-            metrics.toolCall(McpMetrics.NONE, McpMetrics.NONE, key.name(), McpMetrics.Outcome.RATE_LIMITED, Duration.ZERO);
-            ObjectNode data = JsonRpc.MAPPER.createObjectNode().put("type", refused.type()).put("status", refused.status());
-            if (refused.retryAfter() != null) {
-                data.put("retryAfterSeconds", refused.retryAfter().toSeconds());
-            }
-            return Mono.error(new RpcError(JsonRpc.SERVER_ERROR, refused.message(), data));
-        });
     }
 
     /** The request's session, or null once it was answered: 400 without one, 404 for one that does not open. */

@@ -29,7 +29,9 @@ public final class McpMetrics {
         /** Never forwarded: no such tool, or the key may not use it. */
         REFUSED("refused"),
         /** Never forwarded: the key's requestsPerMinute is spent (or the store could not count the call). */
-        RATE_LIMITED("rate_limited");
+        RATE_LIMITED("rate_limited"),
+        /** Never forwarded: a budget that covers the key and the tool has no room for the server's price. */
+        OVER_BUDGET("over_budget");
 
         final String tag;
 

@@ -5,6 +5,7 @@ import ai.finops.crds.McpServerSpec;
 import ai.finops.crds.McpTransport;
 import ai.finops.crds.validation.Durations;
 import ai.finops.crds.validation.Globs;
+import ai.finops.crds.validation.Money;
 import ai.finops.crds.validation.ResourceValidator;
 import java.net.URI;
 import java.time.Duration;
@@ -26,9 +27,10 @@ import java.util.Map;
  * @param deny globs over its own tool names never offered
  * @param connectTimeout connecting and initializing; also how long tools/list waits for it
  * @param callTimeout one tool call
+ * @param priceMicros what a tool call the server answers with a result costs, in micro-dollars; 0 = free
  */
 public record McpUpstream(String name, String prefix, URI url, McpTransport transport, String authHeader, String authValue,
-        List<String> allow, List<String> deny, Duration connectTimeout, Duration callTimeout) {
+        List<String> allow, List<String> deny, Duration connectTimeout, Duration callTimeout, long priceMicros) {
 
     public McpUpstream {
         allow = List.copyOf(allow);
@@ -52,7 +54,8 @@ public record McpUpstream(String name, String prefix, URI url, McpTransport tran
                 spec.transport == null ? McpTransport.STREAMABLE_HTTP : McpTransport.fromId(spec.transport).orElseThrow(),
                 header, value, tools.allow == null ? List.of() : tools.allow, tools.deny == null ? List.of() : tools.deny,
                 Durations.parse(timeouts.connect != null ? timeouts.connect : ResourceValidator.DEFAULT_MCP_CONNECT_TIMEOUT),
-                Durations.parse(timeouts.call != null ? timeouts.call : ResourceValidator.DEFAULT_MCP_CALL_TIMEOUT));
+                Durations.parse(timeouts.call != null ? timeouts.call : ResourceValidator.DEFAULT_MCP_CALL_TIMEOUT),
+                spec.pricing == null || spec.pricing.perCallUsd == null ? 0 : Money.toMicros(spec.pricing.perCallUsd));
     }
 
     /** Whether the server's tool {@code tool} (its own name) is offered: allowed by a glob (or no globs), denied by none. */

@@ -25,7 +25,7 @@ import reactor.core.publisher.Mono;
  * is left out of that answer (logged and counted), never an error; a server's own pages are all read
  * within that time. Tool definitions and call results are passed on as the server sent them (only a
  * tool's name gains its prefix), never through the SDK's schema records. {@code tools/call} finds the server
- * by the name's prefix (a name with no known prefix: the server without one, if any) and forwards the call only when the server offers the tool and the key may use
+ * ({@link #resolve}) by the name's prefix (a name with no known prefix: the server without one, if any) and forwards the call only when the server offers the tool and the key may use
  * it; anything else is the same "unknown tool" error, so a key learns nothing of tools it may not use.
  */
 final class ToolCatalog {
@@ -87,9 +87,16 @@ final class ToolCatalog {
                 });
     }
 
-    /** Calls the tool {@code params.name} names, or fails with the JSON-RPC error to answer. */
-    Mono<JsonNode> call(KeyEntry key, List<McpUpstream> servers, JsonNode params) {
-        long start = System.nanoTime();
+    /**
+     * A tool a key may call: its server, its own name there, and the name the client called it by.
+     */
+    record Target(McpUpstream server, String tool, String name) {}
+
+    /**
+     * The server and tool {@code params.name} names, when the key may call it; else the JSON-RPC error to answer
+     * ("unknown tool", counted as refused), thrown.
+     */
+    Target resolve(KeyEntry key, List<McpUpstream> servers, JsonNode params) {
         String name = params.path("name").asText("");
         int separator = name.indexOf(ResourceValidator.MCP_TOOL_SEPARATOR);
         McpUpstream prefixed = separator <= 0 ? null : servers.stream()
@@ -100,8 +107,16 @@ final class ToolCatalog {
         if (server == null || !key.allowsMcpServer(server.name()) || !server.offers(tool) || !key.allowsMcpTool(name)) {
             metrics.toolCall(server == null ? McpMetrics.NONE : server.name(), McpMetrics.NONE, key.name(), McpMetrics.Outcome.REFUSED,
                     Duration.ZERO);
-            return Mono.error(new RpcError(JsonRpc.INVALID_PARAMS, "unknown tool: " + name));
+            throw new RpcError(JsonRpc.INVALID_PARAMS, "unknown tool: " + name);
         }
+        return new Target(server, tool, name);
+    }
+
+    /** Calls {@code target} ({@link #resolve}) with {@code params}, or fails with the JSON-RPC error to answer. */
+    Mono<JsonNode> call(KeyEntry key, Target target, JsonNode params) {
+        long start = System.nanoTime();
+        McpUpstream server = target.server();
+        String tool = target.tool();
         ObjectNode upstreamParams = ((ObjectNode) params.deepCopy()).put("name", tool);
         return clients.session(server).request(McpSchema.METHOD_TOOLS_CALL, upstreamParams)
                 .timeout(server.callTimeout())

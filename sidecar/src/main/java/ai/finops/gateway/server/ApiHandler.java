@@ -192,7 +192,7 @@ final class ApiHandler extends SequentialRequests {
         ChannelHandlerContext ctx = call.ctx();
         mcpInFlight = true;
         McpGateway.Served served = gateway.mcp().serve(new McpCall(call.request(), call.key(), call.snapshot().mcpServers(),
-                call.snapshot().settings().allowedOrigins(), ctx.alloc()), new McpAnswer(call, () -> {
+                call.snapshot().budgets(), call.snapshot().settings().allowedOrigins(), ctx.alloc()), new McpAnswer(call, () -> {
                     mcpInFlight = false;
                     mcpServed = McpGateway.Served.NONE;
                     served(ctx);

@@ -52,7 +52,7 @@ public final class GatewayContext {
     public GatewayContext(SnapshotHolder snapshots, Upstream upstream, UpstreamConnector connector, Cooldowns cooldowns, GatewayMetrics metrics,
             Clock clock, Relay relay, List<ExchangeListener> listeners, Admission admission) {
         this(snapshots, upstream, connector, cooldowns, metrics, clock, relay, listeners, admission,
-                new McpGateway(SessionTokens.fromSetting(null), metrics.registry(), clock, admission));
+                new McpGateway(SessionTokens.fromSetting(null), metrics.registry(), clock, admission, null));
     }
 
     /** @param mcp the {@code /mcp} endpoint, its upstream clients and its session key */

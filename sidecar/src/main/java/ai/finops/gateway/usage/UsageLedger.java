@@ -28,6 +28,8 @@ import org.slf4j.LoggerFactory;
 public final class UsageLedger implements ExchangeListener, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(UsageLedger.class);
     static final String KEY_TAG = "finops";
+    /** The provider of a ledger row that counts MCP tool calls ({@link #toolCall}). */
+    public static final String MCP_PROVIDER = "mcp";
 
     private final UsageStore store;
     private final String namespace;
@@ -79,6 +81,29 @@ public final class UsageLedger implements ExchangeListener, AutoCloseable {
             if (now - lastWarning >= 60_000) {
                 lastWarning = now;
                 LOG.atWarn().setCause(e).log("usage ledger did not count a request (warned once a minute)");
+            }
+        }
+    }
+
+    /**
+     * Counts one MCP tool call that reached its server, as a row of provider {@value #MCP_PROVIDER}: the McpServer as
+     * deployment, its URL's host, the tool as the client calls it ({@code <prefix>__<tool>}) as model, and its price
+     * per call (USD, in {@code prices}; empty when it has none). A request, no tokens, and {@code costMicros} (its price
+     * when it was charged, else 0) in the cost, in no token kind's part. Never throws.
+     */
+    public void toolCall(String virtualKey, String team, String server, String host, String tool, long priceMicros, long costMicros) {
+        try {
+            long[] values = Measure.zero();
+            values[Measure.REQUESTS.ordinal()] = 1;
+            values[Measure.COST_MICROS.ordinal()] = costMicros;
+            UsageKey key = new UsageKey(virtualKey, team, namespace, MCP_PROVIDER, server, host, tool,
+                    priceMicros == 0 ? "" : plain(BigDecimal.valueOf(priceMicros, 6)));
+            store.add(LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC), key, values);
+        } catch (RuntimeException e) {
+            long now = System.currentTimeMillis();
+            if (now - lastWarning >= 60_000) {
+                lastWarning = now;
+                LOG.atWarn().setCause(e).log("usage ledger did not count a tool call (warned once a minute)");
             }
         }
     }

@@ -202,9 +202,9 @@ class McpIT {
             assertThat(docs.called()).hasSize(calls + 2);
             assertThat(access.lines()).filteredOn(line -> "limited".equals(line.get("virtual_key")) && line.containsKey("mcp_tool"))
                     .extracting(line -> line.get("mcp_server") + " " + line.get("mcp_tool") + " " + line.get("outcome"))
-                    .containsExactly("docs lookup ok", "docs lookup ok", "none none rate_limited");
+                    .containsExactly("docs lookup ok", "docs lookup ok", "docs none rate_limited");
         }
-        assertThat(gateway.metrics()).contains("finops_mcp_tool_calls_total{outcome=\"rate_limited\",server=\"none\",tool=\"none\","
+        assertThat(gateway.metrics()).contains("finops_mcp_tool_calls_total{outcome=\"rate_limited\",server=\"docs\",tool=\"none\","
                 + "virtual_key=\"limited\"} 1.0");
     }
 
