@@ -219,7 +219,12 @@ public final class Gateway implements AutoCloseable {
         if (credentials != null) {
             watched.add(credentials);
         }
-        ConfigWatcher watcher = new ConfigWatcher(watched, configService::reload);
+        mcp.reconfigured(configService.holder().current().mcpServers());
+        ConfigWatcher watcher = new ConfigWatcher(watched, () -> {
+            if (configService.reload()) {
+                mcp.reconfigured(configService.holder().current().mcpServers());     // closes what the reload removed or changed
+            }
+        });
         if (!watched.isEmpty()) {
             watcher.start();
         }

@@ -27,8 +27,8 @@ import java.util.function.Function;
  * server-to-client stream ({@code GET}) that hears of tools added ({@code notifications/tools/list_changed}),
  * {@code tools/list} and {@code tools/call} of the tools given to it, each answering text (optionally
  * after a delay: a slow tool) or a whole result, listed in pages when asked to. It records every
- * request's headers, the tools called and the notifications received, so a test sees what reached it
- * (credentials, a client's key, a cancellation).
+ * request's headers, the tools called, the notifications received and the sessions ended, so a test
+ * sees what reached it (credentials, a client's key, a cancellation, a client that closed).
  */
 public final class McpTestServer implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -104,6 +104,7 @@ public final class McpTestServer implements AutoCloseable {
     private final List<String> called = new CopyOnWriteArrayList<>();
     private final List<JsonNode> callIds = new CopyOnWriteArrayList<>();
     private final List<JsonNode> notifications = new CopyOnWriteArrayList<>();
+    private final List<String> ended = new CopyOnWriteArrayList<>();
     private final Map<HttpExchange, OutputStream> streams = new ConcurrentHashMap<>();
     private final Duration listDelay;
     private final int pageSize;
@@ -222,6 +223,16 @@ public final class McpTestServer implements AutoCloseable {
         return List.copyOf(notifications);
     }
 
+    /** The sessions their clients ended with {@code DELETE}, in order. */
+    public List<String> endedSessions() {
+        return List.copyOf(ended);
+    }
+
+    /** The sessions open now (initialized, and neither ended nor forgotten). */
+    public int openSessions() {
+        return sessions.size();
+    }
+
     /** The server-to-client streams ({@code GET}) open now. */
     public int openStreams() {
         return streams.size();
@@ -266,7 +277,9 @@ public final class McpTestServer implements AutoCloseable {
             switch (exchange.getRequestMethod()) {
                 case "POST" -> post(exchange, session);
                 case "DELETE" -> {
-                    sessions.remove(session);
+                    if (session != null && sessions.remove(session)) {
+                        ended.add(session);
+                    }
                     exchange.sendResponseHeaders(204, -1);
                 }
                 case "GET" -> exchange.sendResponseHeaders(session == null ? 400 : 404, -1);

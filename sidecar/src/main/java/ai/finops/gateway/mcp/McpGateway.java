@@ -254,6 +254,14 @@ public final class McpGateway implements AutoCloseable {
         }
     }
 
+    /**
+     * The McpServers configured now, after the gateway started or a reload was accepted: the upstream sessions of
+     * servers removed or whose connection changed are closed (see {@link UpstreamClients}).
+     */
+    public void reconfigured(List<McpUpstream> servers) {
+        clients.reconfigured(servers);
+    }
+
     static String negotiate(String requested) {
         return requested != null && VERSIONS.contains(requested) ? requested : VERSIONS.get(0);
     }

@@ -58,6 +58,22 @@ public record McpUpstream(String name, String prefix, URI url, McpTransport tran
                 spec.pricing == null || spec.pricing.perCallUsd == null ? 0 : Money.toMicros(spec.pricing.perCallUsd));
     }
 
+    /**
+     * What an upstream session with the server depends on: where it is, how it is reached, its credential, and the
+     * timeouts the session applies. Two upstreams of the same connection can share a session.
+     */
+    record Connection(URI url, McpTransport transport, String authHeader, String authValue, Duration connectTimeout, Duration callTimeout) {
+        @Override
+        public String toString() {
+            // never the credential
+            return "Connection[" + url + ", " + transport + "]";
+        }
+    }
+
+    Connection connection() {
+        return new Connection(url, transport, authHeader, authValue, connectTimeout, callTimeout);
+    }
+
     /** Whether the server's tool {@code tool} (its own name) is offered: allowed by a glob (or no globs), denied by none. */
     public boolean offers(String tool) {
         boolean allowed = allow.isEmpty() || allow.stream().anyMatch(glob -> Globs.matches(glob, tool));

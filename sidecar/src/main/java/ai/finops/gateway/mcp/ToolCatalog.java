@@ -67,11 +67,11 @@ final class ToolCatalog {
     }
 
     private Flux<ObjectNode> toolsOf(McpUpstream server, KeyEntry key) {
-        UpstreamSession session = clients.session(server);
-        return session.request(McpSchema.METHOD_TOOLS_LIST, new McpSchema.PaginatedRequest(null))
-                .expand(page -> page.hasNonNull("nextCursor")
-                        ? session.request(McpSchema.METHOD_TOOLS_LIST, new McpSchema.PaginatedRequest(page.get("nextCursor").asText()))
-                        : Mono.empty())
+        return Mono.fromSupplier(() -> clients.session(server))
+                .flatMapMany(session -> session.request(McpSchema.METHOD_TOOLS_LIST, new McpSchema.PaginatedRequest(null))
+                        .expand(page -> page.hasNonNull("nextCursor")
+                                ? session.request(McpSchema.METHOD_TOOLS_LIST, new McpSchema.PaginatedRequest(page.get("nextCursor").asText()))
+                                : Mono.empty()))
                 .take(MAX_UPSTREAM_PAGES)
                 .collectList()
                 .timeout(server.connectTimeout())
@@ -118,7 +118,7 @@ final class ToolCatalog {
         McpUpstream server = target.server();
         String tool = target.tool();
         ObjectNode upstreamParams = ((ObjectNode) params.deepCopy()).put("name", tool);
-        return clients.session(server).request(McpSchema.METHOD_TOOLS_CALL, upstreamParams)
+        return Mono.defer(() -> clients.session(server).request(McpSchema.METHOD_TOOLS_CALL, upstreamParams))
                 .timeout(server.callTimeout())
                 .map(result -> {
                     boolean failed = result.path("isError").asBoolean(false);

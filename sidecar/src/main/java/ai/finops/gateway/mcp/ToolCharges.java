@@ -44,7 +44,7 @@ final class ToolCharges {
                 return Mono.error(refusal(refused));
             }
             Settle settle = new Settle(key, target, ((Admission.AdmittedCall) verdict).settlement());
-            return call.get()
+            return Mono.defer(call)
                     .doOnNext(result -> settle.ended(!result.path("isError").asBoolean(false)))
                     .doOnError(e -> settle.ended(false))
                     .doOnCancel(() -> settle.ended(false));

@@ -32,6 +32,8 @@ final class UpstreamSession implements AutoCloseable {
     private final Duration requestTimeout;
     private final Duration initializeTimeout;
     private final AtomicReference<Mono<Ready>> ready = new AtomicReference<>();
+    /** The last session initialized: what {@link #close} ends, with its requests in flight. */
+    private final AtomicReference<McpClientSession> latest = new AtomicReference<>();
     private final Map<String, McpClientSession.NotificationHandler> notifications;
 
     /** What the server tells the gateway unasked. */
@@ -86,6 +88,7 @@ final class UpstreamSession implements AutoCloseable {
      */
     private Mono<Ready> initialize() {
         McpClientSession session = new McpClientSession(requestTimeout, transport, Map.of(), notifications, Function.identity());
+        latest.set(session);
         List<String> versions = transport.protocolVersions();
         McpSchema.InitializeRequest request = new McpSchema.InitializeRequest(versions.get(versions.size() - 1),
                 McpSchema.ClientCapabilities.builder().build(), self);
@@ -119,9 +122,14 @@ final class UpstreamSession implements AutoCloseable {
         return false;
     }
 
+    /** Ends the session: its requests in flight fail at once, and the transport ends it upstream ({@code DELETE}). */
     @Override
     public void close() {
         ready.set(null);
+        McpClientSession session = latest.getAndSet(null);
+        if (session != null) {
+            session.close();
+        }
         transport.close();
     }
 }
