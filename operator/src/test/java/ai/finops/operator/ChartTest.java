@@ -320,6 +320,22 @@ class ChartTest {
     }
 
     @Test
+    void theMcpSessionKeyComesFromItsSecretAndIsAbsentWithoutOne() {
+        assertThat(env(container(render(t -> t.set("gateway.enabled", true)), "finops-gateway"), "FINOPS_MCP_SESSION_KEY")).isNull();
+        var named = env(container(render(t -> t.set("gateway.enabled", true).set("gateway.mcpSessionKeySecret.name", "finops-mcp-session")),
+                "finops-gateway"), "FINOPS_MCP_SESSION_KEY").getValueFrom().getSecretKeyRef();
+        assertThat(named.getName()).isEqualTo("finops-mcp-session");
+        assertThat(named.getKey()).isEqualTo("sessionKey");
+        var keyed = env(container(render(t -> t.set("gateway.enabled", true).set("gateway.mcpSessionKeySecret.name", "mcp")
+                .set("gateway.mcpSessionKeySecret.key", "k")), "finops-gateway"), "FINOPS_MCP_SESSION_KEY").getValueFrom().getSecretKeyRef();
+        assertThat(keyed.getName() + "/" + keyed.getKey()).isEqualTo("mcp/k");
+        assertThat(env(container(render(t -> t.set("gateway.enabled", true).set("gateway.mcpSessionKeySecret.name", "mcp")), "finops-operator"),
+                "FINOPS_MCP_SESSION_KEY")).as("the operator seals nothing").isNull();
+        assertThatThrownBy(() -> render(t -> t.set("gateway.mcpSessionKeySecret.key", "k"))).as("a key without a Secret name")
+                .hasMessageContaining("mcpSessionKeySecret");
+    }
+
+    @Test
     void anExistingRedisReachesTheOperatorTheSharedGatewayAndTheSidecars() {
         List<HasMetadata> objects = render(t -> t.set("gateway.enabled", true).set("redis.url", "rediss://redis.data.svc:6380")
                 .set("redis.passwordSecret.name", "redis-auth").set("redis.passwordSecret.key", "pw").set("operator.spendInterval", "1m"));
