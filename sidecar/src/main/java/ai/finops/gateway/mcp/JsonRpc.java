@@ -18,6 +18,8 @@ final class JsonRpc {
     static final int INTERNAL_ERROR = -32603;
     /** The session named by {@code Mcp-Session-Id} does not exist (any more): initialize again. */
     static final int SESSION_NOT_FOUND = -32001;
+    /** The answer to a request the client cancelled (which it ignores): the code LSP gives it, as MCP gives none. */
+    static final int REQUEST_CANCELLED = -32800;
     /** The implementation-defined server error: a call the gateway refused for its key's limits. */
     static final int SERVER_ERROR = -32000;
 

@@ -30,8 +30,8 @@ import reactor.core.publisher.Mono;
  *
  * <p>Requests: {@code initialize} (which starts a session: {@code Mcp-Session-Id}), {@code ping},
  * {@code tools/list} and {@code tools/call} ({@link ToolCatalog}); any other method is "method not
- * found". Notifications and responses are accepted (202) and go nowhere (a cancellation too: the call
- * goes on upstream, and its answer reaches the client, who ignores it). A batch (a JSON array) is
+ * found". Notifications and responses are accepted (202) and go nowhere, but for a {@code notifications/cancelled}
+ * of a {@code tools/call} in flight here, which is given up and cancelled upstream ({@link CancellableCall}). A batch (a JSON array) is
  * refused: 2025-06-18 removed them, and no client of an older version this gateway knows sends them.
  *
  * <p>Runs on the connection's event loop up to the first upstream call; answers come back on the
@@ -48,6 +48,7 @@ public final class McpGateway implements AutoCloseable {
     private final EndedSessions ended = new EndedSessions();
     private final ProgressRoutes progress = new ProgressRoutes();
     private final ClientStreams streams = new ClientStreams();
+    private final ClientCalls calls = new ClientCalls();
     private final UpstreamClients clients = new UpstreamClients(VERSION, new UpstreamClients.Listener() {
         @Override
         public void progress(JsonNode params) {
@@ -124,7 +125,13 @@ public final class McpGateway implements AutoCloseable {
         switch (JsonRpc.kind(message)) {
             case INVALID -> answers.error(HttpResponseStatus.BAD_REQUEST, message.get("id"), JsonRpc.INVALID_REQUEST,
                     "invalid request: expected a JSON-RPC 2.0 request, notification or response");
-            case NOTIFICATION, RESPONSE -> answers.accepted();
+            case NOTIFICATION -> {
+                if (message.get("method").asText().equals(UpstreamSession.METHOD_NOTIFICATION_CANCELLED)) {
+                    cancelled(call, message.path("params"));
+                }
+                answers.accepted();
+            }
+            case RESPONSE -> answers.accepted();
             case REQUEST -> {
                 Disposable inFlight = request(call, message, answers);
                 return inFlight == null ? Served.NONE : new Served() {
@@ -166,10 +173,20 @@ public final class McpGateway implements AutoCloseable {
                 return answers.later(id, catalog.list(call.key(), call.servers(), params.path("cursor").asText(null)));
             }
             case "tools/call" -> {
-                return answers.later(id, Mono.defer(() -> {
+                CancellableCall cancellable = new CancellableCall();
+                String where = calls.add(call.key().name(), call.request().headers().get(SESSION_HEADER), id, cancellable);
+                Disposable inFlight = answers.later(id, Mono.defer(() -> {
                     ToolCatalog.Target target = catalog.resolve(call.key(), call.servers(), params);
-                    return charges.charged(call.key(), call.budgets(), target, () -> callWithProgress(call, target, params, answers));
-                }));
+                    return charges.charged(call.key(), call.budgets(), target,
+                            () -> callWithProgress(call, target, params, answers, cancellable));
+                }).doFinally(signal -> calls.remove(where, cancellable)));
+                cancellable.started(() -> {
+                    // given up here (a call in flight settles as not charged); the answer, which the client ignores, ends its request
+                    inFlight.dispose();
+                    calls.remove(where, cancellable);
+                    answers.json(JsonRpc.error(id, JsonRpc.REQUEST_CANCELLED, "request cancelled"), null);
+                });
+                return inFlight;
             }
             default -> answers.json(JsonRpc.error(id, JsonRpc.METHOD_NOT_FOUND, "method not found: "
                     + method.substring(0, Math.min(method.length(), 100))), null);
@@ -183,20 +200,21 @@ public final class McpGateway implements AutoCloseable {
      * under a token of the gateway's upstream ({@link ProgressRoutes}); a token for a client that takes no
      * stream is not sent on.
      */
-    private Mono<JsonNode> callWithProgress(McpCall call, ToolCatalog.Target target, JsonNode params, Answers answers) {
+    private Mono<JsonNode> callWithProgress(McpCall call, ToolCatalog.Target target, JsonNode params, Answers answers,
+            CancellableCall cancellable) {
         JsonNode clientToken = params.path("_meta").get("progressToken");
         if (clientToken == null || !params.isObject()) {
-            return catalog.call(call.key(), target, params);
+            return catalog.call(call.key(), target, params, cancellable);
         }
         ObjectNode upstream = ((ObjectNode) params).deepCopy();
         ObjectNode meta = (ObjectNode) upstream.get("_meta");
         if (!answers.acceptsEvents()) {
             meta.remove("progressToken");
-            return catalog.call(call.key(), target, upstream);
+            return catalog.call(call.key(), target, upstream, cancellable);
         }
         String token = progress.add(clientToken, p -> answers.event(JsonRpc.notification(McpSchema.METHOD_NOTIFICATION_PROGRESS, p)));
         meta.put("progressToken", token);
-        return catalog.call(call.key(), target, upstream).doFinally(signal -> progress.remove(token));
+        return catalog.call(call.key(), target, upstream, cancellable).doFinally(signal -> progress.remove(token));
     }
 
     /**
@@ -227,6 +245,20 @@ public final class McpGateway implements AutoCloseable {
                 answers.end();
             }
         };
+    }
+
+    /**
+     * A client's {@code notifications/cancelled}: the call it names ({@code requestId}), when it is a {@code tools/call}
+     * of this key's session in flight on this gateway, is given up here and cancelled upstream ({@link CancellableCall});
+     * anything else is ignored, as the specification lets a receiver do.
+     */
+    private void cancelled(McpCall call, JsonNode params) {
+        String session = call.request().headers().get(SESSION_HEADER);
+        CancellableCall cancellable = calls.find(call.key().name(), session, params.get("requestId"));
+        if (cancellable != null && sessions.open(session, call.key().tokenSha256(), clock.instant()).isPresent()) {
+            String reason = params.path("reason").asText("");
+            cancellable.cancel(reason.length() > 200 ? reason.substring(0, 200) : reason.isEmpty() ? "cancelled by the client" : reason);
+        }
     }
 
     /** The request's session, or null once it was answered: 400 without one, 404 for one that does not open. */

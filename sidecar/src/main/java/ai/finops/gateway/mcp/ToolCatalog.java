@@ -112,13 +112,19 @@ final class ToolCatalog {
         return new Target(server, tool, name);
     }
 
-    /** Calls {@code target} ({@link #resolve}) with {@code params}, or fails with the JSON-RPC error to answer. */
-    Mono<JsonNode> call(KeyEntry key, Target target, JsonNode params) {
+    /**
+     * Calls {@code target} ({@link #resolve}) with {@code params}, or fails with the JSON-RPC error to answer;
+     * {@code cancellable} learns where the call went, so that the client can cancel it.
+     */
+    Mono<JsonNode> call(KeyEntry key, Target target, JsonNode params, CancellableCall cancellable) {
         long start = System.nanoTime();
         McpUpstream server = target.server();
         String tool = target.tool();
         ObjectNode upstreamParams = ((ObjectNode) params.deepCopy()).put("name", tool);
-        return Mono.defer(() -> clients.session(server).request(McpSchema.METHOD_TOOLS_CALL, upstreamParams))
+        return Mono.defer(() -> {
+                    UpstreamSession session = clients.session(server);
+                    return session.request(McpSchema.METHOD_TOOLS_CALL, upstreamParams, id -> cancellable.sent(session, id));
+                })
                 .timeout(server.callTimeout())
                 .map(result -> {
                     boolean failed = result.path("isError").asBoolean(false);

@@ -105,11 +105,12 @@ final class UpstreamClients implements AutoCloseable {
         if (upstream.authHeader() != null) {
             requests.header(upstream.authHeader(), upstream.authValue());
         }
-        McpClientTransport transport = upstream.transport() == McpTransport.SSE
+        McpClientTransport sdk = upstream.transport() == McpTransport.SSE
                 ? HttpClientSseClientTransport.builder(base).sseEndpoint(path).requestBuilder(requests).jsonMapper(JSON)
                         .connectTimeout(upstream.connectTimeout()).build()
                 : HttpClientStreamableHttpTransport.builder(base).endpoint(path).requestBuilder(requests).jsonMapper(JSON)
                         .connectTimeout(upstream.connectTimeout()).build();
+        McpClientTransport transport = new RequestIdTransport(sdk);     // a cancellation names the upstream id
         return new UpstreamSession(transport, self, upstream.callTimeout(), upstream.connectTimeout(), new UpstreamSession.Events() {
             @Override
             public void progress(JsonNode params) {

@@ -26,6 +26,8 @@ import reactor.core.publisher.Mono;
  */
 final class UpstreamSession implements AutoCloseable {
     private static final TypeRef<JsonNode> TREE = new TypeRef<>() {};
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(UpstreamSession.class);
+    static final String METHOD_NOTIFICATION_CANCELLED = "notifications/cancelled";
 
     private final McpClientTransport transport;
     private final McpSchema.Implementation self;
@@ -63,6 +65,26 @@ final class UpstreamSession implements AutoCloseable {
     /** The result of {@code method}, as the server sent it; its JSON-RPC error as an {@code McpError}. */
     Mono<JsonNode> request(String method, Object params) {
         return send(method, params).onErrorResume(UpstreamSession::sessionLost, e -> send(method, params));
+    }
+
+    /** {@link #request(String, Object)}, telling {@code sent} the JSON-RPC id the request goes upstream under (each time it is sent). */
+    Mono<JsonNode> request(String method, Object params, java.util.function.Consumer<Object> sent) {
+        return request(method, params).contextWrite(c -> c.put(RequestIdTransport.SENT, sent));
+    }
+
+    /**
+     * Tells the server that the request it knows as {@code upstreamId} is cancelled ({@code notifications/cancelled}),
+     * on the session open now; nothing when none is (the request died with its session). Does not wait.
+     */
+    void cancel(Object upstreamId, String reason) {
+        Mono<Ready> current = ready.get();
+        if (current == null) {
+            return;
+        }
+        Map<String, Object> params = Map.of("requestId", upstreamId, "reason", reason);
+        current.flatMap(r -> r.session().sendNotification(METHOD_NOTIFICATION_CANCELLED, params)
+                        .contextWrite(c -> c.put(McpAsyncClient.NEGOTIATED_PROTOCOL_VERSION, r.version())))
+                .subscribe(ok -> {}, e -> LOG.atDebug().addKeyValue("error", String.valueOf(e.getMessage())).log("cancellation not sent upstream"));
     }
 
     private Mono<JsonNode> send(String method, Object params) {

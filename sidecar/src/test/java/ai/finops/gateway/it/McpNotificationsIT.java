@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import ai.finops.testkit.McpTestServer;
 import ai.finops.testkit.McpTestServer.Tool;
+import com.fasterxml.jackson.databind.JsonNode;
 import io.modelcontextprotocol.client.McpClient;
 import io.modelcontextprotocol.client.McpSyncClient;
 import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTransport;
@@ -16,6 +17,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -34,7 +37,8 @@ class McpNotificationsIT {
 
     @BeforeAll
     static void start() throws Exception {
-        tools = McpTestServer.start(Tool.withProgress("build", 3, Duration.ofMillis(20)), Tool.of("first", args -> "1"));
+        tools = McpTestServer.start(Tool.withProgress("build", 3, Duration.ofMillis(20)), Tool.of("first", args -> "1"),
+                Tool.slow("sleep", args -> "slept", Duration.ofSeconds(30)));
         docs = McpTestServer.start(Tool.of("lookup", args -> "looked up"));
         gateway = new GatewayHarness().write("keys.yaml", GatewayHarness.keyAndSecrets() + """
                 ---
@@ -104,6 +108,30 @@ class McpNotificationsIT {
                          "_meta":{"progressToken":"mine"}}}""")).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(call.headers().firstValue("content-type")).hasValue("application/json");
         assertThat(McpIT.JSON.readTree(call.body()).path("result").path("content").path(0).path("text").asText()).isEqualTo("done");
+    }
+
+    @Test
+    void aCancelledCallIsGivenUpHereAndCancelledUpstreamUnderTheIdItWentThereWith() throws Exception {
+        String session = McpIT.post(gateway, GatewayHarness.KEY, null, McpIT.initialize("2025-11-25")).headers()
+                .firstValue("Mcp-Session-Id").orElseThrow();
+        CompletableFuture<HttpResponse<String>> call = gateway.http.sendAsync(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/mcp"))
+                .header("Authorization", "Bearer " + GatewayHarness.KEY).header("Mcp-Session-Id", session)
+                .header("Content-Type", "application/json").header("Accept", "application/json, text/event-stream")
+                .POST(HttpRequest.BodyPublishers.ofString(
+                        "{\"jsonrpc\":\"2.0\",\"id\":\"call-9\",\"method\":\"tools/call\",\"params\":{\"name\":\"tools__sleep\",\"arguments\":{}}}"))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        await().atMost(Duration.ofSeconds(10)).until(() -> tools.called().contains("sleep"));
+        JsonNode upstreamId = tools.callIds().get(tools.called().indexOf("sleep"));
+
+        HttpResponse<String> cancel = McpIT.post(gateway, GatewayHarness.KEY, session, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\","
+                + "\"params\":{\"requestId\":\"call-9\",\"reason\":\"the user gave up\"}}");
+        assertThat(cancel.statusCode()).isEqualTo(202);
+        HttpResponse<String> answer = call.get(10, TimeUnit.SECONDS);
+        assertThat(McpIT.JSON.readTree(answer.body()).path("error").path("code").asInt()).as("the answer the client ignores").isEqualTo(-32800);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(tools.notifications())
+                .filteredOn(n -> n.path("method").asText().equals("notifications/cancelled"))
+                .extracting(n -> n.path("params"))
+                .containsExactly(McpIT.JSON.createObjectNode().put("reason", "the user gave up").set("requestId", upstreamId)));
     }
 
     @Test
