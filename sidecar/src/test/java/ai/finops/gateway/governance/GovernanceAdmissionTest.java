@@ -13,6 +13,7 @@ import ai.finops.gateway.routing.Attempt;
 import ai.finops.gateway.routing.ModelEntry;
 import ai.finops.gateway.translate.RequestBody;
 import ai.finops.gateway.translate.Usage;
+import ai.finops.governance.CounterKeys;
 import ai.finops.governance.EmbeddedCounterStore;
 import ai.finops.testkit.MovingClock;
 import io.netty.buffer.Unpooled;
@@ -125,5 +126,47 @@ class GovernanceAdmissionTest {
                 BudgetPeriod.DAILY, null, null, BudgetAction.BLOCK, List.of());
         Admission.Verdict v = admit(key(null), List.of(otherTeam));
         assertThat(v).isSameAs(Admission.Admitted.FREELY);
+    }
+
+    @Test
+    void aPricedToolCallIsChargedOnlyWhenSettledAsChargedAndRefusedOnceTheBudgetHasNoRoomForIt() {
+        KeyEntry key = key(monthly(5_000, ZoneId.of("UTC")));
+        CompiledBudget tools = new CompiledBudget(CompiledBudget.Kind.BUDGET, "gh-tools", List.of(), List.of(), List.of("gh__*"), 1_000_000,
+                BudgetPeriod.MONTHLY, null, ZoneId.of("UTC"), BudgetAction.WARN, List.of());
+        CompiledBudget models = new CompiledBudget(CompiledBudget.Kind.BUDGET, "opus", List.of(), List.of(), List.of("claude-opus-*"), 1_000_000,
+                BudgetPeriod.MONTHLY, null, ZoneId.of("UTC"), BudgetAction.BLOCK, List.of());
+        List<CompiledBudget> budgets = List.of(tools, models);
+        Admission.Call call = new Admission.Call(key, budgets, "gh__search", 2_000);
+
+        call(call).settlement().settle(true);
+        call(call).settlement().settle(false);      // an upstream error: the reservation given back
+        Admission.CallSettlement twice = call(call).settlement();
+        twice.settle(true);
+        twice.settle(true);                          // settled once
+        assertThat(used(CounterKeys.VIRTUAL_KEY, "alice")).isEqualTo(4_000);
+        assertThat(used(CounterKeys.BUDGET, "gh-tools")).as("a Budget over the tool's name").isEqualTo(4_000);
+        assertThat(used(CounterKeys.BUDGET, "opus")).as("a Budget over models only").isZero();
+
+        Admission.Verdict refused = admission.admitCall(call).toCompletableFuture().join();
+        assertThat(refused).isInstanceOfSatisfying(Admission.Refused.class, r -> {
+            assertThat(r.status()).isEqualTo(402);
+            assertThat(r.type()).isEqualTo("billing_error");
+            assertThat(r.message()).startsWith("the budget of virtual key \"alice\" is exhausted: $0.004 of its $0.005 Monthly limit (UTC)"
+                    + " is spent or reserved, and this tool call costs $0.002; it resets at ");
+        });
+        assertThat(refusals).containsExactly("budget");
+        assertThat(admission.admitCall(new Admission.Call(key, budgets, "gh__free", 0)).toCompletableFuture().join())
+                .as("a free call: no budget applies").isSameAs(Admission.AdmittedCall.FREELY);
+    }
+
+    Admission.AdmittedCall call(Admission.Call call) {
+        Admission.Verdict v = admission.admitCall(call).toCompletableFuture().join();
+        assertThat(v).isInstanceOf(Admission.AdmittedCall.class);
+        return (Admission.AdmittedCall) v;
+    }
+
+    long used(String kind, String name) {
+        ai.finops.governance.CounterStore.Counter c = CounterKeys.spend("ns", kind, name, 1, BudgetPeriod.MONTHLY, ZoneId.of("UTC"), clock.instant());
+        return store.used(List.of(c), clock.instant()).toCompletableFuture().join().getOrDefault(c.key(), 0L);
     }
 }
