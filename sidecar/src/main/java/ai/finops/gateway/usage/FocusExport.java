@@ -25,7 +25,8 @@ import java.util.regex.Pattern;
  * failed, or had no usage) cost nothing and have no row. The four costs are the same amount (the gateway
  * prices at list, with no discount or commitment); it is the ledger's micro-dollars, so the rows add up to
  * the JSON answer's totals exactly, and {@code ListUnitPrice × PricingQuantity} may differ from it by the
- * half micro-dollar each request was rounded to.
+ * half micro-dollar each request was rounded to. MCP tool calls of a priced McpServer are one row per day, key,
+ * server and tool, in {@code Requests} at the server's price per call ({@link #toolCallFields}).
  */
 final class FocusExport {
     static final List<String> COLUMNS = List.of(
@@ -73,6 +74,12 @@ final class FocusExport {
         List<UsageRow> sorted = new ArrayList<>(rows);
         sorted.sort(Comparator.comparing(UsageRow::day).thenComparing(UsageRow::key, UsageKey.ORDER));
         for (UsageRow row : sorted) {
+            if (row.key().provider().equals(UsageLedger.MCP_PROVIDER)) {
+                if (row.get(Measure.COST_MICROS) != 0) {
+                    line(out, toolCallFields(row));
+                }
+                continue;
+            }
             for (Kind kind : Kind.values()) {
                 if (row.get(kind.tokens) != 0 || row.get(kind.cost) != 0) {
                     line(out, fields(row, kind));
@@ -84,6 +91,56 @@ final class FocusExport {
 
     /** One row's values, by column. */
     static List<String> fields(UsageRow row, Kind kind) {
+        return columns(values(row, kind));
+    }
+
+    /**
+     * A ledger row of MCP tool calls ({@link UsageLedger#toolCall}) as one charge: the calls charged at the McpServer's
+     * price per call (the ledger's cost divided by it; calls that were not charged cost nothing and are not counted),
+     * the McpServer as the resource, the tool as the SKU, the server's host as provider.
+     */
+    static List<String> toolCallFields(UsageRow row) {
+        UsageKey k = row.key();
+        Map<String, String> v = values(row, Kind.INPUT);
+        long cost = row.get(Measure.COST_MICROS);
+        long price = k.prices().isEmpty() ? 0 : new BigDecimal(k.prices()).movePointRight(6).longValue();
+        String calls = price == 0 ? "0" : Long.toString(cost / price);
+        String provider = k.host().isEmpty() ? k.deployment() : k.host();
+        String billed = UsageReport.usd(cost);
+        for (String column : List.of("BilledCost", "ContractedCost", "EffectiveCost", "ListCost", "PricingCurrencyEffectiveCost")) {
+            v.put(column, billed);
+        }
+        v.put("ChargeDescription", k.model() + " tool calls through McpServer " + k.deployment() + " for virtual key " + k.virtualKey());
+        v.put("ConsumedQuantity", calls);
+        v.put("ConsumedUnit", "Requests");
+        v.put("PricingQuantity", calls);
+        v.put("PricingUnit", "1 Request");
+        for (String column : List.of("ContractedUnitPrice", "ListUnitPrice", "PricingCurrencyContractedUnitPrice", "PricingCurrencyListUnitPrice")) {
+            v.put(column, k.prices());
+        }
+        v.put("InvoiceIssuerName", provider);
+        v.put("ProviderName", provider);
+        v.put("PublisherName", provider);
+        v.put("RegionId", "");
+        v.put("RegionName", "");
+        v.put("ResourceType", "McpServer");
+        v.put("ServiceName", "MCP tools");
+        v.put("ServiceSubcategory", "Other (AI and Machine Learning)");
+        v.put("SkuMeter", "Tool Calls");
+        v.put("SkuPriceId", k.deployment() + "/" + k.model() + "/call");
+        return columns(v);
+    }
+
+    private static List<String> columns(Map<String, String> v) {
+        List<String> fields = new ArrayList<>(COLUMNS.size());
+        for (String column : COLUMNS) {
+            fields.add(v.getOrDefault(column, ""));
+        }
+        return fields;
+    }
+
+    /** One row's values by column name, for one kind of token (its cost, tokens and price). */
+    private static Map<String, String> values(UsageRow row, Kind kind) {
         UsageKey k = row.key();
         LocalDate day = row.day();
         LocalDate month = day.withDayOfMonth(1);
@@ -137,11 +194,7 @@ final class FocusExport {
         v.put("SubAccountName", k.virtualKey());
         v.put("SubAccountType", "VirtualKey");
         v.put("Tags", tags(k));
-        List<String> fields = new ArrayList<>(COLUMNS.size());
-        for (String column : COLUMNS) {
-            fields.add(v.getOrDefault(column, ""));
-        }
-        return fields;
+        return v;
     }
 
     /** {@code 2026-12-07T00:00:00Z}. */

@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Test;
  * A priced McpServer ({@code pricing.perCallUsd}): each call it answers with a result is charged to the key's
  * spend and to every Budget that covers the key and the tool's name; a tool error and a free server's call cost
  * nothing; a call the key's budget has no room for is a JSON-RPC error like the API's 402, never forwarded; and
- * every call that reached its server is a row of {@code GET /usage}.
+ * every call that reached its server is a row of {@code GET /usage} (the charged ones also of its FOCUS export).
  */
 class McpChargesIT {
     static final String METERED_KEY = "vk-mcp-metered-0123456789";
@@ -137,6 +137,15 @@ class McpChargesIT {
                             "mcp free free__echo 2 0.000000");
             assertThat(usage.get("totals").get("costUsd").asText()).isEqualTo("0.004000");
         });
+        // FOCUS: the charged calls, one row, in requests at the server's price
+        List<String> focus = gateway.get(gateway.adminUrl() + "/usage?since=1d&virtualKey=metered&format=focus").body().lines().toList();
+        assertThat(focus).hasSize(2);
+        List<String> header = List.of(focus.get(0).split(","));
+        List<String> row = List.of(focus.get(1).split(",(?=(?:[^\"]*\"[^\"]*\")*[^\"]*$)", -1));
+        assertThat(List.of("BilledCost", "ConsumedQuantity", "ConsumedUnit", "ListUnitPrice", "ResourceId", "ResourceType", "SkuId", "SkuMeter")
+                .stream().map(column -> column + "=" + row.get(header.indexOf(column))).toList())
+                .containsExactly("BilledCost=0.004000", "ConsumedQuantity=2", "ConsumedUnit=Requests", "ListUnitPrice=0.002", "ResourceId=paid",
+                        "ResourceType=McpServer", "SkuId=paid__answer", "SkuMeter=Tool Calls");
     }
 
     static String text(McpSchema.CallToolResult result) {
