@@ -26,6 +26,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -526,7 +527,7 @@ public final class GovernanceAdmission implements Admission {
     /** Settles a tool call's reservation once: its price charged to every budget it reserved in, or nothing. */
     private final class CallSettled {
         private final Reservation r;
-        private final java.util.concurrent.atomic.AtomicBoolean settled = new java.util.concurrent.atomic.AtomicBoolean();
+        private final AtomicBoolean settled = new AtomicBoolean();
 
         CallSettled(Reservation r) {
             this.r = r;

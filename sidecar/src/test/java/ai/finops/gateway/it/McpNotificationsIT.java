@@ -120,7 +120,8 @@ class McpNotificationsIT {
                 .POST(HttpRequest.BodyPublishers.ofString(
                         "{\"jsonrpc\":\"2.0\",\"id\":\"call-9\",\"method\":\"tools/call\",\"params\":{\"name\":\"tools__sleep\",\"arguments\":{}}}"))
                 .build(), HttpResponse.BodyHandlers.ofString());
-        await().atMost(Duration.ofSeconds(10)).until(() -> tools.called().contains("sleep"));
+        // the server records the name, then the id: both are there once the lists are as long
+        await().atMost(Duration.ofSeconds(10)).until(() -> tools.called().contains("sleep") && tools.callIds().size() == tools.called().size());
         JsonNode upstreamId = tools.callIds().get(tools.called().indexOf("sleep"));
 
         HttpResponse<String> cancel = McpIT.post(gateway, GatewayHarness.KEY, session, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\","
