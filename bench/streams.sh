@@ -8,7 +8,7 @@
 # STREAM_RATE (2) per second; STREAM_BODY small (~2 KB) | claude-code (~88 KB, the default);
 # STREAM_SECONDS (30) measured after STREAM_WARMUP (10); GATEWAY_HEAP (256m); GATEWAY_JAVA_OPTS
 # (extra JVM options for the gateway); GATEWAY_JFR=FILE records a JFR profile of the gateway (written when
-# it exits); STREAM_TARGETS ("direct nginx gateway"); STREAM_CLIENT_THREADS (1).
+# it exits); STREAM_GATEWAY_LOG=FILE keeps its log; STREAM_TARGETS ("direct nginx gateway"); STREAM_CLIENT_THREADS (1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/config.sh
@@ -84,6 +84,10 @@ for t in "${TARGETS[@]}"; do
   gc_lines_before=$(wc -l < "$WORK/gc.log")
   line=$(java -Xmx1g -XX:+UseParallelGC -Dio.netty.leakDetection.level=disabled -cp "$BENCH_JAR" ai.finops.bench.StreamsMain \
     --url "$(url "$t")" --name "$t" --key "$KEY" --streams "$N" --threads "$CLIENT_THREADS" --seconds "$SECONDS_" --warmup "$WARMUP" --body "$BODY")
+  if ! kill -0 "$GATEWAY_PID" 2>/dev/null; then
+    echo "the gateway exited during the run; its log ends:" >&2; tail -20 "$WORK/gateway.log" >&2
+    cp "$WORK/gateway.log" "${STREAM_GATEWAY_LOG:-/dev/null}"; exit 1
+  fi
   case "$t" in
     gateway)
       pauses=$(tail -n +"$(( gc_lines_before + 1 ))" "$WORK/gc.log" | grep -o 'Pause[^)]*).* \([0-9.]*\)ms$' | sed 's/.* \([0-9.]*\)ms$/\1/' || true)
@@ -96,3 +100,4 @@ for t in "${TARGETS[@]}"; do
   echo "$line"
 done
 grep -i "error\|exception" "$WORK/gateway.log" | head -5 >&2 || true
+cp "$WORK/gateway.log" "${STREAM_GATEWAY_LOG:-/dev/null}"
