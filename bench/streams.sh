@@ -6,7 +6,7 @@
 #   bash bench/streams.sh
 # Environment: STREAMS (default 1000) concurrent streams; STREAM_EVENTS (20) deltas per stream at
 # STREAM_RATE (2) per second; STREAM_BODY small (~2 KB) | claude-code (~88 KB, the default);
-# STREAM_SECONDS (30) measured after STREAM_WARMUP (10); GATEWAY_HEAP (256m); GATEWAY_JAVA_OPTS
+# STREAM_SECONDS (30) measured after STREAM_WARMUP (10), the streams started over STREAM_RAMP seconds (0: at once); GATEWAY_HEAP (256m); GATEWAY_JAVA_OPTS
 # (extra JVM options for the gateway); GATEWAY_JFR=FILE records a JFR profile of the gateway (written when
 # it exits); STREAM_GATEWAY_LOG=FILE keeps its log; STREAM_TARGETS ("direct nginx gateway"); STREAM_CLIENT_THREADS (1).
 set -euo pipefail
@@ -83,7 +83,7 @@ echo "# $N streams, $EVENTS events each at $RATE/s, body $BODY, $SECONDS_ s afte
 for t in "${TARGETS[@]}"; do
   gc_lines_before=$(wc -l < "$WORK/gc.log")
   line=$(java -Xmx1g -XX:+UseParallelGC -Dio.netty.leakDetection.level=disabled -cp "$BENCH_JAR" ai.finops.bench.StreamsMain \
-    --url "$(url "$t")" --name "$t" --key "$KEY" --streams "$N" --threads "$CLIENT_THREADS" --seconds "$SECONDS_" --warmup "$WARMUP" --body "$BODY")
+    --url "$(url "$t")" --name "$t" --key "$KEY" --streams "$N" --threads "$CLIENT_THREADS" --seconds "$SECONDS_" --warmup "$WARMUP" --ramp "${STREAM_RAMP:-0}" --body "$BODY")
   if ! kill -0 "$GATEWAY_PID" 2>/dev/null; then
     echo "the gateway exited during the run; its log ends:" >&2; tail -20 "$WORK/gateway.log" >&2
     cp "$WORK/gateway.log" "${STREAM_GATEWAY_LOG:-/dev/null}"; exit 1

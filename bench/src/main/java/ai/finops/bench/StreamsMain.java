@@ -51,7 +51,8 @@ import org.HdrHistogram.Recorder;
  * cut; a non-2xx answer is an error. When the time is up no new stream starts and every stream
  * under way is waited for, so each stream started is counted as completed, cut or error.
  *
- * <p>{@code --body small} sends a ~2 KB Messages body; {@code --body claude-code} (default) the ~88 KB
+ * <p>{@code --ramp S} spreads the streams' first requests evenly over S seconds (default: all at once,
+ * 256 connecting at a time). {@code --body small} sends a ~2 KB Messages body; {@code --body claude-code} (default) the ~88 KB
  * body of the Claude Code fixture. Both carry the fixture's headers.
  *
  * <p>Prints one JSON line: streams, started, completed, cut, errors, events, and the per-event
@@ -97,6 +98,7 @@ public final class StreamsMain {
         int threads = 1;
         double seconds = 30;
         double warmup = 5;
+        double ramp = 0;
         String name = "target";
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -108,18 +110,19 @@ public final class StreamsMain {
                 case "--seconds" -> seconds = Double.parseDouble(args[++i]);
                 case "--warmup" -> warmup = Double.parseDouble(args[++i]);
                 case "--body" -> bodyKind = args[++i];
+                case "--ramp" -> ramp = Double.parseDouble(args[++i]);
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
         }
         if (url == null) {
             System.err.println("usage: StreamsMain --url http://127.0.0.1:PORT/PATH [--name N] [--key VK] [--streams C] [--threads T]"
-                    + " [--seconds S] [--warmup S] [--body small|claude-code]");
+                    + " [--seconds S] [--warmup S] [--ramp S] [--body small|claude-code]");
             System.exit(2);
         }
-        System.out.println(new StreamsMain(URI.create(url), key, bodyKind).run(name, streams, threads, seconds, warmup));
+        System.out.println(new StreamsMain(URI.create(url), key, bodyKind).run(name, streams, threads, seconds, warmup, ramp));
     }
 
-    String run(String name, int streams, int threads, double seconds, double warmupSeconds) throws Exception {
+    String run(String name, int streams, int threads, double seconds, double warmupSeconds, double rampSeconds) throws Exception {
         boolean epoll = Epoll.isAvailable();
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(threads, epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
         try {
@@ -137,6 +140,11 @@ public final class StreamsMain {
             List<Channel> channels = new ArrayList<>(streams);
             long rampStart = System.nanoTime();
             for (int i = 0; i < streams; i++) {
+                long due = rampStart + (long) (rampSeconds * 1e9 * i / streams);   // --ramp: the streams' starts spread evenly
+                long wait = due - System.nanoTime();
+                if (wait > 0) {
+                    TimeUnit.NANOSECONDS.sleep(wait);
+                }
                 connecting.acquire();
                 ChannelFuture f = b.connect(target.getHost(), target.getPort());
                 f.addListener(done -> {
@@ -149,7 +157,7 @@ public final class StreamsMain {
                 });
                 channels.add(f.channel());
             }
-            double rampSeconds = (System.nanoTime() - rampStart) / 1e9;
+            double rampTook = (System.nanoTime() - rampStart) / 1e9;
             Thread.sleep((long) (warmupSeconds * 1000));
             delays.reset();
             long eventsBefore = events.get();
@@ -172,7 +180,7 @@ public final class StreamsMain {
                     "{\"target\":\"%s\",\"streams\":%d,\"ramp_s\":%.1f,\"started\":%d,\"completed\":%d,\"cut\":%d,\"errors\":%d,\"unfinished\":%d,"
                             + "\"completed_in_window\":%d,\"events_per_s\":%.0f,\"event_p50_ms\":%.3f,\"event_p99_ms\":%.3f,\"event_p999_ms\":%.3f,"
                             + "\"event_max_ms\":%.3f}",
-                    name, streams, rampSeconds, started.get(), completed.get(), cut.get(), errors.get(), open.get(), completedInWindow,
+                    name, streams, rampTook, started.get(), completed.get(), cut.get(), errors.get(), open.get(), completedInWindow,
                     eventsInWindow / seconds, h.getValueAtPercentile(50) / 1000.0, h.getValueAtPercentile(99) / 1000.0,
                     h.getValueAtPercentile(99.9) / 1000.0, h.getMaxValue() / 1000.0);
         } finally {

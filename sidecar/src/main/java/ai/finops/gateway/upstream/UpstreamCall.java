@@ -31,7 +31,8 @@ public final class UpstreamCall implements Upstream.Call, UpstreamListener {
     private final EventLoop loop;
     private final UpstreamEndpoint endpoint;
     private final Upstream.Timeouts timeouts;
-    private final FullHttpRequest request;     // owned: released at the end
+    private final FullHttpRequest request;     // owned: released at its answer's head, or at the end
+    private boolean requestReleased;
     private final Upstream.Receiver receiver;
 
     private Channel channel;
@@ -119,6 +120,7 @@ public final class UpstreamCall implements Upstream.Call, UpstreamListener {
             informational = true;  // 100 or 103: the real head follows, within the first-byte timeout
             return;
         }
+        releaseRequest();          // answered: this call never sends it again, and a long stream need not hold it
         status = head.status().code();
         keepAlive = HttpUtil.isKeepAlive(head);
         lastRead = System.nanoTime();
@@ -269,7 +271,14 @@ public final class UpstreamCall implements Upstream.Call, UpstreamListener {
     private void end() {
         ended = true;
         cancelTimer();
-        request.release();
+        releaseRequest();
+    }
+
+    private void releaseRequest() {
+        if (!requestReleased) {
+            requestReleased = true;
+            request.release();
+        }
     }
 
     private void discardChannel() {
