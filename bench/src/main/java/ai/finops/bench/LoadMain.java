@@ -201,6 +201,15 @@ public final class LoadMain {
     }
 
     private void send(Channel ch, long intendedNanos) {
+        FullHttpRequest request = request(target, body, headers, key);
+        ResponseHandler h = ch.pipeline().get(ResponseHandler.class);
+        h.intended = intendedNanos;
+        h.measured = measuring;
+        ch.writeAndFlush(request);
+    }
+
+    /** A POST of {@code body} to {@code target} with Claude Code's captured headers and the key as {@code x-api-key}. */
+    static FullHttpRequest request(URI target, byte[] body, Map<String, String> headers, String key) {
         FullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST,
                 target.getRawPath() + (target.getRawQuery() == null ? "" : "?" + target.getRawQuery()), Unpooled.wrappedBuffer(body));
         headers.forEach((n, v) -> {
@@ -211,10 +220,7 @@ public final class LoadMain {
         request.headers().set(HttpHeaderNames.HOST, target.getHost() + ":" + target.getPort())
                 .setInt(HttpHeaderNames.CONTENT_LENGTH, body.length)
                 .set("x-api-key", key);
-        ResponseHandler h = ch.pipeline().get(ResponseHandler.class);
-        h.intended = intendedNanos;
-        h.measured = measuring;
-        ch.writeAndFlush(request);
+        return request;
     }
 
     /** Times one response; a stream counts only if it ends with message_stop. */

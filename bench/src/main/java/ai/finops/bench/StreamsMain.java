@@ -3,7 +3,6 @@ package ai.finops.bench;
 import ai.finops.testkit.ClaudeCodeFixtures;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
@@ -18,15 +17,11 @@ import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
-import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -34,7 +29,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -59,8 +53,6 @@ import org.HdrHistogram.Recorder;
  * delay's p50, p99, p99.9 and max in milliseconds.
  */
 public final class StreamsMain {
-    private static final Set<String> SKIPPED = Set.of("host", "content-length", "connection", "authorization", "x-api-key", "accept-encoding");
-
     private final URI target;
     private final byte[] body;
     private final Map<String, String> headers;
@@ -192,16 +184,7 @@ public final class StreamsMain {
         if (stopping) {
             return;
         }
-        FullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST,
-                target.getRawPath() + (target.getRawQuery() == null ? "" : "?" + target.getRawQuery()), Unpooled.wrappedBuffer(body));
-        headers.forEach((n, v) -> {
-            if (!SKIPPED.contains(n)) {
-                request.headers().add(n, v);
-            }
-        });
-        request.headers().set(HttpHeaderNames.HOST, target.getHost() + ":" + target.getPort())
-                .setInt(HttpHeaderNames.CONTENT_LENGTH, body.length)
-                .set("x-api-key", key);
+        FullHttpRequest request = LoadMain.request(target, body, headers, key);
         ch.pipeline().get(StreamHandler.class).begin();
         ch.writeAndFlush(request);
     }

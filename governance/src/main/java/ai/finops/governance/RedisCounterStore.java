@@ -384,14 +384,7 @@ public final class RedisCounterStore implements CounterStore {
             keys.add(recordKey(callId));
             for (LeaseStep step : steps) {
                 Counter c = step.counter();
-                args.add(c.key());
-                args.add(kindCode(c.kind()));
-                args.add(Long.toString(c.limit()));
-                args.add(Long.toString(switch (c.kind()) {
-                    case SPEND -> Charges.spendWindow(c);
-                    case REQUESTS_PER_MINUTE, TOKENS_PER_MINUTE -> Charges.window(c);
-                    case CONCURRENT -> 0;
-                }));
+                addCounter(c, args);
                 args.add(Long.toString(step.consume()));
                 args.add(Long.toString(step.give()));
                 args.add(Long.toString(step.take()));
@@ -640,18 +633,23 @@ public final class RedisCounterStore implements CounterStore {
         return Long.toString(Charges.micros(options.settledMemory()));
     }
 
+    /** A counter as the script reads it: key, kind, limit, window. */
+    private static void addCounter(Counter c, List<String> args) {
+        args.add(c.key());
+        args.add(kindCode(c.kind()));
+        args.add(Long.toString(c.limit()));
+        args.add(Long.toString(switch (c.kind()) {
+            case SPEND -> Charges.spendWindow(c);
+            case REQUESTS_PER_MINUTE, TOKENS_PER_MINUTE -> Charges.window(c);
+            case CONCURRENT -> 0;
+        }));
+    }
+
     private void addCounters(List<Charge> charges, List<String> keys, List<String> args) {
         args.add(Integer.toString(charges.size()));
         for (Charge charge : charges) {
             Counter c = charge.counter();
-            args.add(c.key());
-            args.add(kindCode(c.kind()));
-            args.add(Long.toString(c.limit()));
-            args.add(Long.toString(switch (c.kind()) {
-                case SPEND -> Charges.spendWindow(c);
-                case REQUESTS_PER_MINUTE, TOKENS_PER_MINUTE -> Charges.window(c);
-                case CONCURRENT -> 0;
-            }));
+            addCounter(c, args);
             args.add(Long.toString(charge.amount()));
             keys.addAll(keysOf(c));
         }
