@@ -28,6 +28,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -132,25 +133,8 @@ public final class GovernanceAdmission implements Admission {
         for (Charged b : budgets) {
             r.charges.add(new Charge(b.counter(), estimate.microUsd()));
         }
-        return store.reserve(r.id, r.charges, reservationTtl.get(), now).handle((decision, error) -> {
-            if (error != null) {
-                return unavailable(r.key, error);
-            }
-            if (decision instanceof CounterStore.Refused refused) {
-                if (refused.counter().kind() == Counter.Kind.SPEND) {
-                    saw(refused.counter().key(), refused.used());
-                }
-                return refused(r, refused);
-            }
-            Map<String, Long> remaining = ((CounterStore.Granted) decision).remaining();
-            for (Charged b : r.budgets) {
-                saw(b.counter().key(), b.counter().limit() - remaining.getOrDefault(b.counter().key(), 0L));
-                if (b.rolling() != null) {
-                    refreshEarlier(b.rolling(), now);
-                }
-            }
-            return new Admitted(new Settlement(r), r.quota(remaining));
-        });
+        return store.reserve(r.id, r.charges, reservationTtl.get(), now).handle((decision, error) ->
+                decided(r, decision, error, now, remaining -> new Admitted(new Settlement(r), r.quota(remaining))));
     }
 
     /**
@@ -184,29 +168,14 @@ public final class GovernanceAdmission implements Admission {
         for (Charged b : budgets) {
             r.charges.add(new Charge(b.counter(), call.priceMicros()));
         }
-        return store.reserve(r.id, r.charges, reservationTtl.get(), now).handle((decision, error) -> {
-            if (error != null) {
-                return unavailable(key, error);
-            }
-            if (decision instanceof CounterStore.Refused refused) {
-                if (refused.counter().kind() == Counter.Kind.SPEND) {
-                    saw(refused.counter().key(), refused.used());
-                }
-                return refused(r, refused);
-            }
-            Map<String, Long> remaining = ((CounterStore.Granted) decision).remaining();
-            for (Charged b : r.budgets) {
-                saw(b.counter().key(), b.counter().limit() - remaining.getOrDefault(b.counter().key(), 0L));
-                if (b.rolling() != null) {
-                    refreshEarlier(b.rolling(), now);
-                }
-            }
-            if (r.budgets.isEmpty()) {
-                store.settle(r.id, List.of(), now);     // the call is counted in its minute; nothing more is held
-                return AdmittedCall.FREELY;
-            }
-            return new AdmittedCall(new CallSettled(r)::settle);
-        });
+        return store.reserve(r.id, r.charges, reservationTtl.get(), now).handle((decision, error) ->
+                decided(r, decision, error, now, remaining -> {
+                    if (r.budgets.isEmpty()) {
+                        store.settle(r.id, List.of(), now);     // the call is counted in its minute; nothing more is held
+                        return AdmittedCall.FREELY;
+                    }
+                    return new AdmittedCall(new CallSettled(r)::settle);
+                }));
     }
 
     @Override
@@ -363,6 +332,31 @@ public final class GovernanceAdmission implements Admission {
             models[i + 1] = attempts.get(i).model().name();
         }
         return models;
+    }
+
+    /**
+     * The store's answer to reservation {@code r}: unavailable, refused (a spend counter's use noted), or granted
+     * (each budget's use noted) and then what {@code granted} makes of the counters' remaining room.
+     */
+    private Verdict decided(Reservation r, CounterStore.Decision decision, Throwable error, Instant now,
+            Function<Map<String, Long>, Verdict> granted) {
+        if (error != null) {
+            return unavailable(r.key, error);
+        }
+        if (decision instanceof CounterStore.Refused refused) {
+            if (refused.counter().kind() == Counter.Kind.SPEND) {
+                saw(refused.counter().key(), refused.used());
+            }
+            return refused(r, refused);
+        }
+        Map<String, Long> remaining = ((CounterStore.Granted) decision).remaining();
+        for (Charged b : r.budgets) {
+            saw(b.counter().key(), b.counter().limit() - remaining.getOrDefault(b.counter().key(), 0L));
+            if (b.rolling() != null) {
+                refreshEarlier(b.rolling(), now);
+            }
+        }
+        return granted.apply(remaining);
     }
 
     private Verdict refused(Reservation r, CounterStore.Refused refused) {
